@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vrange: volatile ranges of shmem-backed memory, /dev/vrange.
+ *
+ * The first ten ioctls are binary-compatible with Android's ashmem
+ * (magic 0x77, numbers 1-10): an ashmem client that opens /dev/vrange
+ * instead of /dev/ashmem works unchanged.  Number 11 is left free because
+ * later Android used it for ASHMEM_GET_FILE_ID; vrange's own extensions
+ * will start at 0x40.
+ */
+#ifndef _UAPI_LINUX_VRANGE_H
+#define _UAPI_LINUX_VRANGE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VRANGE_DEVICE		"/dev/vrange"
+
+/* Length of the name buffer of SET_NAME and GET_NAME, the NUL included. */
+#define VRANGE_NAME_LEN		256
+/* GET_NAME's answer for an area that was never named. */
+#define VRANGE_NAME_DEF		"vrange"
+
+/* Return values of VRANGE_PIN. */
+#define VRANGE_NOT_PURGED	0
+#define VRANGE_WAS_PURGED	1
+
+/* Return values of VRANGE_GET_PIN_STATUS. */
+#define VRANGE_IS_UNPINNED	0
+#define VRANGE_IS_PINNED	1
+
+/**
+ * struct vrange_pin - a byte range of an area, ashmem's struct ashmem_pin
+ * @offset: start of the range in bytes; a multiple of the page size
+ * @len:    length in bytes, a multiple of the page size; 0 means "from
+ *          @offset to the end of the area"
+ *
+ * The range must lie within the page-rounded size of the area.
+ */
+struct vrange_pin {
+	__u32 offset;
+	__u32 len;
+};
+
+#define VRANGE_IOC_MAGIC	0x77
+
+/*
+ * The ashmem-compatible ioctls.  Errors common to all: ENOTTY for an unknown
+ * command, EFAULT for an unreadable or unwritable argument pointer.
+ *
+ * VRANGE_SET_NAME: the name shown in /proc/PID/maps as "/dev/vrange/NAME".
+ *	EINVAL after the first mmap; ENAMETOOLONG if there is no NUL within
+ *	VRANGE_NAME_LEN bytes (ashmem truncated silently).
+ * VRANGE_GET_NAME: copies the name and its NUL, never more.
+ * VRANGE_SET_SIZE: the size in bytes, passed by value.  EINVAL after the
+ *	first mmap or for 0; EFBIG beyond the largest shmem file.
+ * VRANGE_GET_SIZE: returns the size (EOVERFLOW for a 32-bit caller whose
+ *	answer does not fit).
+ * VRANGE_SET_PROT_MASK: PROT_READ | PROT_WRITE | PROT_EXEC bits, by value;
+ *	may only remove bits (EINVAL for adding one or for unknown bits).
+ *	With READ_IMPLIES_EXEC, PROT_READ implies PROT_EXEC, as in ashmem.
+ * VRANGE_GET_PROT_MASK: returns the mask.
+ * VRANGE_PIN: returns VRANGE_WAS_PURGED if any page of the range was purged
+ *	while unpinned, else VRANGE_NOT_PURGED.
+ * VRANGE_UNPIN: returns 0.  EPERM if the mask lacks PROT_WRITE: purging
+ *	destroys data, which only a writer may allow.
+ * VRANGE_GET_PIN_STATUS: VRANGE_IS_PINNED if every page of the range is
+ *	pinned, else VRANGE_IS_UNPINNED.
+ *	For these three: EINVAL before the first mmap, for an offset or length
+ *	that is not page-aligned, for offset + len overflowing or beyond the
+ *	page-rounded size, and for an empty range.
+ * VRANGE_PURGE_ALL_CACHES: EPERM without CAP_SYS_ADMIN.  Purges every
+ *	unpinned page of every area and returns how many unpinned resident
+ *	pages it found.
+ *
+ * mmap: EINVAL before SET_SIZE or when offset + length exceeds the
+ * page-rounded size; EPERM for protections outside the mask (and mprotect
+ * fails with EACCES).  MAP_PRIVATE gives a private copy-on-write view.
+ *
+ * SET_SIZE and SET_PROT_MASK take their argument by value; its type is
+ * part of the command number (as in ashmem), so a 32-bit process issues
+ * different numbers, which the kernel's compat_ioctl translates.
+ */
+#define VRANGE_SET_NAME		_IOW(VRANGE_IOC_MAGIC, 1, char[VRANGE_NAME_LEN])
+#define VRANGE_GET_NAME		_IOR(VRANGE_IOC_MAGIC, 2, char[VRANGE_NAME_LEN])
+#define VRANGE_SET_SIZE		_IOW(VRANGE_IOC_MAGIC, 3, __kernel_size_t)
+#define VRANGE_GET_SIZE		_IO(VRANGE_IOC_MAGIC, 4)
+#define VRANGE_SET_PROT_MASK	_IOW(VRANGE_IOC_MAGIC, 5, unsigned long)
+#define VRANGE_GET_PROT_MASK	_IO(VRANGE_IOC_MAGIC, 6)
+#define VRANGE_PIN		_IOW(VRANGE_IOC_MAGIC, 7, struct vrange_pin)
+#define VRANGE_UNPIN		_IOW(VRANGE_IOC_MAGIC, 8, struct vrange_pin)
+#define VRANGE_GET_PIN_STATUS	_IO(VRANGE_IOC_MAGIC, 9)
+#define VRANGE_PURGE_ALL_CACHES	_IO(VRANGE_IOC_MAGIC, 10)
+
+#endif /* _UAPI_LINUX_VRANGE_H */

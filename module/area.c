@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vrange: an area's life, its name, size and protection, its shmem backing,
+ * and the ashmem pin ioctls' argument rules.
+ *
+ * Locking rules (this file owns area->lock):
+ *
+ *  - area->lock, a mutex, protects everything in struct vrange_area but
+ *    ->ref, and every struct vrange_range of the area.
+ *  - It is taken under mmap_lock (by ->mmap), so nothing may touch user
+ *    memory while holding it: copy_{from,to}_user happen before or after,
+ *    never inside.
+ *  - It nests outside the list_lru lock (ranges join and leave the LRU
+ *    under it).  The shrinker runs under the list_lru lock and therefore
+ *    only ever mutex_trylock()s area->lock, skipping busy areas.
+ *  - Purging holds area->lock while punching holes, which takes the backing
+ *    inode's i_rwsem and i_mmap_rwsem and folio locks.  So a pin or unpin
+ *    that waits for area->lock waits for an in-flight purge of its area to
+ *    finish: a pin never returns while a hole is still being punched.
+ *  - Nothing that runs under area->lock allocates memory with reclaim
+ *    allowed except the hole punching itself; range structs are allocated
+ *    before it is taken.  Reclaim entered from that punching finds the
+ *    area locked (trylock fails) and skips it.
+ *
+ *  Order: mmap_lock -> area->lock -> { list_lru lock, i_rwsem -> i_mmap_rwsem }
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/personality.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "vrange.h"
+
+#define VRANGE_PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/* ===================== the shmem backing file ===================== */
+
+/* shmem's file operations, learnt at load from a real shmem file. */
+static const struct file_operations *vrange_shmem_fops __ro_after_init;
+
+static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return vrange_shmem_fops->mmap(file, vma);
+}
+
+static long vrange_backing_fallocate(struct file *file, int mode,
+				     loff_t offset, loff_t len)
+{
+	return vrange_shmem_fops->fallocate(file, mode, offset, len);
+}
+
+/*
+ * The backing file is shmem's, but its f_op is this module's, so that every
+ * backing file, which outlives its area in mappings, holds a reference to
+ * the module: it cannot be unloaded while any mapping of an area exists.
+ * The backing file is never read or written through an fd, only mapped,
+ * msync()ed and punched (by purges and MADV_REMOVE).
+ */
+static const struct file_operations vrange_backing_fops = {
+	.owner = THIS_MODULE,
+	.mmap = vrange_backing_mmap,
+	.fsync = noop_fsync,
+	.fallocate = vrange_backing_fallocate,
+};
+
+/*
+ * Opening the backing inode anew, as /proc/PID/map_files/ allows, would give
+ * a shmem file free of the area's protection mask and pin state (ashmem's
+ * CVE-2020-0009): refuse it.
+ */
+static int vrange_backing_open(struct inode *inode, struct file *file)
+{
+	return -EPERM;
+}
+
+static const struct file_operations vrange_backing_inode_fops = {
+	.owner = THIS_MODULE,
+	.open = vrange_backing_open,
+};
+
+/**
+ * vrange_backing_init() - learn shmem's file operations
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrange_backing_init(void)
+{
+	struct file *file = compat_shmem_setup(VRANGE_NAME_PREFIX "init", 0);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	vrange_shmem_fops = file->f_op;
+	fput(file);
+	return 0;
+}
+
+static struct file *vrange_backing_create(struct vrange_area *area)
+{
+	struct file *file;
+
+	file = compat_shmem_setup(area->full_name, area->size);
+	if (IS_ERR(file))
+		return file;
+	/* Paired with the module_put() in __fput() through ->owner. */
+	__module_get(THIS_MODULE);
+	file->f_op = &vrange_backing_fops;
+	file_inode(file)->i_fop = &vrange_backing_inode_fops;
+	return file;
+}
+
+/* ===================== life ===================== */
+
+/**
+ * vrange_area_create() - a new, unnamed, unsized, wholly pinned area
+ *
+ * Return: the area, or an ERR_PTR.
+ */
+struct vrange_area *vrange_area_create(void)
+{
+	struct vrange_area *area;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&area->lock);
+	area->ranges = RB_ROOT;
+	area->prot_mask = VRANGE_PROT_ALL;
+	refcount_set(&area->ref, 1);
+	strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
+		sizeof(area->full_name));
+	return area;
+}
+
+/**
+ * vrange_area_put() - drop a reference; the last one frees the area
+ * @area: the area
+ *
+ * Never sleeps: the shrinker calls it.
+ */
+void vrange_area_put(struct vrange_area *area)
+{
+	if (!refcount_dec_and_test(&area->ref))
+		return;
+	if (area->file)
+		fput(area->file);
+	mutex_destroy(&area->lock);
+	kfree(area);
+}
+
+/**
+ * vrange_area_release() - the last close of the area's file
+ * @area: the area
+ *
+ * Pins everything (dropping all ranges from the LRU) and drops the file's
+ * reference.  Mappings keep the backing file, not the area.
+ */
+void vrange_area_release(struct vrange_area *area)
+{
+	mutex_lock(&area->lock);
+	vrange_ranges_clear(area);
+	mutex_unlock(&area->lock);
+	vrange_area_put(area);
+}
+
+/* ===================== name, size, protection ===================== */
+
+/**
+ * vrange_area_set_name() - VRANGE_SET_NAME
+ * @area: the area
+ * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL
+ *
+ * Return: 0, -EFAULT, -ENAMETOOLONG, or -EINVAL once mapped.
+ */
+int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
+{
+	char name[VRANGE_NAME_LEN];
+	long len;
+	int ret = 0;
+
+	/* Copy before locking: a fault here may need mmap_lock. */
+	len = strncpy_from_user(name, uname, sizeof(name));
+	if (len < 0)
+		return len;
+	if (len == sizeof(name))
+		return -ENAMETOOLONG;
+	if (!len)
+		strscpy(name, VRANGE_NAME_DEF, sizeof(name));
+
+	mutex_lock(&area->lock);
+	if (area->file)
+		ret = -EINVAL;
+	else
+		strscpy(area->full_name + VRANGE_NAME_PREFIX_LEN, name,
+			sizeof(area->full_name) - VRANGE_NAME_PREFIX_LEN);
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_get_name() - VRANGE_GET_NAME: copies the name and its NUL
+ * @area: the area
+ * @uname: user buffer of VRANGE_NAME_LEN bytes
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vrange_area_get_name(struct vrange_area *area, char __user *uname)
+{
+	char name[VRANGE_NAME_LEN];
+	size_t len;
+
+	mutex_lock(&area->lock);
+	len = strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN,
+		      sizeof(name));
+	mutex_unlock(&area->lock);
+	/* The string and its NUL only: no stack bytes past it. */
+	if (copy_to_user(uname, name, len + 1))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vrange_area_set_size() - VRANGE_SET_SIZE
+ * @area: the area
+ * @size: bytes
+ *
+ * Return: 0, -EINVAL for 0 or once mapped, -EFBIG beyond shmem's limit.
+ */
+int vrange_area_set_size(struct vrange_area *area, unsigned long size)
+{
+	int ret = 0;
+
+	if (!size)
+		return -EINVAL;
+	if (size > MAX_LFS_FILESIZE)
+		return -EFBIG;
+	mutex_lock(&area->lock);
+	if (area->file)
+		ret = -EINVAL;
+	else
+		area->size = size;
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_get_size() - VRANGE_GET_SIZE
+ * @area: the area
+ *
+ * Return: the size in bytes.
+ */
+size_t vrange_area_get_size(struct vrange_area *area)
+{
+	size_t size;
+
+	mutex_lock(&area->lock);
+	size = area->size;
+	mutex_unlock(&area->lock);
+	return size;
+}
+
+/**
+ * vrange_area_set_prot_mask() - VRANGE_SET_PROT_MASK: only removes bits
+ * @area: the area
+ * @prot: the new mask
+ *
+ * Return: 0, or -EINVAL if @prot has a bit the current mask lacks.
+ */
+int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
+{
+	int ret = 0;
+
+	/* As ashmem: under READ_IMPLIES_EXEC, mmap adds PROT_EXEC to reads. */
+	if ((prot & PROT_READ) && (current->personality & READ_IMPLIES_EXEC))
+		prot |= PROT_EXEC;
+
+	mutex_lock(&area->lock);
+	if ((area->prot_mask & prot) != prot)
+		ret = -EINVAL;
+	else
+		area->prot_mask = prot;
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_get_prot_mask() - VRANGE_GET_PROT_MASK
+ * @area: the area
+ *
+ * Return: the mask.
+ */
+unsigned long vrange_area_get_prot_mask(struct vrange_area *area)
+{
+	unsigned long prot;
+
+	mutex_lock(&area->lock);
+	prot = area->prot_mask;
+	mutex_unlock(&area->lock);
+	return prot;
+}
+
+/* ===================== mmap ===================== */
+
+static unsigned long vrange_forbidden_vm_flags(unsigned long prot_mask)
+{
+	unsigned long flags = 0;
+
+	if (!(prot_mask & PROT_READ))
+		flags |= VM_READ;
+	if (!(prot_mask & PROT_WRITE))
+		flags |= VM_WRITE;
+	if (!(prot_mask & PROT_EXEC))
+		flags |= VM_EXEC;
+	return flags;
+}
+
+static unsigned long vrange_may_flags(unsigned long flags)
+{
+	return (flags & VM_READ ? VM_MAYREAD : 0) |
+	       (flags & VM_WRITE ? VM_MAYWRITE : 0) |
+	       (flags & VM_EXEC ? VM_MAYEXEC : 0);
+}
+
+/**
+ * vrange_area_mmap() - map the area, creating its backing file at first
+ * @area: the area
+ * @vma: the new mapping, still using the /dev/vrange file
+ *
+ * The mapping is handed to the shmem backing file, shared or private.
+ * Called under mmap_lock.
+ *
+ * Return: 0, -EINVAL if unsized or beyond the size, -EPERM for protections
+ * outside the mask, or shmem's errors.
+ */
+int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
+{
+	unsigned long forbidden, pages;
+	struct file *file;
+	int ret;
+
+	mutex_lock(&area->lock);
+	ret = -EINVAL;
+	if (!area->size)
+		goto out;
+	pages = PAGE_ALIGN(area->size) >> PAGE_SHIFT;
+	if (vma->vm_pgoff > pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		goto out;
+
+	ret = -EPERM;
+	forbidden = vrange_forbidden_vm_flags(area->prot_mask);
+	if (vma->vm_flags & forbidden)
+		goto out;
+	/* mprotect() may not add them later either. */
+	compat_vm_flags_clear(vma, vrange_may_flags(forbidden));
+
+	if (!area->file) {
+		file = vrange_backing_create(area);
+		if (IS_ERR(file)) {
+			ret = PTR_ERR(file);
+			goto out;
+		}
+		area->file = file;
+	}
+	vma_set_file(vma, area->file);
+	ret = compat_vfs_mmap(area->file, vma);
+out:
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/* ===================== the ashmem pin ioctls ===================== */
+
+/*
+ * Turn a byte range into pages, with ashmem's rules: page-aligned, len 0
+ * meaning "to the end", within the page-rounded size, not empty.
+ */
+static int vrange_check_range(struct vrange_area *area, u64 offset, u64 len,
+			      pgoff_t *start, pgoff_t *end)
+{
+	u64 size;
+
+	if (!area->file)
+		return -EINVAL;
+	size = PAGE_ALIGN((u64)area->size);
+	if ((offset | len) & ~PAGE_MASK)
+		return -EINVAL;
+	if (offset >= size)
+		return -EINVAL;
+	if (!len)
+		len = size - offset;
+	if (len > size - offset)
+		return -EINVAL;
+	*start = offset >> PAGE_SHIFT;
+	*end = (offset + len) >> PAGE_SHIFT;
+	return 0;
+}
+
+static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
+			      const struct vrange_pin *pin,
+			      struct vrange_spare *spare)
+{
+	pgoff_t start, end;
+	int ret;
+
+	/* ashmem: offset + len must not wrap in 32 bits, even at the end. */
+	if ((u64)pin->offset + pin->len > U32_MAX)
+		return -EINVAL;
+	ret = vrange_check_range(area, pin->offset, pin->len, &start, &end);
+	if (ret)
+		return ret;
+
+	switch (cmd) {
+	case VRANGE_PIN:
+		return vrange_ranges_pin(area, start, end, spare);
+	case VRANGE_UNPIN:
+		/* Purging destroys data: only a writer may allow it. */
+		if (!(area->prot_mask & PROT_WRITE))
+			return -EPERM;
+		return vrange_ranges_unpin(area, start, end, spare);
+	default: /* VRANGE_GET_PIN_STATUS */
+		return vrange_ranges_any_unpinned(area, start, end) ?
+			VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+	}
+}
+
+/**
+ * vrange_pin_ioctl() - VRANGE_PIN, VRANGE_UNPIN and VRANGE_GET_PIN_STATUS
+ * @area: the area
+ * @cmd: which
+ * @upin: the user's struct vrange_pin
+ *
+ * Range structs are allocated with area->lock dropped; if the tree needs
+ * more than were set aside, the lock is dropped, as many as it asked for
+ * are allocated, and the operation is tried again from scratch.  So it
+ * either happens whole or fails having changed nothing.
+ *
+ * Return: as the ioctl, or a negative errno.
+ */
+int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
+		     struct vrange_pin __user *upin)
+{
+	struct vrange_spare spare = { .list = LIST_HEAD_INIT(spare.list) };
+	struct vrange_pin pin;
+	long ret;
+
+	if (copy_from_user(&pin, upin, sizeof(pin)))
+		return -EFAULT;
+
+	for (;;) {
+		mutex_lock(&area->lock);
+		ret = vrange_pin_locked(area, cmd, &pin, &spare);
+		mutex_unlock(&area->lock);
+		if (ret != -EAGAIN)
+			break;
+		ret = vrange_ranges_spare(&spare);
+		if (ret)
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	vrange_ranges_spare_free(&spare);
+	if (ret >= 0 && cmd == VRANGE_PIN)
+		return ret ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
+	return ret;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vrange: every difference between the kernels vrange builds for.
+ *
+ * Each HAVE_* comes from a compile-time probe in module/probes/ (see
+ * module/probe.sh), never from LINUX_VERSION_CODE, because distributions
+ * backport.  Each wrapper names the kernel release that changed the API.
+ */
+#ifndef VRANGE_COMPAT_H
+#define VRANGE_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/list_lru.h>
+#include <linux/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/shrinker.h>
+
+#include "vrange_config.h"
+
+/* 6.3: vm_flags became const, changed only through vm_flags_*(). */
+static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
+					 unsigned long flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* 6.17: call_mmap() became vfs_mmap(). */
+static inline int compat_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
+
+/* shmem_file_setup() moved from unsigned long flags to vma_flags_t. */
+static inline struct file *compat_shmem_setup(const char *name, loff_t size)
+{
+#ifdef HAVE_SHMEM_SETUP_VMA_FLAGS
+	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+#else
+	return shmem_file_setup(name, size, VM_NORESERVE);
+#endif
+}
+
+/* 6.8: list_lru_add() and list_lru_del() grew nid and memcg arguments. */
+static inline bool compat_list_lru_add_obj(struct list_lru *lru,
+					   struct list_head *item)
+{
+#ifdef HAVE_LIST_LRU_ADD_OBJ
+	return list_lru_add_obj(lru, item);
+#else
+	return list_lru_add(lru, item);
+#endif
+}
+
+static inline bool compat_list_lru_del_obj(struct list_lru *lru,
+					   struct list_head *item)
+{
+#ifdef HAVE_LIST_LRU_ADD_OBJ
+	return list_lru_del_obj(lru, item);
+#else
+	return list_lru_del(lru, item);
+#endif
+}
+
+/*
+ * 6.13: the list_lru walk callback lost its spinlock_t * argument.
+ * COMPAT_LRU_WALK_CB(name) declares a callback with either signature and
+ * the arguments item, list and arg.
+ */
+#ifdef HAVE_LRU_WALK_CB_LOCK
+#define COMPAT_LRU_WALK_CB(name)					\
+	enum lru_status name(struct list_head *item,			\
+			     struct list_lru_one *list,			\
+			     spinlock_t *lru_lock, void *arg)
+#else
+#define COMPAT_LRU_WALK_CB(name)					\
+	enum lru_status name(struct list_head *item,			\
+			     struct list_lru_one *list, void *arg)
+#endif
+
+/* 6.8: LRU_STOP ends a walk early; before it, skip what is left. */
+#ifdef HAVE_LRU_STOP
+#define COMPAT_LRU_STOP	LRU_STOP
+#else
+#define COMPAT_LRU_STOP	LRU_SKIP
+#endif
+
+/*
+ * 6.7: shrinkers are allocated by shrinker_alloc() and made live by
+ * shrinker_register(); before, a static struct shrinker was registered
+ * with register_shrinker(), which (since 6.0) takes a name.
+ *
+ * The list_lru must be bound to the shrinker's id (list_lru_init_memcg())
+ * after the id is assigned and before the shrinker can run.  Before 6.7 the
+ * id is assigned by register_shrinker() itself, which also makes the
+ * shrinker live, so the callbacks must tolerate running before the list
+ * exists: compat_shrinker_create() is told the list by @init_lru and the
+ * caller's callbacks check for it.
+ */
+struct compat_shrinker {
+#ifdef HAVE_SHRINKER_ALLOC
+	struct shrinker *shrinker;
+#else
+	struct shrinker shrinker;
+#endif
+};
+
+typedef unsigned long (*compat_shrink_fn)(struct shrinker *,
+					  struct shrink_control *);
+
+static inline int compat_shrinker_create(struct compat_shrinker *cs,
+					 compat_shrink_fn count,
+					 compat_shrink_fn scan,
+					 struct list_lru *lru,
+					 const char *name)
+{
+	int ret;
+#ifdef HAVE_SHRINKER_ALLOC
+	unsigned int flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
+
+	cs->shrinker = shrinker_alloc(flags, "%s", name);
+	if (!cs->shrinker)
+		return -ENOMEM;
+	cs->shrinker->count_objects = count;
+	cs->shrinker->scan_objects = scan;
+	cs->shrinker->seeks = DEFAULT_SEEKS;
+	ret = list_lru_init_memcg(lru, cs->shrinker);
+	if (ret) {
+		shrinker_free(cs->shrinker);
+		return ret;
+	}
+	shrinker_register(cs->shrinker);
+#else
+	cs->shrinker.count_objects = count;
+	cs->shrinker.scan_objects = scan;
+	cs->shrinker.seeks = DEFAULT_SEEKS;
+	cs->shrinker.flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
+	ret = register_shrinker(&cs->shrinker, "%s", name);
+	if (ret)
+		return ret;
+	ret = list_lru_init_memcg(lru, &cs->shrinker);
+	if (ret) {
+		unregister_shrinker(&cs->shrinker);
+		return ret;
+	}
+#endif
+	return 0;
+}
+
+static inline void compat_shrinker_destroy(struct compat_shrinker *cs)
+{
+#ifdef HAVE_SHRINKER_ALLOC
+	shrinker_free(cs->shrinker);
+#else
+	unregister_shrinker(&cs->shrinker);
+#endif
+}
+
+#endif /* VRANGE_COMPAT_H */

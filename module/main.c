@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vrange: /dev/vrange, volatile ranges of shmem-backed memory.
+ *
+ * Each open() creates an area (area.c); its ioctls are Android ashmem's,
+ * number for number, so ashmem clients work unchanged.  Unpinned ranges are
+ * purged under memory pressure by a NUMA- and memcg-aware shrinker
+ * (purge.c).  This file holds the device and the ioctl dispatch.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+
+#include "vrange.h"
+
+static int vrange_open(struct inode *inode, struct file *file)
+{
+	struct vrange_area *area = vrange_area_create();
+
+	if (IS_ERR(area))
+		return PTR_ERR(area);
+	file->private_data = area;
+	return 0;
+}
+
+static int vrange_release(struct inode *inode, struct file *file)
+{
+	vrange_area_release(file->private_data);
+	return 0;
+}
+
+static int vrange_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return vrange_area_mmap(file->private_data, vma);
+}
+
+static long vrange_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct vrange_area *area = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VRANGE_SET_NAME:
+		return vrange_area_set_name(area, uarg);
+	case VRANGE_GET_NAME:
+		return vrange_area_get_name(area, uarg);
+	case VRANGE_SET_SIZE:
+		return vrange_area_set_size(area, arg);
+	case VRANGE_GET_SIZE:
+		return vrange_area_get_size(area);
+	case VRANGE_SET_PROT_MASK:
+		return vrange_area_set_prot_mask(area, arg);
+	case VRANGE_GET_PROT_MASK:
+		return vrange_area_get_prot_mask(area);
+	case VRANGE_PIN:
+	case VRANGE_UNPIN:
+	case VRANGE_GET_PIN_STATUS:
+		return vrange_pin_ioctl(area, cmd, uarg);
+	case VRANGE_PURGE_ALL_CACHES:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return vrange_purge_all();
+	}
+	return -ENOTTY;
+}
+
+#ifdef CONFIG_COMPAT
+/* A 32-bit size_t and unsigned long give these two other numbers. */
+#define COMPAT_VRANGE_SET_SIZE		_IOW(VRANGE_IOC_MAGIC, 3, compat_size_t)
+#define COMPAT_VRANGE_SET_PROT_MASK	_IOW(VRANGE_IOC_MAGIC, 5, compat_ulong_t)
+
+static long vrange_compat_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	struct vrange_area *area = file->private_data;
+	size_t size;
+	long ret;
+
+	switch (cmd) {
+	case COMPAT_VRANGE_SET_SIZE:
+		return vrange_area_set_size(area, arg);
+	case COMPAT_VRANGE_SET_PROT_MASK:
+		return vrange_area_set_prot_mask(area, arg);
+	case VRANGE_GET_SIZE:
+		size = vrange_area_get_size(area);
+		return size > INT_MAX ? -EOVERFLOW : size;
+	case VRANGE_PURGE_ALL_CACHES:
+		ret = vrange_ioctl(file, cmd, arg);
+		return min_t(long, ret, INT_MAX);
+	}
+	return vrange_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
+}
+#endif
+
+static const struct file_operations vrange_fops = {
+	.owner = THIS_MODULE,
+	.open = vrange_open,
+	.release = vrange_release,
+	.mmap = vrange_mmap,
+	.unlocked_ioctl = vrange_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl = vrange_compat_ioctl,
+#endif
+	.llseek = noop_llseek,
+};
+
+/* Like ashmem, anyone may create areas; they are shared only by fd. */
+static struct miscdevice vrange_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vrange",
+	.fops = &vrange_fops,
+	.mode = 0666,
+};
+
+static int __init vrange_init(void)
+{
+	int ret;
+
+	ret = vrange_ranges_init();
+	if (ret)
+		return ret;
+	ret = vrange_purge_init();
+	if (ret)
+		goto err_ranges;
+	ret = vrange_backing_init();
+	if (ret)
+		goto err_purge;
+	ret = misc_register(&vrange_misc);
+	if (ret)
+		goto err_purge;
+	pr_info("version %s loaded\n", VRANGE_VERSION);
+	return 0;
+
+err_purge:
+	vrange_purge_exit();
+err_ranges:
+	vrange_ranges_exit();
+	return ret;
+}
+
+static void __exit vrange_exit(void)
+{
+	misc_deregister(&vrange_misc);
+	vrange_purge_exit();
+	vrange_ranges_exit();
+}
+
+module_init(vrange_init);
+module_exit(vrange_exit);
+
+MODULE_DESCRIPTION("Volatile ranges of shmem memory, ashmem-compatible");
+MODULE_AUTHOR("The vrange authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VRANGE_VERSION);

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vrange: the LRU of unpinned ranges, the shrinker, and purging.
+ *
+ * Every resident unpinned range sits on one list_lru, which keeps a list for
+ * each NUMA node and each memcg; the shrinker is NUMA- and memcg-aware, so
+ * reclaim on node N in cgroup C walks only the ranges attributed to (N, C),
+ * oldest unpinned first.  A range is attributed to the node and memcg of
+ * its struct, which the unpinning task allocates (charged to its memcg, on
+ * its node): the node and memcg of the memory, as long as the task that
+ * unpins is the one that touched it, under the default local policy.
+ *
+ * Purging a range punches a hole in the area's shmem file, which frees the
+ * pages and zaps them from every mapping.
+ *
+ * Locking (see area.c for area->lock): the walk callback runs under the
+ * list_lru lock and only mutex_trylock()s area->lock.  An area it locks
+ * stays locked, its isolated ranges on a private list, until the walk has
+ * returned and those holes are punched; pins and unpins of that area wait
+ * for it.  At most VRANGE_PURGE_AREAS areas are held at once.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/list_lru.h>
+#include <linux/math.h>
+#include <linux/nodemask.h>
+#include <linux/percpu_counter.h>
+#include <linux/sched.h>
+
+#include "compat.h"
+#include "vrange.h"
+
+#define VRANGE_PURGE_AREAS	8
+/* How many LRU items one shrinker walk may look at. */
+#define VRANGE_WALK_MAX		1024UL
+/* How often purge-all goes round again for areas that were busy. */
+#define VRANGE_PURGE_ALL_PASSES	64
+
+static struct list_lru vrange_lru_list;
+static struct compat_shrinker vrange_shrinker;
+/* Before 6.7 the shrinker is live before vrange_lru_list is set up. */
+static bool vrange_lru_ready;
+
+/* Resident unpinned pages and ranges, for the shrinker's estimate. */
+static struct percpu_counter vrange_resident_pages;
+static struct percpu_counter vrange_resident_ranges;
+
+/**
+ * vrange_lru() - the list_lru range structs are allocated against
+ *
+ * Return: the LRU.
+ */
+struct list_lru *vrange_lru(void)
+{
+	return &vrange_lru_list;
+}
+
+/**
+ * vrange_lru_add() - a range became resident and unpinned
+ * @r: the range; its area is locked
+ */
+void vrange_lru_add(struct vrange_range *r)
+{
+	compat_list_lru_add_obj(&vrange_lru_list, &r->lru);
+	percpu_counter_inc(&vrange_resident_ranges);
+}
+
+/**
+ * vrange_lru_del() - a resident range is pinned or freed
+ * @r: the range; its area is locked
+ */
+void vrange_lru_del(struct vrange_range *r)
+{
+	compat_list_lru_del_obj(&vrange_lru_list, &r->lru);
+	percpu_counter_dec(&vrange_resident_ranges);
+}
+
+/**
+ * vrange_stat_resident() - count resident unpinned pages
+ * @pages: how many became resident and unpinned (> 0) or stopped being so
+ */
+void vrange_stat_resident(long pages)
+{
+	percpu_counter_add(&vrange_resident_pages, pages);
+}
+
+/* ===================== isolating and purging ===================== */
+
+struct vrange_purge_slot {
+	struct vrange_area *area;
+	struct list_head ranges;
+};
+
+/**
+ * struct vrange_purge - one walk's worth of work
+ * @slot:	the areas locked by the walk and the ranges isolated from each
+ * @nr_slots:	slots in use
+ * @want:	pages to isolate before stopping
+ * @isolated:	pages isolated
+ * @busy:	an area was skipped because its lock was taken
+ */
+struct vrange_purge {
+	struct vrange_purge_slot slot[VRANGE_PURGE_AREAS];
+	unsigned int nr_slots;
+	unsigned long want;
+	unsigned long isolated;
+	bool busy;
+};
+
+static COMPAT_LRU_WALK_CB(vrange_isolate)
+{
+	struct vrange_range *r = container_of(item, struct vrange_range, lru);
+	struct vrange_area *area = r->area;
+	struct vrange_purge *p = arg;
+	unsigned int i;
+
+	if (p->isolated >= p->want)
+		return COMPAT_LRU_STOP;
+
+	for (i = 0; i < p->nr_slots; i++)
+		if (p->slot[i].area == area)
+			break;
+	if (i == p->nr_slots) {
+		if (i == VRANGE_PURGE_AREAS)
+			return LRU_SKIP;
+		/*
+		 * The range is on the LRU, so its area has not been released
+		 * (release takes ranges off under area->lock before dropping
+		 * the file's reference): the area and its refcount are live.
+		 */
+		if (!mutex_trylock(&area->lock)) {
+			p->busy = true;
+			return LRU_SKIP;
+		}
+		refcount_inc(&area->ref);
+		p->slot[i].area = area;
+		INIT_LIST_HEAD(&p->slot[i].ranges);
+		p->nr_slots++;
+	}
+	list_lru_isolate_move(list, item, &p->slot[i].ranges);
+	p->isolated += vrange_range_pages(r);
+	return LRU_REMOVED;
+}
+
+static void vrange_punch(struct vrange_area *area, struct vrange_range *r)
+{
+	loff_t start = (loff_t)r->start << PAGE_SHIFT;
+	loff_t len = (loff_t)vrange_range_pages(r) << PAGE_SHIFT;
+	int ret;
+
+	ret = vfs_fallocate(area->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    start, len);
+	/*
+	 * The range counts as purged even if the punch failed: its owner is
+	 * told to regenerate data it still has, which loses nothing.
+	 */
+	if (ret)
+		pr_debug("punching %lld+%lld failed: %d\n", start, len, ret);
+}
+
+/* Punch the isolated ranges' holes and unlock their areas. */
+static unsigned long vrange_purge_dispose(struct vrange_purge *p)
+{
+	unsigned long freed = 0;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_slots; i++) {
+		struct vrange_area *area = p->slot[i].area;
+		struct vrange_range *r, *tmp;
+
+		list_for_each_entry_safe(r, tmp, &p->slot[i].ranges, lru) {
+			unsigned long pages = vrange_range_pages(r);
+
+			list_del_init(&r->lru);
+			percpu_counter_dec(&vrange_resident_ranges);
+			vrange_punch(area, r);
+			r->purged = true;
+			area->purged += pages;
+			vrange_stat_resident(-(long)pages);
+			freed += pages;
+		}
+		mutex_unlock(&area->lock);
+		vrange_area_put(area);
+	}
+	p->nr_slots = 0;
+	p->isolated = 0;
+	return freed;
+}
+
+/* ===================== the shrinker ===================== */
+
+/*
+ * The LRU counts ranges, reclaim wants pages: estimate this list's pages
+ * from its ranges and the global average range size.
+ */
+static unsigned long vrange_shrink_count(struct shrinker *shrinker,
+					 struct shrink_control *sc)
+{
+	unsigned long ranges, all_ranges, all_pages;
+
+	/* Pairs with the release in vrange_purge_init(). */
+	if (!smp_load_acquire(&vrange_lru_ready))
+		return 0;
+	ranges = list_lru_shrink_count(&vrange_lru_list, sc);
+	if (!ranges)
+		return SHRINK_EMPTY;
+	all_ranges = percpu_counter_read_positive(&vrange_resident_ranges);
+	all_pages = percpu_counter_read_positive(&vrange_resident_pages);
+	if (all_ranges < ranges || all_pages < all_ranges)
+		return ranges;
+	return mult_frac(all_pages, ranges, all_ranges);
+}
+
+static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
+					struct shrink_control *sc)
+{
+	struct vrange_purge p = { .nr_slots = 0 };
+	unsigned long freed = 0, nr_to_walk;
+
+	/* Punching a hole takes filesystem locks. */
+	if (!(sc->gfp_mask & __GFP_FS))
+		return SHRINK_STOP;
+	/* Pairs with the release in vrange_purge_init(). */
+	if (!smp_load_acquire(&vrange_lru_ready))
+		return SHRINK_STOP;
+
+	while (freed < sc->nr_to_scan) {
+		p.want = sc->nr_to_scan - freed;
+		nr_to_walk = min(list_lru_shrink_count(&vrange_lru_list, sc),
+				 VRANGE_WALK_MAX);
+		if (!nr_to_walk)
+			break;
+		list_lru_walk_one(&vrange_lru_list, sc->nid, sc->memcg,
+				  vrange_isolate, &p, &nr_to_walk);
+		if (!p.nr_slots)
+			break;
+		freed += vrange_purge_dispose(&p);
+	}
+	return freed ? freed : SHRINK_STOP;
+}
+
+/**
+ * vrange_purge_all() - VRANGE_PURGE_ALL_CACHES: purge every resident range
+ *
+ * Walks every node's and every memcg's list through the same path as the
+ * shrinker, going round again for areas that were busy.
+ *
+ * Return: the number of resident unpinned pages there were.
+ */
+long vrange_purge_all(void)
+{
+	struct vrange_purge p = { .nr_slots = 0 };
+	long found = percpu_counter_sum_positive(&vrange_resident_pages);
+	unsigned long nr_to_walk;
+	unsigned int pass;
+	int nid;
+
+	for (pass = 0; pass < VRANGE_PURGE_ALL_PASSES; pass++) {
+		p.busy = false;
+		for_each_node(nid) {
+			do {
+				p.want = ULONG_MAX;
+				nr_to_walk = ULONG_MAX;
+				list_lru_walk_node(&vrange_lru_list, nid,
+						   vrange_isolate, &p,
+						   &nr_to_walk);
+				if (!p.nr_slots)
+					break;
+				vrange_purge_dispose(&p);
+				cond_resched();
+			} while (true);
+		}
+		if (!p.busy)
+			break;
+		schedule_timeout_uninterruptible(1);
+	}
+	return found;
+}
+
+/* ===================== setup ===================== */
+
+/**
+ * vrange_purge_init() - set up the LRU, counters and shrinker
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrange_purge_init(void)
+{
+	int ret;
+
+	ret = percpu_counter_init(&vrange_resident_pages, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = percpu_counter_init(&vrange_resident_ranges, 0, GFP_KERNEL);
+	if (ret)
+		goto err_pages;
+	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
+				     vrange_shrink_scan, &vrange_lru_list,
+				     "vrange");
+	if (ret)
+		goto err_ranges;
+	/* The shrinker may see the list from now on. */
+	smp_store_release(&vrange_lru_ready, true);
+	return 0;
+
+err_ranges:
+	percpu_counter_destroy(&vrange_resident_ranges);
+err_pages:
+	percpu_counter_destroy(&vrange_resident_pages);
+	return ret;
+}
+
+/**
+ * vrange_purge_exit() - tear down; no area may be left
+ */
+void vrange_purge_exit(void)
+{
+	compat_shrinker_destroy(&vrange_shrinker);
+	list_lru_destroy(&vrange_lru_list);
+	percpu_counter_destroy(&vrange_resident_ranges);
+	percpu_counter_destroy(&vrange_resident_pages);
+}

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vrange: the pin state of one area.
+ *
+ * Pages are pinned unless they lie in one of the area's unpinned ranges,
+ * kept in an rbtree by start page.  Ranges never overlap, so their ends are
+ * sorted too, and the first range ending after a page is found in O(log n).
+ * A range is what one unpin created; it is not merged with its neighbours,
+ * since ranges are the unit of the LRU and of purging.  An unpin over pages
+ * that are already unpinned leaves those ranges alone; a pin trims, splits
+ * or removes every range it touches and counts their purged pages.
+ *
+ * Every function here but the spare allocators runs under area->lock (see
+ * area.c) and neither sleeps nor allocates: what a change needs comes from
+ * a struct vrange_spare filled beforehand, and a change that would need more
+ * returns -EAGAIN, having changed nothing, with how many it needs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/list_lru.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "vrange.h"
+
+static struct kmem_cache *vrange_range_cache;
+
+/* The first range whose end lies after @pgoff, or NULL. */
+static struct vrange_range *vrange_first_ending_after(struct vrange_area *area,
+						      pgoff_t pgoff)
+{
+	struct rb_node *n = area->ranges.rb_node;
+	struct vrange_range *found = NULL;
+
+	while (n) {
+		struct vrange_range *r = rb_entry(n, struct vrange_range, node);
+
+		if (r->end > pgoff) {
+			found = r;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+static struct vrange_range *vrange_next(struct vrange_range *r)
+{
+	struct rb_node *n = rb_next(&r->node);
+
+	return n ? rb_entry(n, struct vrange_range, node) : NULL;
+}
+
+static void vrange_insert(struct vrange_area *area, struct vrange_range *new)
+{
+	struct rb_node **link = &area->ranges.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (new->start < rb_entry(parent, struct vrange_range, node)->start)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &area->ranges);
+}
+
+static struct vrange_range *vrange_spare_take(struct vrange_spare *spare)
+{
+	struct vrange_range *r;
+
+	r = list_first_entry(&spare->list, struct vrange_range, lru);
+	list_del_init(&r->lru);
+	spare->nr--;
+	return r;
+}
+
+/* @pages of @r become unpinned (> 0) or pinned (< 0). */
+static void vrange_account(struct vrange_area *area,
+			   const struct vrange_range *r, long pages)
+{
+	area->unpinned += pages;
+	if (r->purged)
+		area->purged += pages;
+	else
+		vrange_stat_resident(pages);
+}
+
+static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
+{
+	rb_erase(&r->node, &area->ranges);
+	if (!r->purged)
+		vrange_lru_del(r);
+	kmem_cache_free(vrange_range_cache, r);
+}
+
+/**
+ * vrange_ranges_pin() - pin pages [@start, @end)
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ * @spare: preallocated ranges; a pin inside one range splits it and needs one
+ *
+ * Return: the number of pages of the range that had been purged, or -EAGAIN
+ * with @spare->want set.
+ */
+long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
+		       struct vrange_spare *spare)
+{
+	struct vrange_range *r = vrange_first_ending_after(area, start);
+	struct vrange_range *next, *tail;
+	unsigned long purged = 0;
+
+	if (r && r->start < start && r->end > end && !spare->nr) {
+		spare->want = 1;
+		return -EAGAIN;
+	}
+
+	/* No early exit: every range the pin touches is pinned. */
+	for (; r && r->start < end; r = next) {
+		unsigned long n = min(r->end, end) - max(r->start, start);
+
+		next = vrange_next(r);
+		if (r->purged)
+			purged += n;
+		vrange_account(area, r, -(long)n);
+
+		if (r->start >= start && r->end <= end) {
+			vrange_range_free(area, r);
+		} else if (r->start < start && r->end > end) {
+			/*
+			 * The upper part re-enters the LRU at its tail: the
+			 * LRU has no way to insert in the middle.
+			 */
+			tail = vrange_spare_take(spare);
+			tail->area = area;
+			tail->start = end;
+			tail->end = r->end;
+			tail->purged = r->purged;
+			r->end = start;
+			vrange_insert(area, tail);
+			if (!tail->purged)
+				vrange_lru_add(tail);
+			break;
+		} else if (r->start < start) {
+			r->end = start;
+		} else {
+			r->start = end;
+		}
+	}
+	return purged;
+}
+
+/**
+ * vrange_ranges_unpin() - unpin pages [@start, @end)
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ * @spare: preallocated ranges, one for each run of pinned pages in the range
+ *
+ * Each run of pinned pages becomes a new resident range at the LRU's tail;
+ * pages already unpinned keep their range, purged or not.
+ *
+ * Return: 0, or -EAGAIN with @spare->want set.
+ */
+int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			struct vrange_spare *spare)
+{
+	struct vrange_range *first = vrange_first_ending_after(area, start);
+	struct vrange_range *r, *new;
+	unsigned int runs = 0;
+	pgoff_t cur = start;
+
+	for (r = first; r && r->start < end; r = vrange_next(r)) {
+		if (r->start > cur)
+			runs++;
+		cur = r->end;
+	}
+	if (cur < end)
+		runs++;
+	if (runs > spare->nr) {
+		spare->want = runs;
+		return -EAGAIN;
+	}
+
+	cur = start;
+	for (r = first; ; r = vrange_next(r)) {
+		pgoff_t run_end = r && r->start < end ? r->start : end;
+
+		if (run_end > cur) {
+			new = vrange_spare_take(spare);
+			new->area = area;
+			new->start = cur;
+			new->end = run_end;
+			new->purged = false;
+			vrange_insert(area, new);
+			vrange_lru_add(new);
+			vrange_account(area, new, run_end - cur);
+		}
+		if (!r || r->start >= end)
+			break;
+		cur = r->end;
+	}
+	return 0;
+}
+
+/**
+ * vrange_ranges_any_unpinned() - is any page of [@start, @end) unpinned?
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: true if so.
+ */
+bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
+				pgoff_t end)
+{
+	struct vrange_range *r = vrange_first_ending_after(area, start);
+
+	return r && r->start < end;
+}
+
+/**
+ * vrange_ranges_clear() - pin everything, for the area's release
+ * @area: the area, locked
+ */
+void vrange_ranges_clear(struct vrange_area *area)
+{
+	struct vrange_range *r, *next;
+
+	for (r = vrange_first_ending_after(area, 0); r; r = next) {
+		next = vrange_next(r);
+		vrange_account(area, r, -(long)vrange_range_pages(r));
+		vrange_range_free(area, r);
+	}
+}
+
+/**
+ * vrange_ranges_spare() - allocate until @spare holds @spare->want ranges
+ * @spare: the spare list
+ *
+ * Called without area->lock.  The structs are charged to the caller's
+ * memcg and allocated through the LRU so that its per-memcg lists exist.
+ *
+ * Return: 0, -ENOMEM or -EINTR; what was allocated stays on @spare.
+ */
+int vrange_ranges_spare(struct vrange_spare *spare)
+{
+	struct vrange_range *r;
+
+	while (spare->nr < spare->want) {
+		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(),
+					 GFP_KERNEL_ACCOUNT);
+		if (!r)
+			return -ENOMEM;
+		list_add(&r->lru, &spare->list);
+		spare->nr++;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * vrange_ranges_spare_free() - free what an operation did not use
+ * @spare: the spare list
+ */
+void vrange_ranges_spare_free(struct vrange_spare *spare)
+{
+	while (spare->nr)
+		kmem_cache_free(vrange_range_cache, vrange_spare_take(spare));
+}
+
+/**
+ * vrange_ranges_init() - create the range cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vrange_ranges_init(void)
+{
+	vrange_range_cache = KMEM_CACHE(vrange_range, SLAB_ACCOUNT);
+	return vrange_range_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * vrange_ranges_exit() - destroy the range cache
+ */
+void vrange_ranges_exit(void)
+{
+	kmem_cache_destroy(vrange_range_cache);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vrange: internal interfaces between the module's files.
+ *
+ * main.c	the misc device, its file operations and ioctl dispatch
+ * area.c	an area's life, name, size, protection and shmem backing
+ * ranges.c	pin state: the tree of unpinned ranges of one area
+ * purge.c	the LRU of unpinned ranges, the shrinker, hole punching
+ *
+ * The locking rules are written at the top of area.c.
+ */
+#ifndef VRANGE_INTERNAL_H
+#define VRANGE_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/vrange.h>
+
+/* "dev/vrange/" + the user's name: what /proc/PID/maps shows. */
+#define VRANGE_NAME_PREFIX	"dev/vrange/"
+#define VRANGE_NAME_PREFIX_LEN	(sizeof(VRANGE_NAME_PREFIX) - 1)
+#define VRANGE_FULL_NAME_LEN	(VRANGE_NAME_PREFIX_LEN + VRANGE_NAME_LEN)
+
+/**
+ * struct vrange_area - the buffer one open() of /dev/vrange creates
+ * @lock:	protects every field below but @ref, and every range of the area
+ * @ranges:	the unpinned ranges, by start page; they never overlap
+ * @file:	the shmem backing file; NULL until the first mmap, then fixed
+ * @size:	size in bytes; fixed once @file exists
+ * @prot_mask:	PROT_* bits mmap may use; bits can only be removed
+ * @unpinned:	pages in @ranges, purged or not
+ * @purged:	pages in @ranges that were purged
+ * @ref:	one for the open file description, one for each purge in flight
+ * @full_name:	VRANGE_NAME_PREFIX followed by the name
+ *
+ * Lives from open() until the last fput() of its file and the end of any
+ * purge that holds a reference; the backing file may outlive it in
+ * mappings.
+ */
+struct vrange_area {
+	struct mutex lock;		/* rules at the top of area.c */
+	struct rb_root ranges;
+	struct file *file;
+	size_t size;
+	unsigned long prot_mask;
+	unsigned long unpinned;
+	unsigned long purged;
+	refcount_t ref;
+	char full_name[VRANGE_FULL_NAME_LEN];
+};
+
+/**
+ * struct vrange_range - a run of unpinned pages that were unpinned together
+ * @node:	in the area's @ranges tree
+ * @lru:	in the LRU while resident; on a purge's private list while it
+ *		is being purged; free otherwise
+ * @area:	the owner
+ * @start:	first page
+ * @end:	one past the last page
+ * @purged:	the pages were discarded; stays so until pinned
+ *
+ * Protected by @area->lock; its LRU membership also by the list_lru lock.
+ */
+struct vrange_range {
+	struct rb_node node;
+	struct list_head lru;
+	struct vrange_area *area;
+	pgoff_t start;
+	pgoff_t end;
+	bool purged;
+};
+
+/**
+ * struct vrange_spare - range structs allocated before taking area->lock
+ * @list:	the structs, linked through their @lru
+ * @nr:		how many are on @list
+ * @want:	how many the last attempt needed, when it returned -EAGAIN
+ */
+struct vrange_spare {
+	struct list_head list;
+	unsigned int nr;
+	unsigned int want;
+};
+
+static inline unsigned long vrange_range_pages(const struct vrange_range *r)
+{
+	return r->end - r->start;
+}
+
+/* area.c */
+struct vrange_area *vrange_area_create(void);
+void vrange_area_release(struct vrange_area *area);
+void vrange_area_put(struct vrange_area *area);
+int vrange_area_set_name(struct vrange_area *area, const char __user *uname);
+int vrange_area_get_name(struct vrange_area *area, char __user *uname);
+int vrange_area_set_size(struct vrange_area *area, unsigned long size);
+size_t vrange_area_get_size(struct vrange_area *area);
+int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot);
+unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
+int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
+		     struct vrange_pin __user *upin);
+int vrange_backing_init(void);
+
+/* ranges.c */
+long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
+		       struct vrange_spare *spare);
+int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			struct vrange_spare *spare);
+bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
+				pgoff_t end);
+void vrange_ranges_clear(struct vrange_area *area);
+int vrange_ranges_spare(struct vrange_spare *spare);
+void vrange_ranges_spare_free(struct vrange_spare *spare);
+int vrange_ranges_init(void);
+void vrange_ranges_exit(void);
+
+/* purge.c */
+void vrange_lru_add(struct vrange_range *r);
+void vrange_lru_del(struct vrange_range *r);
+void vrange_stat_resident(long pages);
+long vrange_purge_all(void);
+struct list_lru *vrange_lru(void);
+int vrange_purge_init(void);
+void vrange_purge_exit(void);
+
+#endif /* VRANGE_INTERNAL_H */
