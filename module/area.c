@@ -44,9 +44,14 @@
 /* shmem's file operations, learnt at load from a real shmem file. */
 static const struct file_operations *vrange_shmem_fops __ro_after_init;
 
+/*
+ * Nothing but vrange_area_mmap() may map the backing file: remap_file_pages()
+ * maps a vma's file anew, which would restore the VM_MAY* bits the area's
+ * mask removed (ashmem's CVE-2020-0009).
+ */
 static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return vrange_shmem_fops->mmap(file, vma);
+	return -EPERM;
 }
 
 static long vrange_backing_fallocate(struct file *file, int mode,
@@ -59,8 +64,8 @@ static long vrange_backing_fallocate(struct file *file, int mode,
  * The backing file is shmem's, but its f_op is this module's, so that every
  * backing file, which outlives its area in mappings, holds a reference to
  * the module: it cannot be unloaded while any mapping of an area exists.
- * The backing file is never read or written through an fd, only mapped,
- * msync()ed and punched (by purges and MADV_REMOVE).
+ * The backing file is never read or written through an fd, only mapped
+ * by vrange_area_mmap(), msync()ed and punched (by purges and MADV_REMOVE).
  */
 static const struct file_operations vrange_backing_fops = {
 	.owner = THIS_MODULE,
@@ -367,7 +372,7 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 		area->file = file;
 	}
 	vma_set_file(vma, area->file);
-	ret = compat_vfs_mmap(area->file, vma);
+	ret = compat_fops_mmap(vrange_shmem_fops, area->file, vma);
 out:
 	mutex_unlock(&area->lock);
 	return ret;

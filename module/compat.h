@@ -28,14 +28,30 @@ static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
-/* 6.17: call_mmap() became vfs_mmap(). */
-static inline int compat_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * Map @vma through the file operations @fops of @file (shmem's).  6.17 moved
+ * shmem from ->mmap(file, vma) to ->mmap_prepare(desc); a driver handing a
+ * vma to it goes through the compat helpers that build and apply the desc.
+ */
+static inline int compat_fops_mmap(const struct file_operations *fops,
+				   struct file *file,
+				   struct vm_area_struct *vma)
 {
-#ifdef HAVE_VFS_MMAP
-	return vfs_mmap(file, vma);
-#else
-	return call_mmap(file, vma);
+#ifdef HAVE_COMPAT_VMA_MMAP
+	struct vm_area_desc desc;
+	int ret;
+
+	if (!fops->mmap && fops->mmap_prepare) {
+		compat_set_desc_from_vma(&desc, file, vma);
+		ret = fops->mmap_prepare(&desc);
+		if (ret)
+			return ret;
+		return __compat_vma_mmap(&desc, vma);
+	}
 #endif
+	if (!fops->mmap)
+		return -ENODEV;
+	return fops->mmap(file, vma);
 }
 
 /* shmem_file_setup() moved from unsigned long flags to vma_flags_t. */
