@@ -410,7 +410,7 @@ static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
 			      struct vrange_spare *spare)
 {
 	pgoff_t start, end;
-	int ret;
+	long ret;
 
 	/* ashmem: offset + len must not wrap in 32 bits, even at the end. */
 	if ((u64)pin->offset + pin->len > U32_MAX)
@@ -421,12 +421,19 @@ static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
 
 	switch (cmd) {
 	case VRANGE_PIN:
-		return vrange_ranges_pin(area, start, end, spare);
+		ret = vrange_ranges_pin(area, start, end, spare);
+		/* A split needs a range for the memory from @end on. */
+		if (ret == -EAGAIN)
+			spare->nid = vrange_ranges_node(area, end);
+		return ret;
 	case VRANGE_UNPIN:
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
-		return vrange_ranges_unpin(area, start, end, spare);
+		ret = vrange_ranges_unpin(area, start, end, spare);
+		if (ret == -EAGAIN)
+			spare->nid = vrange_ranges_node(area, start);
+		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
 		return vrange_ranges_any_unpinned(area, start, end) ?
 			VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
@@ -449,7 +456,10 @@ static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin)
 {
-	struct vrange_spare spare = { .list = LIST_HEAD_INIT(spare.list) };
+	struct vrange_spare spare = {
+		.list = LIST_HEAD_INIT(spare.list),
+		.nid = NUMA_NO_NODE,
+	};
 	struct vrange_pin pin;
 	long ret;
 

@@ -18,7 +18,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/list_lru.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -239,30 +243,88 @@ void vrange_ranges_clear(struct vrange_area *area)
 }
 
 /**
+ * vrange_ranges_node() - the node of the memory at page @index of @area
+ * @area: the area, locked
+ * @index: a page of the area
+ *
+ * Return: the node, or NUMA_NO_NODE if the page is not in memory.
+ */
+int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
+{
+	struct folio *folio;
+	int nid;
+
+	if (!area->file)
+		return NUMA_NO_NODE;
+	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
+	folio = filemap_get_folio(area->file->f_mapping, index);
+	if (IS_ERR_OR_NULL(folio))
+		return NUMA_NO_NODE;
+	nid = folio_nid(folio);
+	folio_put(folio);
+	return nid;
+}
+
+/*
+ * A range joins the LRU list of the node of its struct's slab page and of
+ * the memcg its struct is charged to (list_lru_add_obj()).  So the structs
+ * are charged to the caller's memcg, pinned for the duration with
+ * set_active_memcg(), and allocated on @spare->nid, the node of the memory
+ * they will cover.  kmem_cache_alloc_lru() is what makes sure that memcg's
+ * LRU lists exist; it has no node variant, so one struct comes from it and
+ * the rest, if it landed on another node, from kmem_cache_alloc_node().
+ */
+static int vrange_spare_fill(struct vrange_spare *spare)
+{
+	struct vrange_range *r, *first;
+
+	first = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(),
+				     GFP_KERNEL_ACCOUNT);
+	if (!first)
+		return -ENOMEM;
+	if (spare->nid == NUMA_NO_NODE ||
+	    page_to_nid(virt_to_page(first)) == spare->nid) {
+		list_add(&first->lru, &spare->list);
+		spare->nr++;
+		first = NULL;
+	}
+	while (spare->nr < spare->want) {
+		r = kmem_cache_alloc_node(vrange_range_cache, GFP_KERNEL_ACCOUNT,
+					  spare->nid);
+		if (!r)
+			break;
+		list_add(&r->lru, &spare->list);
+		spare->nr++;
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (first)
+		kmem_cache_free(vrange_range_cache, first);
+	if (spare->nr == spare->want)
+		return 0;
+	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+}
+
+/**
  * vrange_ranges_spare() - allocate until @spare holds @spare->want ranges
  * @spare: the spare list
  *
- * Called without area->lock.  The structs are charged to the caller's
- * memcg and allocated through the LRU so that its per-memcg lists exist.
+ * Called without area->lock.
  *
  * Return: 0, -ENOMEM or -EINTR; what was allocated stays on @spare.
  */
 int vrange_ranges_spare(struct vrange_spare *spare)
 {
-	struct vrange_range *r;
+	struct mem_cgroup *memcg, *old;
+	int ret;
 
-	while (spare->nr < spare->want) {
-		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(),
-					 GFP_KERNEL_ACCOUNT);
-		if (!r)
-			return -ENOMEM;
-		list_add(&r->lru, &spare->list);
-		spare->nr++;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
-	}
-	return 0;
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	old = set_active_memcg(memcg);
+	ret = vrange_spare_fill(spare);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
+	return ret;
 }
 
 /**

@@ -79,11 +79,13 @@ struct vrange_range {
  * @list:	the structs, linked through their @lru
  * @nr:		how many are on @list
  * @want:	how many the last attempt needed, when it returned -EAGAIN
+ * @nid:	the node of the memory the ranges will cover, or NUMA_NO_NODE
  */
 struct vrange_spare {
 	struct list_head list;
 	unsigned int nr;
 	unsigned int want;
+	int nid;
 };
 
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
@@ -114,6 +116,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
 				pgoff_t end);
 void vrange_ranges_clear(struct vrange_area *area);
+int vrange_ranges_node(struct vrange_area *area, pgoff_t index);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
 int vrange_ranges_init(void);

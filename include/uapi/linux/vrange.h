@@ -70,8 +70,9 @@ struct vrange_pin {
  *	that is not page-aligned, for offset + len overflowing or beyond the
  *	page-rounded size, and for an empty range.
  * VRANGE_PURGE_ALL_CACHES: EPERM without CAP_SYS_ADMIN.  Purges every
- *	unpinned page of every area and returns how many unpinned resident
- *	pages it found.
+ *	unpinned page of every area and returns how many pages it found in
+ *	unpinned ranges not purged yet, whether or not they had ever been
+ *	touched (as ashmem, which returned its LRU's page count).
  *
  * mmap: EINVAL before SET_SIZE or when offset + length exceeds the
  * page-rounded size; EPERM for protections outside the mask (and mprotect
