@@ -43,6 +43,7 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 {
 	struct vrange_area *area = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	size_t size;
 
 	switch (cmd) {
 	case VRANGE_SET_NAME:
@@ -52,7 +53,9 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 	case VRANGE_SET_SIZE:
 		return vrange_area_set_size(area, arg);
 	case VRANGE_GET_SIZE:
-		return vrange_area_get_size(area);
+		/* sys_ioctl() returns an int: say so rather than truncate. */
+		size = vrange_area_get_size(area);
+		return size > INT_MAX ? -EOVERFLOW : size;
 	case VRANGE_SET_PROT_MASK:
 		return vrange_area_set_prot_mask(area, arg);
 	case VRANGE_GET_PROT_MASK:
@@ -64,7 +67,7 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 	case VRANGE_PURGE_ALL_CACHES:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
-		return vrange_purge_all();
+		return min_t(long, vrange_purge_all(), INT_MAX);
 	}
 	return -ENOTTY;
 }
@@ -78,20 +81,12 @@ static long vrange_compat_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
 	struct vrange_area *area = file->private_data;
-	size_t size;
-	long ret;
 
 	switch (cmd) {
 	case COMPAT_VRANGE_SET_SIZE:
 		return vrange_area_set_size(area, arg);
 	case COMPAT_VRANGE_SET_PROT_MASK:
 		return vrange_area_set_prot_mask(area, arg);
-	case VRANGE_GET_SIZE:
-		size = vrange_area_get_size(area);
-		return size > INT_MAX ? -EOVERFLOW : size;
-	case VRANGE_PURGE_ALL_CACHES:
-		ret = vrange_ioctl(file, cmd, arg);
-		return min_t(long, ret, INT_MAX);
 	}
 	return vrange_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
 }

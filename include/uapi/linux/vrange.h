@@ -54,8 +54,8 @@ struct vrange_pin {
  * VRANGE_GET_NAME: copies the name and its NUL, never more.
  * VRANGE_SET_SIZE: the size in bytes, passed by value.  EINVAL after the
  *	first mmap or for 0; EFBIG beyond the largest shmem file.
- * VRANGE_GET_SIZE: returns the size (EOVERFLOW for a 32-bit caller whose
- *	answer does not fit).
+ * VRANGE_GET_SIZE: returns the size; EOVERFLOW if it exceeds INT_MAX, since
+ *	ioctl(2) returns an int.
  * VRANGE_SET_PROT_MASK: PROT_READ | PROT_WRITE | PROT_EXEC bits, by value;
  *	may only remove bits (EINVAL for adding one or for unknown bits).
  *	With READ_IMPLIES_EXEC, PROT_READ implies PROT_EXEC, as in ashmem.
@@ -72,7 +72,8 @@ struct vrange_pin {
  * VRANGE_PURGE_ALL_CACHES: EPERM without CAP_SYS_ADMIN.  Purges every
  *	unpinned page of every area and returns how many pages it found in
  *	unpinned ranges not purged yet, whether or not they had ever been
- *	touched (as ashmem, which returned its LRU's page count).
+ *	touched (as ashmem, which returned its LRU's page count), at most
+ *	INT_MAX.
  *
  * mmap: EINVAL before SET_SIZE or when offset + length exceeds the
  * page-rounded size; EPERM for protections outside the mask (and mprotect
