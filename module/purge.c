@@ -206,8 +206,13 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 	ranges = list_lru_shrink_count(&vrange_lru_list, sc);
 	if (!ranges)
 		return SHRINK_EMPTY;
-	all_ranges = percpu_counter_read_positive(&vrange_resident_ranges);
-	all_pages = percpu_counter_read_positive(&vrange_resident_pages);
+	/*
+	 * Exact sums: a quick read misses what sits in per-CPU deltas, which
+	 * for a few large ranges is all of them, and an estimate of one page
+	 * per range keeps reclaim from ever reaching the shrinker's batch.
+	 */
+	all_ranges = percpu_counter_sum_positive(&vrange_resident_ranges);
+	all_pages = percpu_counter_sum_positive(&vrange_resident_pages);
 	if (all_ranges < ranges || all_pages < all_ranges)
 		return ranges;
 	return mult_frac(all_pages, ranges, all_ranges);
