@@ -101,13 +101,6 @@ static inline bool compat_list_lru_del_obj(struct list_lru *lru,
 			     struct list_lru_one *list, void *arg)
 #endif
 
-/* 6.8: LRU_STOP ends a walk early; before it, skip what is left. */
-#ifdef HAVE_LRU_STOP
-#define COMPAT_LRU_STOP	LRU_STOP
-#else
-#define COMPAT_LRU_STOP	LRU_SKIP
-#endif
-
 /*
  * 6.7: shrinkers are allocated by shrinker_alloc() and made live by
  * shrinker_register(); before, a static struct shrinker was registered

@@ -116,8 +116,13 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	struct vrange_purge *p = arg;
 	unsigned int i;
 
+	/*
+	 * Not LRU_STOP: it only exists from 6.8, and from 6.13 a callback
+	 * returning it must drop the list's lock itself.  Skipping the rest
+	 * costs at most the walk's bounded length.
+	 */
 	if (p->isolated >= p->want)
-		return COMPAT_LRU_STOP;
+		return LRU_SKIP;
 
 	for (i = 0; i < p->nr_slots; i++)
 		if (p->slot[i].area == area)
