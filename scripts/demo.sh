@@ -1,0 +1,61 @@
+#!/bin/bash
+# make demo: see volatile ranges at work, in a QEMU guest.
+#
+#   scripts/demo.sh            (KERNEL=6.1|6.12|newest, default 6.12;
+#                               SECONDS_TO_RUN, default 20)
+#
+# Installs what it needs (scripts/deps.sh), fetches the kernel and builds the
+# module for it (scripts/kernel.sh, scripts/build-module.sh), builds
+# examples/tile-cache statically, and boots a guest whose init loads the
+# module and runs the tile cache while a hog process grows to just short of
+# the guest's memory.  Its console is this terminal: a line a second shows
+# the cache's resident bytes falling as the kernel purges unpinned tiles, and
+# the tiles it had to render again.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tag=$(kernel_tags "${KERNEL:-6.12}")
+secs=${SECONDS_TO_RUN:-20}
+S=$TOP/scripts
+out=$BUILD/demo
+mkdir -p "$out"
+
+"$S/deps.sh"
+"$S/kernel.sh" "$tag" >/dev/null
+"$S/build-module.sh" "$tag" >/dev/null
+# shellcheck disable=SC1090
+. "$(kernel_env "$tag")"
+
+gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/include/uapi" \
+	"$TOP/examples/tile-cache.c" -o "$out/tile-cache"
+
+root=$out/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+cp /bin/busybox "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$BUILD/$tag/vrange.ko" "$out/tile-cache" "$root/"
+cat >"$root/init" <<EOI
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+echo; echo "=== vrange demo: Linux \$(uname -r), \$(grep MemTotal /proc/meminfo)"
+insmod /vrange.ko || { echo "insmod failed"; poweroff -f; }
+ls -l /dev/vrange
+# 256 tiles of 1 MiB in one area, used at random and unpinned between uses;
+# a hog grows to 90% of the memory that is left.
+avail=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo)
+echo "=== tile-cache: 256 MiB of tiles, then a hog grows towards \$((avail * 9 / 10)) MiB"
+/tile-cache --tiles 256 --tile-kib 1024 --seconds $secs --hog \$((avail * 9 / 10))
+echo "=== tile-cache exited with status \$?"
+rmmod vrange && echo "=== module unloaded"
+poweroff -f
+EOI
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$out/initramfs.cpio.gz"
+
+msg "booting Linux $KABI in QEMU (TCG); the demo runs for about $secs s"
+timeout $((secs + 120)) qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 1G \
+	-nodefaults -no-user-config -display none -no-reboot -serial stdio \
+	-kernel "$VMLINUZ" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=3"
