@@ -43,7 +43,10 @@ static struct compat_shrinker vrange_shrinker;
 /* Before 6.7 the shrinker is live before vrange_lru_list is set up. */
 static bool vrange_lru_ready;
 
-/* Resident unpinned pages and ranges, for the shrinker's estimate. */
+/*
+ * Pages and ranges unpinned and not purged ("resident" ranges: on the LRU),
+ * touched or not, for the shrinker's estimate and PURGE_ALL_CACHES.
+ */
 static struct percpu_counter vrange_resident_pages;
 static struct percpu_counter vrange_resident_ranges;
 
@@ -149,8 +152,12 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	return LRU_REMOVED;
 }
 
-static void vrange_punch(struct vrange_area *area, struct vrange_range *r)
+/* Punch @r's hole; return how many pages left the page cache. */
+static unsigned long vrange_punch(struct vrange_area *area,
+				  struct vrange_range *r)
 {
+	struct address_space *mapping = area->file->f_mapping;
+	unsigned long before = READ_ONCE(mapping->nrpages), after;
 	loff_t start = (loff_t)r->start << PAGE_SHIFT;
 	loff_t len = (loff_t)vrange_range_pages(r) << PAGE_SHIFT;
 	int ret;
@@ -163,9 +170,15 @@ static void vrange_punch(struct vrange_area *area, struct vrange_range *r)
 	 */
 	if (ret)
 		pr_debug("punching %lld+%lld failed: %d\n", start, len, ret);
+	/* area->lock keeps other punches out; faults may add pages back. */
+	after = READ_ONCE(mapping->nrpages);
+	return before > after ? before - after : 0;
 }
 
-/* Punch the isolated ranges' holes and unlock their areas. */
+/*
+ * Punch the isolated ranges' holes and unlock their areas.  Return the pages
+ * actually freed: an unpinned range's pages need not all have been touched.
+ */
 static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 {
 	unsigned long freed = 0;
@@ -180,11 +193,10 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 
 			list_del_init(&r->lru);
 			percpu_counter_dec(&vrange_resident_ranges);
-			vrange_punch(area, r);
+			freed += vrange_punch(area, r);
 			r->purged = true;
 			area->purged += pages;
 			vrange_stat_resident(-(long)pages);
-			freed += pages;
 		}
 		mutex_unlock(&area->lock);
 		vrange_area_put(area);
