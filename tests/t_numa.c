@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_numa: the shrinker is NUMA-aware: "pressure on node N purges ranges
+ * whose memory is on node N" (SPEC §4).  Needs two nodes (the rig has
+ * two of 512 MiB, one CPU each); skipped otherwise.
+ *
+ * 1. Area X lives on node 0, area Y on node 1, each touched and unpinned
+ *    by the test running on that node's CPU.  A hog bound to node 0 grows
+ *    until X is purged; Y, on the other node, must still be resident.
+ * 2. The memory is on node 0 but the task that touches and unpins it runs
+ *    on node 1's CPU (a task the scheduler moved, or one with a memory
+ *    policy).  Pressure on node 0 must still purge it: it is node 0's
+ *    memory.  A shrinker that files ranges by the node of the unpinning
+ *    CPU (or of its own bookkeeping allocations) never finds them, and
+ *    the hog is OOM-killed instead.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define MIB		((size_t)1 << 20)
+#define AREA		(32 * MIB)
+#define STEP		(8 * MIB)
+#define DEADLINE_MS	45000
+
+static void need_two_nodes(void)
+{
+	if (th_numa_nodes() < 2)
+		SKIP("one NUMA node");
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	th_oom_protect();
+}
+
+/* Run on @cpu_node, take memory from @mem_node; make, fill, unpin. */
+static void make_unpinned(struct vr_area *a, const char *name, int cpu_node,
+			  int mem_node)
+{
+	if (th_run_on_node(cpu_node))
+		SKIP("cannot run on node %d: %s", cpu_node, th_errname(errno));
+	sched_yield();
+	ASSERT_OK(th_bind_node(mem_node));
+	vr_area_new(a, name, AREA / PG);
+	memset(a->p, 0x4e, a->size);
+	ASSERT_EQ(th_range_node(a->p, a->size, 16), mem_node);
+	ASSERT_EQ(vr_unpin(a->fd, 0, 0), 0);
+	ASSERT_EQ(th_resident(a->p, a->size), (long)(AREA / PG));
+}
+
+TEST_TIMEOUT(pressure_on_one_node_spares_the_other, 90)
+{
+	struct vr_area x, y;
+
+	need_two_nodes();
+	make_unpinned(&x, "t_numa-x", 0, 0);
+	make_unpinned(&y, "t_numa-y", 1, 1);
+	ASSERT_OK(th_place_on_node(0));
+
+	th_pressure_until_gone(x.p, x.size, 0, STEP, DEADLINE_MS);
+
+	EXPECT_EQ(th_resident(y.p, y.size), (long)(AREA / PG));
+	EXPECT_EQ(vr_pin(y.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vr_pin(x.fd, 0, 0), VRANGE_WAS_PURGED);
+}
+
+TEST_TIMEOUT(pressure_follows_the_memory_not_the_cpu, 90)
+{
+	struct vr_area z;
+
+	need_two_nodes();
+	/* Memory on node 0, touched and unpinned from node 1's CPU. */
+	make_unpinned(&z, "t_numa-z", 1, 0);
+	ASSERT_OK(th_place_on_node(0));
+
+	th_pressure_until_gone(z.p, z.size, 0, STEP, DEADLINE_MS);
+	EXPECT_EQ(vr_pin(z.fd, 0, 0), VRANGE_WAS_PURGED);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}

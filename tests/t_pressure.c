@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_pressure: real memory pressure purges unpinned ranges, never pinned
+ * ones.
+ *
+ * A hog child (oom_score_adj 1000, so an OOM kill takes it and not the
+ * test) allocates and touches anonymous memory step by step; after each
+ * step the test looks at its unpinned area with mincore() (which does not
+ * fault anything in) until the shrinker has purged it.  There is no swap
+ * in the guest, so nothing else can take shmem pages away.  Bounded in
+ * memory (RAM + 256 MiB for the hog) and in time (45 s).
+ *
+ * With several NUMA nodes, the test runs on node 0's CPUs with its memory
+ * bound to node 0 (so the pages, and whatever the kernel allocates for the
+ * unpin, are all on node 0) and the hog is bound to node 0: the shrinker
+ * is NUMA-aware, so the pressure has to be where the pages are.  Where
+ * the memory is and where the unpinning task runs are made to differ in
+ * t_numa, not here.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define MIB		((size_t)1 << 20)
+#define STEP		(8 * MIB)
+#define DEADLINE_MS	45000
+
+/* Everything on node 0 when there are nodes; the hog's node (or -1). */
+static int place(void)
+{
+	if (th_numa_nodes() < 2)
+		return -1;
+	if (th_place_on_node(0)) {
+		TH_LOG("cannot place the test on node 0: %s; no binding",
+		       th_errname(errno));
+		th_place_on_node(-1);
+		return -1;
+	}
+	return 0;
+}
+
+TEST_TIMEOUT(hog_purges_unpinned_keeps_pinned, 90)
+{
+	size_t npg = 64 * MIB / PG, keep_npg = 8 * MIB / PG;
+	size_t unp_npg = npg - 4 * MIB / PG;	/* last 4 MiB stay pinned */
+	struct vr_area victim, keep;
+	int node;
+
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	th_oom_protect();
+	node = place();
+	vr_area_new(&victim, "t_pressure-victim", npg);
+	vr_area_new(&keep, "t_pressure-pinned", keep_npg);
+	th_fill(victim.p, victim.size, 0xa11ce, 0);
+	th_fill(keep.p, keep.size, 0xb0b, 0);
+	ASSERT_EQ(th_resident(victim.p, victim.size), (long)npg);
+	if (node >= 0)
+		EXPECT_EQ(th_range_node(victim.p, victim.size, 64), node);
+	ASSERT_EQ(vr_unpin(victim.fd, 0, (uint32_t)(unp_npg * PG)), 0);
+
+	th_pressure_until_gone(victim.p, unp_npg * PG, node, STEP,
+			       DEADLINE_MS);
+
+	/* The pinned part and the pinned area: resident and intact. */
+	EXPECT_EQ(th_resident(victim.p + unp_npg * PG, (npg - unp_npg) * PG),
+		  (long)(npg - unp_npg));
+	EXPECT_EQ(th_resident(keep.p, keep.size), (long)keep_npg);
+	EXPECT_PATTERN(victim.p + unp_npg * PG, (npg - unp_npg) * PG, 0xa11ce,
+		       unp_npg * PG);
+	EXPECT_PATTERN(keep.p, keep.size, 0xb0b, 0);
+	EXPECT_EQ(vr_status(keep.fd, 0, 0), VRANGE_IS_PINNED);
+
+	/* The purge is reported, and the pages read back as zeros. */
+	EXPECT_EQ(vr_status(victim.fd, 0, (uint32_t)(unp_npg * PG)),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vr_pin(victim.fd, 0, 0), VRANGE_WAS_PURGED);
+	EXPECT_ZEROED(victim.p, unp_npg * PG);
+	EXPECT_EQ(vr_pin(victim.fd, 0, 0), VRANGE_NOT_PURGED);
+}
+
+/*
+ * The area is unpinned by a forked process sharing it: the purge under
+ * pressure is seen by both, and the sharer's PIN reports it.
+ */
+TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
+{
+	size_t npg = 32 * MIB / PG;
+	struct vr_area a;
+	int go[2], done[2];
+	char c = 0;
+	pid_t pid;
+	int node;
+
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	th_oom_protect();
+	node = place();
+	vr_area_new(&a, "t_pressure-shared", npg);
+	memset(a.p, 0x3c, a.size);
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(done));
+	pid = th_fork();
+	if (pid == 0) {
+		/* The sharer unpins, then waits for the verdict. */
+		ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
+		ASSERT_EQ(write(done[1], &c, 1), 1);
+		ASSERT_EQ(read(go[0], &c, 1), 1);
+		EXPECT_EQ(th_resident(a.p, a.size), 0);
+		EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
+		EXPECT_ZEROED(a.p, a.size);
+		th_child_done();
+	}
+	ASSERT_EQ(read(done[0], &c, 1), 1);
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_UNPINNED);
+	th_pressure_until_gone(a.p, a.size, node, STEP, DEADLINE_MS);
+	ASSERT_EQ(write(go[1], &c, 1), 1);
+	th_wait_ok(pid);
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_shrinker: the shrinker path, driven deterministically.
+ *
+ * Writing 2 to /proc/sys/vm/drop_caches runs every shrinker on every node
+ * and memcg, at full priority, in batches (128 objects per call), until
+ * they free (almost) nothing.  So it reaches vrange's scan callback without
+ * any memory pressure: several ranges, each bigger than one batch, make
+ * the walk stop early and come back many times.  Afterwards every unpinned
+ * range is purged (PIN says so, the pages read as zeros, mincore shows
+ * them gone) and every pinned page is intact.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define DROP	"/proc/sys/vm/drop_caches"
+#define SEED	0x5411
+
+static void drop_slab(void)
+{
+	uint64_t t0 = th_now_ms();
+
+	if (th_write_str(DROP, "2"))
+		SKIP("%s: %s", DROP, th_errname(errno));
+	TH_LOG("drop_caches took %llu ms",
+	       (unsigned long long)(th_now_ms() - t0));
+}
+
+/* @nr ranges of @len pages, a pinned page after each; all touched. */
+static void ranges_with_gaps(struct vr_area *a, size_t nr, size_t len)
+{
+	vr_area_new(a, "t_shrinker", nr * (len + 1));
+	th_fill(a->p, a->size, SEED, 0);
+	for (size_t i = 0; i < nr; i++)
+		ASSERT_EQ(vr_unpin_pg(a->fd, i * (len + 1), len), 0);
+}
+
+static void check_purged(struct vr_area *a, size_t nr, size_t len)
+{
+	for (size_t i = 0; i < nr; i++) {
+		unsigned char *r = a->p + i * (len + 1) * PG;
+		unsigned char *gap = r + len * PG;
+
+		EXPECT_EQ(th_resident(r, len * PG), 0);
+		EXPECT_EQ(th_resident(gap, PG), 1);
+		EXPECT_EQ(vr_pin_pg(a->fd, i * (len + 1), len),
+			  VRANGE_WAS_PURGED);
+		EXPECT_ZEROED(r, len * PG);
+		EXPECT_PATTERN(gap, PG, SEED, (i * (len + 1) + len) * PG);
+	}
+	EXPECT_EQ(vr_status(a->fd, 0, 0), VRANGE_IS_PINNED);
+}
+
+TEST(drop_caches_purges_ranges_bigger_than_a_batch)
+{
+	struct vr_area a;
+
+	ranges_with_gaps(&a, 6, 256);		/* 6 x 1 MiB */
+	drop_slab();
+	check_purged(&a, 6, 256);
+}
+
+TEST(drop_caches_purges_many_small_ranges)
+{
+	struct vr_area a;
+
+	ranges_with_gaps(&a, 200, 1);		/* 200 one-page ranges */
+	drop_slab();
+	check_purged(&a, 200, 1);
+}
+
+TEST(drop_caches_across_areas_and_processes)
+{
+	struct vr_area a, b;
+	int go[2], done[2];
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(done));
+	pid = th_fork();
+	if (pid == 0) {
+		/* Another process's area, unpinned in between ours. */
+		struct vr_area x;
+
+		ASSERT_EQ(read(go[0], &c, 1), 1);
+		ranges_with_gaps(&x, 3, 128);
+		ASSERT_EQ(write(done[1], &c, 1), 1);
+		ASSERT_EQ(read(go[0], &c, 1), 1);
+		check_purged(&x, 3, 128);
+		th_child_done();
+	}
+	ranges_with_gaps(&a, 3, 128);
+	ASSERT_EQ(write(go[1], &c, 1), 1);
+	ASSERT_EQ(read(done[0], &c, 1), 1);
+	ranges_with_gaps(&b, 3, 128);
+	drop_slab();
+	ASSERT_EQ(write(go[1], &c, 1), 1);
+	check_purged(&a, 3, 128);
+	check_purged(&b, 3, 128);
+	th_wait_ok(pid);
+}
+
+TEST(drop_caches_leaves_pinned_areas_alone)
+{
+	struct vr_area a;
+
+	vr_area_new(&a, "t_shrinker-pinned", 512);
+	th_fill(a.p, a.size, SEED, 0);
+	/* Unpinned and pinned again: nothing may be left on any list. */
+	ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
+	ASSERT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	drop_slab();
+	EXPECT_EQ(th_resident(a.p, a.size), 512);
+	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_PATTERN(a.p, a.size, SEED, 0);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_stress: pin/unpin/status/purge from several processes at once.
+ *
+ * Two workers share one area (same open file description, via fork) and
+ * each owns half of its pages; a purger calls PURGE_ALL_CACHES in a loop;
+ * a churner creates, fills, unpins and drops areas (fd closed with the
+ * mapping still there, then unmapped) so purges race with area teardown.
+ * Each worker keeps a model of its own pages and checks, for every PIN:
+ *   - a page that stayed pinned is intact, always;
+ *   - a PIN answering NOT_PURGED returns every page intact (a false "not
+ *     purged" is data loss);
+ *   - a PIN answering WAS_PURGED has at least one purged (zero) page;
+ *   - any page of it is either intact or all zeros;
+ * and for every STATUS of its half, the exact expected answer.  A few
+ * seconds; the kernel log (lockdep, KASAN, list debugging) is the rig's.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#define NPG		64
+#define HALF		(NPG / 2)
+#define RUN_MS		4000
+
+static uint32_t xs(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static int page_is(const unsigned char *p, uint32_t seed, size_t off)
+{
+	static unsigned char want[65536];
+
+	if (PG > sizeof(want))
+		SKIP("page size %zu too large for this test", PG);
+	th_fill(want, PG, seed, off);
+	return !memcmp(p, want, PG);
+}
+
+static int page_zero(const unsigned char *p)
+{
+	for (size_t i = 0; i < PG; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void worker(struct vr_area *a, int id, int can_purge)
+{
+	size_t base = (size_t)id * HALF;
+	int pinned[HALF];
+	uint32_t seed[HALF], gen = 1000u * (id + 1), rs = 0x9e3779b9u + id;
+	uint64_t end = th_now_ms() + RUN_MS;
+	unsigned long ops = 0, purged_pins = 0;
+
+	for (int i = 0; i < HALF; i++) {
+		pinned[i] = 1;
+		seed[i] = gen++;
+		th_fill(a->p + (base + i) * PG, PG, seed[i], (base + i) * PG);
+	}
+	while (th_now_ms() < end) {
+		uint32_t r = xs(&rs);
+		size_t s = xs(&rs) % HALF, n = 1 + xs(&rs) % (HALF - s);
+		uint32_t off = (uint32_t)((base + s) * PG);
+		uint32_t len = (uint32_t)(n * PG);
+
+		ops++;
+		if (r % 3 == 0) {
+			for (size_t i = s; i < s + n; i++) {
+				if (!pinned[i])
+					continue;
+				seed[i] = gen++;
+				th_fill(a->p + (base + i) * PG, PG, seed[i],
+					(base + i) * PG);
+				pinned[i] = 0;
+			}
+			if (vr_unpin(a->fd, off, len))
+				FAIL("worker %d: UNPIN {%#x,%#x}: %s", id, off,
+				     len, th_errname(errno));
+		} else if (r % 3 == 1) {
+			int ret = vr_pin(a->fd, off, len), zeros = 0;
+
+			if (ret != 0 && ret != 1)
+				FAIL("worker %d: PIN {%#x,%#x}: ret %d %s", id,
+				     off, len, ret, th_errname(errno));
+			purged_pins += ret;
+			for (size_t i = s; i < s + n; i++) {
+				size_t pg = base + i;
+				unsigned char *p = a->p + pg * PG;
+				/* seed 0: purged before, zeros expected */
+				int intact = seed[i] ?
+					     page_is(p, seed[i], pg * PG) :
+					     page_zero(p);
+				int zero = !intact && page_zero(p);
+
+				if (pinned[i] && !intact)
+					FAIL("worker %d: page %zu was pinned "
+					     "all along but its data changed "
+					     "(%s)", id, pg, zero ? "zeros" :
+					     "garbage");
+				if (!intact && !zero)
+					FAIL("worker %d: page %zu after PIN is "
+					     "neither its data nor zeros", id,
+					     pg);
+				if (!intact && ret == 0)
+					FAIL("worker %d: PIN {%#x,%#x} said "
+					     "NOT_PURGED but page %zu was "
+					     "purged (data loss)", id, off, len,
+					     pg);
+				if (!pinned[i] && zero) {
+					zeros++;
+					seed[i] = 0;
+				}
+				pinned[i] = 1;
+			}
+			if (ret == 1 && !zeros)
+				FAIL("worker %d: PIN {%#x,%#x} said WAS_PURGED "
+				     "but every page of it is intact", id, off,
+				     len);
+		} else {
+			int want = 1, got;
+
+			for (size_t i = s; i < s + n; i++)
+				if (!pinned[i])
+					want = 0;
+			got = vr_status(a->fd, off, len);
+			if (got != want)
+				FAIL("worker %d: STATUS {%#x,%#x}: expected "
+				     "%d, got %d", id, off, len, want, got);
+		}
+	}
+	th_count_check();
+	TH_LOG("worker %d: %lu ops, %lu PINs reported a purge%s", id, ops,
+	       purged_pins, can_purge ? "" : " (no purger)");
+}
+
+static void purger(void)
+{
+	uint64_t end = th_now_ms() + RUN_MS;
+	unsigned long n = 0, found = 0;
+
+	while (th_now_ms() < end) {
+		long r = vr_purge_all();
+
+		if (r < 0)
+			FAIL("purger: PURGE_ALL_CACHES: %s",
+			     th_errname(errno));
+		found += (unsigned long)r;
+		n++;
+		th_sleep_ms(1);
+	}
+	th_count_check();
+	TH_LOG("purger: %lu calls, %lu pages found", n, found);
+}
+
+static void churner(void)
+{
+	uint64_t end = th_now_ms() + RUN_MS;
+	unsigned long n = 0;
+
+	while (th_now_ms() < end) {
+		struct vr_area a;
+
+		vr_area_new(&a, "t_stress-churn", 8);
+		memset(a.p, 0x5c, a.size);
+		ASSERT_EQ(vr_unpin_pg(a.fd, 2, 4), 0);
+		if (n % 2) {
+			/* Close the fd first, the mapping after. */
+			close(a.fd);
+			a.fd = -1;
+		}
+		vr_area_free(&a);
+		n++;
+	}
+	th_count_check();
+	TH_LOG("churner: %lu areas", n);
+}
+
+TEST_TIMEOUT(concurrent_pin_unpin_purge, 60)
+{
+	struct vr_area a;
+	int can_purge = vr_purge_all() >= 0;
+	pid_t pids[4];
+	int np = 0;
+
+	vr_area_new(&a, "t_stress", NPG);
+	for (int id = 0; id < 2; id++) {
+		pids[np] = th_fork();
+		if (pids[np] == 0) {
+			worker(&a, id, can_purge);
+			th_child_done();
+		}
+		np++;
+	}
+	if (can_purge) {
+		pids[np] = th_fork();
+		if (pids[np] == 0) {
+			purger();
+			th_child_done();
+		}
+		np++;
+	}
+	pids[np] = th_fork();
+	if (pids[np] == 0) {
+		churner();
+		th_child_done();
+	}
+	np++;
+	for (int i = 0; i < np; i++)
+		th_wait_ok(pids[i]);
+
+	/* Afterwards the area is consistent: one PIN pins it all. */
+	EXPECT_GE(vr_pin(a.fd, 0, 0), 0);
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+}
+
+TEST_TIMEOUT(concurrent_status_while_splitting, 60)
+{
+	struct vr_area a;
+	pid_t pid;
+	uint64_t end;
+	unsigned long n = 0;
+
+	vr_area_new(&a, "t_stress-split", NPG);
+	/* Pages 0 and NPG-1 stay pinned throughout. */
+	pid = th_fork();
+	if (pid == 0) {
+		uint32_t rs = 12345;
+
+		end = th_now_ms() + RUN_MS / 2;
+		while (th_now_ms() < end) {
+			size_t s = 1 + xs(&rs) % (NPG - 2);
+			size_t len = 1 + xs(&rs) % (NPG - 1 - s);
+
+			if (xs(&rs) & 1)
+				ASSERT_EQ(vr_unpin_pg(a.fd, s, len), 0);
+			else
+				ASSERT_GE(vr_pin_pg(a.fd, s, len), 0);
+		}
+		th_child_done();
+	}
+	end = th_now_ms() + RUN_MS / 2;
+	while (th_now_ms() < end) {
+		if (vr_status_pg(a.fd, 0, 1) != VRANGE_IS_PINNED ||
+		    vr_status_pg(a.fd, NPG - 1, 1) != VRANGE_IS_PINNED)
+			FAIL("an edge page that nobody unpinned reads as "
+			     "unpinned (after %lu reads)", n);
+		n++;
+	}
+	th_count_check();
+	th_wait_ok(pid);
+	TH_LOG("%lu status reads", n);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}
