@@ -197,6 +197,8 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 			r->purged = true;
 			area->purged += pages;
 			vrange_stat_resident(-(long)pages);
+			/* kswapd may purge a great many ranges in one call. */
+			cond_resched();
 		}
 		mutex_unlock(&area->lock);
 		vrange_area_put(area);
@@ -259,6 +261,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 		if (!p.nr_slots)
 			break;
 		freed += vrange_purge_dispose(&p);
+		cond_resched();
 	}
 	return freed ? freed : SHRINK_STOP;
 }
