@@ -1,0 +1,52 @@
+# vrange: a thin Makefile.  Kbuild holds the module's object list; the test
+# rig lives in scripts/ (see scripts/check.sh).
+#
+#   make [module]          build vrange.ko against the running kernel
+#                          (KDIR=/path/to/kernel/build to pick another)
+#   make tests             build the guest test programs into build/tests/
+#   make check             the whole suite: every kernel in QEMU
+#   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
+#   make check TESTS=t_size:set_size_get_size    one test case of a program
+#   make host-check        host-side (library) tests only
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNELS ?= 6.1 6.12 newest
+TESTS ?=
+
+.PHONY: all module modules tests check host-check deps clean
+
+all: module
+
+module modules:
+	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR):" \
+		"apt-get install linux-headers-$$(uname -r), or make KDIR=..." >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tests:
+	scripts/build-tests.sh
+
+check:
+	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" scripts/check.sh
+
+host-check:
+	@scripts/host-check.sh $(TESTS)
+
+deps:
+	scripts/deps.sh
+
+clean:
+	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf build
+	find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' \) -type f -print | xargs -r rm -f
+	rm -f modules.order Module.symvers module/vrange_config.h
+
+# Room for the targets others add (keep each thin: logic goes in scripts/
+# or in the directory it belongs to):
+#   lib           libvrange (lib/), shared and static
+#   install       module, libvrange, headers, man pages; PREFIX, DESTDIR
+#   dkms-install  dkms add/build/install of this tree (dkms.conf)
+#   deb           Debian packages (vrange-dkms, libvrange)
+#   demo          a demonstration of purging under memory pressure
+#   bench         the benchmarks, in a guest like make check

@@ -1,0 +1,218 @@
+#!/bin/bash
+# make check: the whole test run.
+#
+#   KERNELS="6.1 6.12 newest" TESTS="" scripts/check.sh
+#
+# KERNELS: the kernels to test (default all; KERNELS=none: no guest).
+# TESTS:   test programs to run (default all t_*), blank- or
+#          comma-separated; each is a name or a shell pattern (t_pin*), may
+#          name one test of a program as PROGRAM:TEST, and selects the
+#          .32bit twin of an _m32 program too.
+#
+# Stages: host packages (deps.sh); each kernel (kernel.sh: resolve,
+# download, headers; the trixie chroot for the newest); the module for each
+# kernel (build-module.sh); the test programs (build-tests.sh); host-side
+# tests (host-check.sh); KVM or TCG (kvm-probe.sh); then each kernel's
+# guest (run-guest.sh) and its report (parse-results.sh).  Prints a summary,
+# the time of each stage and, as its last line, the totals:
+#   N passed, N failed, N skipped
+# Exits non-zero if anything failed.  Logs: build/TAG/module-build.log,
+# build/TAG/boot.N/{console,tests}.log, build/summary.txt.
+#
+# Knobs (environment), all optional:
+#   VRANGE_CACHE=/var/cache/vrange  kernels, headers, the trixie chroot
+#   VRANGE_BUILD=build              where everything else goes
+#   VRANGE_ACCEL=kvm|tcg            skip the KVM probe
+#   VRANGE_TEST_TIMEOUT=300         seconds per test program in the guest
+#   VRANGE_IDLE_TIMEOUT, VRANGE_GUEST_TIMEOUT, VRANGE_MAX_BOOTS: the
+#                                   guest watchdog (scripts/run-guest.sh)
+#   VRANGE_KCMDLINE                 more guest kernel parameters
+#   TH_TIMEOUT_SCALE                the harness's timeout factor (TCG: 3)
+#   VRANGE_SPARSE=0                 no sparse in the module builds
+#   VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS, VRANGE_HOST_CFLAGS,
+#   VRANGE_HOST_LDLIBS              extra flags for the test programs
+#   VRANGE_MIRROR                   the Debian mirror (deb.debian.org)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+T_START=$(now)
+PASSED=0 FAILED=0 SKIPPED=0
+NOTES=()          # one line per failure outside the guests' reports
+declare -A KSTATE # tag -> what became of it
+declare -A KPASS  # tag -> checks passed before the guest (the module build)
+
+mkdir -p "$BUILD"
+lock "$BUILD/.lock" "this build tree"
+: >"$BUILD/timings.txt"
+rm -f "$BUILD/summary.txt"
+
+add_counts() { # FILE: add "P F S" from FILE
+	local p f s
+	read -r p f s <"$1"
+	PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+}
+fail_note() { FAILED=$((FAILED + 1)); NOTES+=("$*"); }
+pass_note() { PASSED=$((PASSED + 1)); }
+
+# stage LABEL CMD...: run CMD, note its time under LABEL; CMD's status.
+stage() {
+	local label=$1 t0 rc=0
+	shift
+	printf '\n==> %s\n' "$label" >&2
+	t0=$(now)
+	"$@" || rc=$?
+	printf '%s\t%s\n' "$label" "$(elapsed "$t0")" >>"$BUILD/timings.txt"
+	return "$rc"
+}
+
+finish() {
+	local line
+	{
+		printf '\n==> summary\n'
+		for t in $KERNEL_TAGS; do
+			printf '  %-7s %s\n' "$t" "${KSTATE[$t]:-not run}"
+		done
+		[ ! -f "$BUILD/host/counts" ] || printf '  %-7s %s\n' host "$(host_line)"
+		for n in "${NOTES[@]}"; do printf '  FAIL: %s\n' "$n"; done
+		printf '\n  stage timings (s):\n'
+		awk -F'\t' '{ printf "    %-28s %7.1f\n", $1, $2 }' "$BUILD/timings.txt"
+		printf '    %-28s %7.1f\n' total "$(elapsed "$T_START")"
+	} | tee "$BUILD/summary.txt"
+	line="$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	echo "$line" >>"$BUILD/summary.txt"
+	echo "$line"
+	if [ "$FAILED" -eq 0 ]; then exit 0; fi
+	exit 1
+}
+
+host_line() {
+	local p f s
+	read -r p f s <"$BUILD/host/counts"
+	echo "host tests: $p passed, $f failed, $s skipped"
+}
+
+if [ "${KERNELS:-}" = none ]; then
+	KERNEL_TAGS=""
+else
+	KERNEL_TAGS=$(kernel_tags "${KERNELS:-$ALL_KERNELS}")
+fi
+TEST_PATTERNS=${TESTS:-}
+TEST_PATTERNS=${TEST_PATTERNS//,/ }
+shopt -s nullglob
+
+# --- 1. host packages ---------------------------------------------------
+if ! stage deps "$S/deps.sh"; then
+	fail_note "deps: could not install the host packages"
+	finish
+fi
+
+# --- 2. kernels, 3. module builds ------------------------------------------
+for t in $KERNEL_TAGS; do
+	if ! stage "kernel $t" "$S/kernel.sh" "$t"; then
+		KSTATE[$t]="kernel setup failed"
+		fail_note "$t: kernel setup failed (see above)"
+	fi
+done
+for t in $KERNEL_TAGS; do
+	[ -z "${KSTATE[$t]:-}" ] || continue
+	if stage "module build $t" "$S/build-module.sh" "$t"; then
+		pass_note
+		KPASS[$t]=1
+	else
+		KSTATE[$t]="module build failed"
+		fail_note "$t: module build failed ($BUILD/$t/module-build.log)"
+	fi
+done
+
+# --- 4. test programs ---------------------------------------------------
+tests_ok=1
+if ! stage "test programs" "$S/build-tests.sh"; then
+	tests_ok=0
+	fail_note "the test programs did not build"
+fi
+
+# --- 5. host-side tests -------------------------------------------------
+host_rc=0
+# shellcheck disable=SC2086
+stage "host tests" "$S/host-check.sh" $TEST_PATTERNS || host_rc=$?
+if [ -f "$BUILD/host/counts" ]; then
+	add_counts "$BUILD/host/counts"
+elif [ "$host_rc" -ne 0 ]; then
+	fail_note "host tests did not build or run"
+fi
+
+# --- the run list: which guest test programs, with which arguments -------
+runlist=$BUILD/run.list
+: >"$runlist"
+declare -A matched
+for f in "$BUILD"/tests/t_*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	name=$(basename "$f")
+	if [ -z "$TEST_PATTERNS" ]; then
+		echo "$name" >>"$runlist"
+		continue
+	fi
+	for pat in $TEST_PATTERNS; do
+		prog=${pat%%:*} sub=""
+		[ "$prog" = "$pat" ] || sub=${pat#*:}
+		# shellcheck disable=SC2053
+		if [[ $name == $prog ]] || [[ $name == $prog.32bit ]]; then
+			echo "$name $sub" >>"$runlist"
+			matched[$pat]=1
+		fi
+	done
+done
+for pat in $TEST_PATTERNS; do
+	[ -n "${matched[$pat]:-}" ] && continue
+	if [ -f "$BUILD/host/run.list" ] && grep -qx -- "${pat%%:*}" "$BUILD/host/run.list"; then
+		continue
+	fi
+	fail_note "TESTS: '$pat' names no test program (have: $(cd "$BUILD/tests" 2>/dev/null && echo t_*))"
+done
+if [ "$tests_ok" -eq 1 ] && [ ! -s "$runlist" ] && [ -z "$TEST_PATTERNS" ]; then
+	warn "no guest test programs: the guests only load and unload the module"
+fi
+
+# --- 6. KVM or TCG --------------------------------------------------------
+accel=tcg
+for t in $KERNEL_TAGS; do
+	[ -z "${KSTATE[$t]:-}" ] || continue
+	# shellcheck disable=SC1090
+	vmlinuz=$(. "$(kernel_env "$t")" && echo "$VMLINUZ")
+	accel=$(stage "kvm probe" "$S/kvm-probe.sh" "$vmlinuz") || accel=tcg
+	break
+done
+
+# --- 7. the guests --------------------------------------------------------
+for t in $KERNEL_TAGS; do
+	[ -z "${KSTATE[$t]:-}" ] || continue
+	if [ "$tests_ok" -ne 1 ]; then
+		KSTATE[$t]="not run: the test programs did not build"
+		continue
+	fi
+	if [ -n "$TEST_PATTERNS" ] && [ ! -s "$runlist" ]; then
+		KSTATE[$t]="not booted: TESTS selects no guest test"
+		continue
+	fi
+	# shellcheck disable=SC1090
+	. "$(kernel_env "$t")"
+	msg "$t: booting linux-image-$KABI ($KVERSION) with $accel, $(wc -l <"$runlist") test programs"
+	# Whatever happens, parse-results.sh counts it (a guest that did not
+	# boot fails there).
+	stage "guest $t ($accel)" "$S/run-guest.sh" "$t" "$runlist" "$accel" || true
+	printf '\n--- %s: linux-image-%s %s (%s), %s, %s s\n' "$t" "$KABI" "$KVERSION" "$KSUITE" \
+		"$accel" "$(cat "$BUILD/$t/guest.secs" 2>/dev/null || echo '?')"
+	"$S/parse-results.sh" "$t" || true
+	if [ -f "$BUILD/$t/counts" ]; then
+		add_counts "$BUILD/$t/counts"
+		read -r p f s <"$BUILD/$t/counts"
+		p=$((p + ${KPASS[$t]:-0}))
+		KSTATE[$t]="$KABI ($KVERSION): $p passed, $f failed, $s skipped"
+	else
+		fail_note "$t: no results could be read"
+		KSTATE[$t]="$KABI: no results"
+	fi
+done
+
+finish

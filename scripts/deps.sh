@@ -1,0 +1,72 @@
+#!/bin/bash
+# Install the Debian packages the vrange test rig needs on the host.
+#
+# Idempotent and quick when everything is present (a few dpkg-query calls).
+# Adds bookworm-backports to the apt sources when no source names it (the
+# 6.12 kernel comes from there).  Not root and something missing: fails,
+# naming the packages to install.  The kernels and their headers are
+# scripts/kernel.sh's business, not this script's.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(
+	make gcc libc6-dev        # the builds
+	gcc-multilib              # -m32 test programs
+	sparse                    # make sparse
+	libcmocka-dev pkg-config  # host-side library tests
+	qemu-system-x86           # the guests
+	busybox-static cpio       # the guests' initramfs
+	kmod dkms                 # module tools, dkms-install
+	debootstrap               # the trixie chroot for the newest kernel
+	debian-archive-keyring    # ... and the keys it is checked with
+	dpkg-dev                  # dpkg-architecture, used by dkms
+)
+BPO_FILE=/etc/apt/sources.list.d/vrange-backports.sources
+
+have_backports_source() {
+	grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	pkg_installed "$p" || missing+=("$p")
+done
+
+need_bpo=0
+have_backports_source || need_bpo=1
+
+if [ "${#missing[@]}" -eq 0 ] && [ "$need_bpo" -eq 0 ]; then
+	exit 0
+fi
+
+if ! is_root; then
+	[ "${#missing[@]}" -eq 0 ] ||
+		msg "missing packages: ${missing[*]}"
+	[ "$need_bpo" -eq 0 ] ||
+		msg "no apt source names bookworm-backports (needed for the 6.12 kernel)"
+	die "run as root, or first: sudo scripts/deps.sh (or sudo apt-get install ${missing[*]:-})"
+fi
+
+if [ "$need_bpo" -eq 1 ]; then
+	msg "adding bookworm-backports: $BPO_FILE"
+	cat >"$BPO_FILE" <<EOF
+Types: deb
+URIs: $MIRROR
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	apt-get update -qq || die "apt-get update failed"
+else
+	apt_update_if_stale
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	msg "installing: ${missing[*]}"
+	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+		# Stale lists give 404s: refresh once and retry.
+		apt-get update -qq || die "apt-get update failed"
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+			die "apt-get install ${missing[*]} failed"
+	fi
+fi

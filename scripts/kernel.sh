@@ -1,0 +1,253 @@
+#!/bin/bash
+# Resolve, fetch and describe one test kernel.
+#
+#   scripts/kernel.sh TAG       TAG is 6.1, 6.12 or newest
+#
+# Names are resolved at run time from the package archive, never written
+# down here:
+#   6.1     the highest linux-image-amd64 of bookworm / bookworm-security
+#   6.12    the highest linux-image-amd64 of bookworm-backports
+#   newest  the highest linux-image-amd64 of trixie-backports (trixie if that
+#           has none), resolved and built for in the trixie chroot
+# The metapackage's Depends names the real package, linux-image-<ABI>.
+# Headers (linux-headers-<ABI>) are installed with apt, on the host or in
+# the chroot; except where they depend on linux-image-<ABI> (bookworm-
+# backports' do), which apt would install into /boot and make the host's
+# default kernel: those are unpacked into $CACHE/headers instead (also with
+# VRANGE_PRIVATE_HEADERS=1; VRANGE_APT_HEADERS=1 installs them with apt
+# all the same).  No kernel image is installed: its package is
+# downloaded and only the vmlinuz is kept in $CACHE/kernels, so a second
+# run reuses it and a newer package replaces it.  A failed download or
+# install (stale package lists) runs apt-get update and tries once more.
+#
+# Writes build/kernels/TAG.env (see kernel_env in lib.sh).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 TAG"
+TAG=$(kernel_tags "$1")
+
+KCHROOT=""
+is_root && lock "$CACHE/.lock" "the kernel cache"
+
+# in_root CMD...: run CMD on the host, or in the chroot for the newest kernel.
+in_root() {
+	if [ -n "$KCHROOT" ]; then
+		in_chroot "$KCHROOT" "$@"
+	else
+		"$@"
+	fi
+}
+
+# retry WHAT: WHAT failed, perhaps because the package lists are stale (a
+# superseded kernel leaves the archive): apt-get update once and start
+# over; the second time, give up.
+retry() {
+	[ -z "${VRANGE_KERNEL_RETRY:-}" ] && is_root || die "$1"
+	warn "$1: apt-get update and trying again"
+	in_root apt-get update -qq >/dev/null 2>&1 || die "$1, and apt-get update failed"
+	VRANGE_KERNEL_RETRY=1 exec "$0" "$TAG"
+}
+
+# highest_version SUITE_REGEX: sets KVERSION and KSUITE to the highest
+# linux-image-amd64 whose archive suite matches SUITE_REGEX (anchored);
+# KVERSION is empty if there is none.
+highest_version() {
+	local v s
+	KVERSION="" KSUITE=""
+	while read -r v s; do
+		if [ -z "$KVERSION" ] || dpkg --compare-versions "$v" gt "$KVERSION"; then
+			KVERSION=$v KSUITE=$s
+		fi
+	done < <(in_root apt-cache madison linux-image-amd64 |
+		awk -F'|' -v re="^($1)/" '{
+			gsub(/ /, "", $2); split($3, s, " ");
+			if (s[2] ~ re) { sub(/\/.*/, "", s[2]); print $2, s[2] } }')
+}
+
+# abi_of VERSION: the ABI named by linux-image-amd64=VERSION's Depends.
+abi_of() {
+	in_root apt-cache show "linux-image-amd64=$1" |
+		awk '/^Depends:/ { print; exit }' |
+		grep -oE 'linux-image-[0-9][^ ,]*' | head -n 1 | sed 's/^linux-image-//'
+}
+
+# deps_with_abi PKG=VER: PKG's Depends that carry the ABI in their name
+# (7.x splits the image into linux-binary-, linux-modules-... packages).
+deps_with_abi() {
+	in_root apt-cache show "$1" | awk '/^Depends:/ { print; exit }' |
+		grep -oE "[a-z0-9.+-]+-${KABI//+/\\+}( |,|$)" | tr -d ' ,' |
+		awk '/binary/ { print; next } /modules/ { late = late $0 "\n"; next }
+		     { mid = mid $0 "\n" } END { printf "%s%s", mid, late }'
+}
+
+# download PKG=VER DIR: apt-get download into DIR (on the host's side).
+# (Called in a || list, where set -e does not apply: every step checks.)
+download() {
+	local pkg=$1 dir=$2 inner=/var/tmp/vrange-download
+	if [ -n "$KCHROOT" ]; then
+		rm -rf "${KCHROOT:?}$inner" && mkdir -p "$KCHROOT$inner" &&
+			chmod 777 "$KCHROOT$inner" || return 1
+		in_root sh -c "cd $inner && apt-get download -qq '$pkg'" >/dev/null || return 1
+		mv "$KCHROOT$inner"/*.deb "$dir/" || return 1
+		rm -rf "${KCHROOT:?}$inner"
+	else
+		chmod 777 "$dir" || return 1
+		(cd "$dir" && apt-get download -qq "$pkg") >/dev/null || return 1
+	fi
+}
+
+# fetch_vmlinuz: make $CACHE/kernels/TAG/vmlinuz-ABI hold KVERSION's image.
+fetch_vmlinuz() {
+	local dir=$CACHE/kernels/$TAG tmp pkg deb f
+	VMLINUZ=$dir/vmlinuz-$KABI
+	if [ -s "$VMLINUZ" ] && [ "$(cat "$VMLINUZ.version" 2>/dev/null)" = "$KVERSION" ]; then
+		return 0
+	fi
+	is_root || die "downloading linux-image-$KABI into $CACHE needs root (or set VRANGE_CACHE)"
+	mkdir -p "$dir"
+	rm -rf "$dir"/.dl.*
+	tmp=$(mktemp -d "$dir/.dl.XXXXXX")
+	for pkg in "linux-image-$KABI" $(deps_with_abi "linux-image-$KABI=$KVERSION"); do
+		download "$pkg=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
+		mkdir -p "$tmp/x"
+		for deb in "$tmp"/*.deb; do
+			dpkg-deb --fsys-tarfile "$deb" |
+				tar -x -C "$tmp/x" --wildcards '*vmlinuz*' 2>/dev/null || true
+		done
+		rm -f "$tmp"/*.deb
+		for f in "$tmp/x/boot/vmlinuz-$KABI" "$tmp/x/usr/lib/modules/$KABI/vmlinuz" \
+			"$tmp/x/lib/modules/$KABI/vmlinuz"; do
+			if [ -s "$f" ]; then
+				rm -f "$dir"/vmlinuz-*
+				mv "$f" "$VMLINUZ"
+				echo "$KVERSION" >"$VMLINUZ.version"
+				rm -rf "$tmp"
+				msg "cached $VMLINUZ ($KVERSION)"
+				return 0
+			fi
+		done
+	done
+	rm -rf "$tmp"
+	die "found no vmlinuz for $KABI in its packages"
+}
+
+# install_headers: linux-headers-ABI on the host or in the chroot.
+install_headers() {
+	local pkg=linux-headers-$KABI old
+	if [ -n "$KCHROOT" ]; then
+		in_root dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$' && return 0
+		msg "installing $pkg in the trixie chroot"
+		in_root apt-get install -y -qq --no-install-recommends "$pkg" \
+			>"$BUILD/trixie-headers.log" 2>&1 ||
+			{ cat "$BUILD/trixie-headers.log" >&2; retry "apt-get install $pkg failed in the chroot"; }
+		# Older headers only take room: drop them.
+		old=$(in_root dpkg-query -W -f='${Package}\n' 'linux-headers-*' 'linux-kbuild-*' 2>/dev/null |
+			grep -vF -e "$KABI" -e "${KABI%-amd64}" || true)
+		if [ -n "$old" ]; then
+			# shellcheck disable=SC2086
+			in_root apt-get purge -y -qq $old >/dev/null 2>&1 || warn "could not purge $old"
+			in_root apt-get autoremove -y -qq >/dev/null 2>&1 || true
+		fi
+	elif pkg_installed "$pkg" && [ -z "${VRANGE_PRIVATE_HEADERS:-}" ]; then
+		return 0
+	elif [ -n "${VRANGE_PRIVATE_HEADERS:-}" ] || { [ -z "${VRANGE_APT_HEADERS:-}" ] &&
+		in_root apt-cache show "$pkg=$KVERSION" | awk '/^Depends:/ { print; exit }' |
+		grep -qE 'linux-image-[0-9]'; }; then
+		# bookworm-backports' headers depend on their linux-image: apt
+		# would put that kernel in /boot (and make it the host's default).
+		extract_headers
+	else
+		is_root || die "missing package $pkg: run as root, or sudo apt-get install $pkg"
+		msg "installing $pkg"
+		apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+			retry "apt-get install $pkg failed"
+	fi
+}
+
+# extract_headers: linux-headers-ABI with the -common and linux-kbuild
+# packages it depends on, unpacked (not installed) into $CACHE/headers/ABI;
+# sets KDIR.
+extract_headers() {
+	local root=$CACHE/headers/$KABI pkg deps tmp
+	KDIR=$root/usr/src/linux-headers-$KABI
+	if [ "$(cat "$root/.version" 2>/dev/null)" = "$KVERSION" ] && [ -f "$KDIR/Makefile" ]; then
+		return 0
+	fi
+	msg "unpacking linux-headers-$KABI into $root (not installed: it depends on linux-image-$KABI)"
+	mkdir -p "$CACHE/headers"
+	rm -rf "$root" "$root.new" "$CACHE/headers"/.dl.*
+	tmp=$(mktemp -d "$CACHE/headers/.dl.XXXXXX")
+	deps=$(apt-cache show "linux-headers-$KABI=$KVERSION" | awk '/^Depends:/ { print; exit }' |
+		grep -oE '(linux-headers|linux-kbuild)-[0-9][^ ,]*' | sort -u)
+	for pkg in "linux-headers-$KABI" $deps; do
+		download "$pkg" "$tmp" || retry "apt-get download $pkg failed"
+	done
+	for pkg in "$tmp"/*.deb; do
+		dpkg-deb -x "$pkg" "$root.new"
+	done
+	rm -rf "$tmp"
+	mv "$root.new" "$root"
+	# The arch tree's Makefile includes the common tree by absolute path.
+	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$KDIR/Makefile"
+	echo "$KVERSION" >"$root/.version"
+}
+
+# check_config: the guest needs these built in (no modules in the initramfs
+# but ours).
+check_config() {
+	local cfg=$KCHROOT$KDIR/.config opt missing=""
+	[ -f "$cfg" ] || die "no $cfg"
+	for opt in BLK_DEV_INITRD RD_GZIP BINFMT_ELF BINFMT_SCRIPT SERIAL_8250 \
+		SERIAL_8250_CONSOLE DEVTMPFS TMPFS SHMEM PROC_FS SYSFS CGROUPS \
+		MEMCG NUMA MODULES MODULE_UNLOAD; do
+		grep -qx "CONFIG_$opt=y" "$cfg" || missing="$missing $opt"
+	done
+	[ -z "$missing" ] || die "$TAG ($KABI) lacks built-in:$missing"
+	if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$cfg"; then
+		die "$TAG ($KABI) only loads signed modules (CONFIG_MODULE_SIG_FORCE)"
+	fi
+	grep -qx 'CONFIG_IA32_EMULATION=y' "$cfg" || warn "$TAG has no IA32_EMULATION: -m32 tests will fail"
+	grep -qx 'CONFIG_TRACING=y' "$cfg" || warn "$TAG has no tracing: tracefs will be absent"
+}
+
+case $TAG in
+6.1)
+	want="bookworm|bookworm-security|bookworm-updates"
+	highest_version "$want"
+	;;
+6.12)
+	want="bookworm-backports"
+	highest_version "$want"
+	;;
+newest)
+	KCHROOT=$("$TOP/scripts/trixie-chroot.sh")
+	want="trixie-backports"
+	highest_version "$want"
+	if [ -z "$KVERSION" ]; then
+		want="trixie|trixie-security|trixie-updates"
+		highest_version "$want"
+		warn "trixie-backports has no linux-image-amd64: falling back to $KSUITE ($KVERSION)"
+	fi
+	;;
+esac
+[ -n "$KVERSION" ] || retry "no linux-image-amd64 found in ${want//|/, }"
+KABI=$(abi_of "$KVERSION")
+[ -n "$KABI" ] || die "cannot find the ABI of linux-image-amd64=$KVERSION"
+KDIR=/usr/src/linux-headers-$KABI
+
+install_headers
+check_config
+fetch_vmlinuz
+
+mkdir -p "$BUILD/kernels"
+cat >"$(kernel_env "$TAG")" <<EOF
+KTAG='$TAG'
+KABI='$KABI'
+KVERSION='$KVERSION'
+KSUITE='$KSUITE'
+VMLINUZ='$VMLINUZ'
+KDIR='$KDIR'
+KCHROOT='$KCHROOT'
+EOF
+msg "$TAG: linux-image-$KABI $KVERSION ($KSUITE)"

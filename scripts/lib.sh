@@ -1,0 +1,104 @@
+# shellcheck shell=bash disable=SC2034
+# Common helpers for the vrange test rig.  Sourced, never run.
+#
+# Every script of the rig sources this file first.  It sets:
+#   TOP          the repository's top directory
+#   BUILD        $TOP/build (override with VRANGE_BUILD)
+#   CACHE        ${VRANGE_CACHE:-/var/cache/vrange}: kernels and the trixie chroot
+#   ALL_KERNELS  the kernel tags the rig knows, in test order
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${VRANGE_BUILD:-$TOP/build}
+CACHE=${VRANGE_CACHE:-/var/cache/vrange}
+ALL_KERNELS="6.1 6.12 newest"
+MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${VRANGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+export DEBIAN_FRONTEND=noninteractive
+
+_me=$(basename "$0")
+
+msg()  { printf '%s: %s\n' "$_me" "$*" >&2; }
+warn() { printf '%s: warning: %s\n' "$_me" "$*" >&2; }
+die()  { printf '%s: error: %s\n' "$_me" "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# pkg_installed PKG: true if dpkg has PKG fully installed.
+pkg_installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# now: seconds since the epoch, with microseconds.
+now() { printf '%s' "$EPOCHREALTIME"; }
+
+# elapsed START: seconds since START (from now), one decimal.
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# kernel_tags LIST: validate and normalise a KERNELS list (spaces or commas).
+kernel_tags() {
+	local t out=""
+	for t in ${1//,/ }; do
+		case " $ALL_KERNELS " in
+		*" $t "*) out="$out $t" ;;
+		*) die "unknown kernel '$t' (known: $ALL_KERNELS)" ;;
+		esac
+	done
+	[ -n "$out" ] || die "no kernel selected (known: $ALL_KERNELS)"
+	printf '%s\n' "${out# }"
+}
+
+# kernel_env TAG: path of the file that scripts/kernel.sh writes for TAG.
+# It is shell, to be sourced, and sets KTAG, KABI, KVERSION, KSUITE,
+# VMLINUZ, KDIR (host path of the headers) and KCHROOT (empty on the host).
+kernel_env() { printf '%s/kernels/%s.env\n' "$BUILD" "$1"; }
+
+# apt_lists_age: seconds since the host's package lists were last updated
+# (a large number when they never were).
+apt_lists_age() {
+	local newest
+	newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*Release' -printf '%T@\n' 2>/dev/null |
+		sort -n | tail -n 1)
+	if [ -z "$newest" ]; then
+		echo 999999999
+	else
+		awk -v t="$newest" -v n="$EPOCHREALTIME" 'BEGIN { printf "%d\n", n - t }'
+	fi
+}
+
+# apt_update_if_stale: apt-get update when the lists are older than
+# VRANGE_APT_MAX_AGE seconds (default one day) or absent.
+apt_update_if_stale() {
+	local age
+	age=$(apt_lists_age)
+	if [ "$age" -gt "${VRANGE_APT_MAX_AGE:-86400}" ]; then
+		msg "package lists are $age s old: apt-get update"
+		apt-get update -qq || die "apt-get update failed"
+	fi
+}
+
+# in_chroot ROOT CMD...: run CMD in the chroot ROOT, with a clean environment
+# and /proc mounted (objtool reads it) in a private mount namespace, so that
+# nothing stays mounted once CMD ends, whatever happens.
+in_chroot() {
+	local root=$1
+	shift
+	unshare --mount --propagation private -- /bin/sh -c \
+		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" \
+		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# lock FILE WHAT: hold an exclusive lock on FILE until this script ends,
+# waiting (and saying so) while another run holds it.  Children that lock
+# the same FILE again go through (VRANGE_LOCKED lists what is held).
+lock() {
+	local file=$1 what=$2 fd
+	case " ${VRANGE_LOCKED:-} " in *" $file "*) return 0 ;; esac
+	mkdir -p "$(dirname "$file")"
+	exec {fd}>>"$file"
+	if ! flock -n "$fd"; then
+		msg "waiting for another run that holds $what ($file)"
+		flock "$fd"
+	fi
+	export VRANGE_LOCKED="${VRANGE_LOCKED:-} $file"
+}

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Build the initramfs of one test guest.
+#
+#   scripts/mkinitramfs.sh TAG RUNLIST OUTPUT
+#
+# RUNLIST is a file of test invocations, one per line ("PROGRAM [ARGS]").
+# The initramfs holds busybox (static), scripts/guest-init as /init,
+# build/TAG/vrange.ko, every program of build/tests/ in /tests, /rig.run
+# (the RUNLIST) and /rig.conf.  OUTPUT: the gzipped cpio archive.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 3 ] || die "usage: $0 TAG RUNLIST OUTPUT"
+TAG=$(kernel_tags "$1")
+runlist=$2
+output=$3
+out=$BUILD/$TAG
+root=$out/initramfs
+
+[ -f "$out/vrange.ko" ] || die "no $out/vrange.ko: run scripts/build-module.sh $TAG"
+[ -x /bin/busybox ] || die "no /bin/busybox: install busybox-static"
+if ldd /bin/busybox >/dev/null 2>&1; then
+	die "/bin/busybox is dynamically linked: install busybox-static"
+fi
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,tests,etc}
+cp /bin/busybox "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$TOP/scripts/guest-init" "$root/init"
+chmod 755 "$root/init"
+cp "$out/vrange.ko" "$root/vrange.ko"
+find "$BUILD/tests" -maxdepth 1 -type f -perm -u+x -exec cp -t "$root/tests" {} +
+cp "$runlist" "$root/rig.run"
+cat >"$root/rig.conf" <<EOF
+KTAG='$TAG'
+TEST_TIMEOUT='${VRANGE_TEST_TIMEOUT:-300}'
+export TH_TIMEOUT_SCALE='${TH_TIMEOUT_SCALE:-3}'
+export VRANGE_GUEST=1
+EOF
+# The kernel opens /dev/console for init before anything is mounted.
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||
+	warn "cannot mknod /dev/console (not root?): init starts without a console"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$output"

@@ -1,0 +1,163 @@
+#!/bin/bash
+# Boot one test kernel in QEMU and run the tests in it.
+#
+#   scripts/run-guest.sh TAG RUNLIST ACCEL
+#
+# ACCEL is kvm or tcg (scripts/kvm-probe.sh).  Two serial ports, each to a
+# file: ttyS0 is the kernel console (console.log), ttyS1 carries the tests'
+# output and the rig's markers (tests.log).  Two emulated NUMA nodes of
+# 512 MiB, one CPU (and socket) each.
+#
+# A watchdog kills the guest when the test output stops for
+# VRANGE_IDLE_TIMEOUT seconds (the test timeout + 60), or for 60 s after a
+# lockup or stall report on the console, or when the guests of this kernel
+# have run for VRANGE_GUEST_TIMEOUT seconds (1800).
+#
+# A guest that crashes or hangs takes down only the test it was in: a new
+# guest runs the tests that had not started yet, up to VRANGE_MAX_BOOTS
+# boots (4).  Each boot N leaves in build/TAG/boot.N/: run.list (what it
+# was to run), console.log, tests.log, qemu.log, status (finished; crashed:
+# QEMU ended before the rig's END marker, a panic or init died; hung: killed
+# by the watchdog), secs, and expected (the programs its report answers
+# for: the ones it started, or, for the last boot, its whole run list).
+# The exit status is 0 whatever the tests did: scripts/parse-results.sh
+# judges.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 3 ] || die "usage: $0 TAG RUNLIST ACCEL"
+TAG=$(kernel_tags "$1")
+runlist=$2
+accel=$3
+env_file=$(kernel_env "$TAG")
+# shellcheck disable=SC1090
+. "$env_file"
+out=$BUILD/$TAG
+
+test_timeout=${VRANGE_TEST_TIMEOUT:-300}
+idle_limit=${VRANGE_IDLE_TIMEOUT:-$((test_timeout + 60))}
+total_limit=${VRANGE_GUEST_TIMEOUT:-1800}
+max_boots=${VRANGE_MAX_BOOTS:-4}
+
+# shellcheck disable=SC2054 # QEMU's options have commas
+case $accel in
+kvm) accel_args=(-accel kvm -cpu host) scale=1 ;;
+tcg) accel_args=(-accel tcg,thread=multi -cpu max) scale=3 ;;
+*) die "ACCEL must be kvm or tcg" ;;
+esac
+# The tests' harness stretches its own timeouts by this (slow emulation).
+export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$scale}
+
+# panic=-1 with -no-reboot: a panic (oops=panic) ends QEMU.  The debug
+# options catch memory corruption early: SLUB sanity checks, red zones and
+# poisoning, page poisoning, KFENCE sampling (off by default in Debian).
+cmdline="console=ttyS0 panic=-1 oops=panic no_hash_pointers"
+cmdline="$cmdline slub_debug=FZP page_poison=1 kfence.sample_interval=100 mitigations=off"
+cmdline="$cmdline ${VRANGE_KCMDLINE:-}"
+
+# Progress is the tests' output on ttyS1: each test prints, and ends within
+# the test timeout.  The console does not count (a livelocked kernel keeps
+# printing soft lockups there); but a soft lockup, an RCU stall or a hung
+# task on the console and no test output for 60 s end the guest early.
+stall_re='soft lockup|self-detected stall|detected stalls|blocked for more than'
+
+# boot DIR: run the guest whose run list is DIR/run.list.
+boot() {
+	local dir=$1 pid size idle start last_change last_size=0 status="" qrc=0
+	local budget=$((total_limit - (SECONDS - all_start)))
+	"$TOP/scripts/mkinitramfs.sh" "$TAG" "$dir/run.list" "$dir/initramfs.cpio.gz"
+	: >"$dir/console.log"
+	: >"$dir/tests.log"
+	# shellcheck disable=SC2054 # QEMU's options have commas
+	local qemu=(qemu-system-x86_64 "${accel_args[@]}" -smp 2,sockets=2,cores=1,threads=1 -m 1G
+		-object memory-backend-ram,id=mem0,size=512M
+		-object memory-backend-ram,id=mem1,size=512M
+		-numa node,nodeid=0,memdev=mem0 -numa node,nodeid=1,memdev=mem1
+		-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1
+		-nodefaults -no-user-config -display none -no-reboot
+		-serial "file:$dir/console.log" -serial "file:$dir/tests.log"
+		-kernel "$VMLINUZ" -initrd "$dir/initramfs.cpio.gz"
+		-append "$cmdline")
+	printf '%q ' "${qemu[@]}" >"$dir/qemu.cmd"
+	echo >>"$dir/qemu.cmd"
+
+	"${qemu[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	# shellcheck disable=SC2064
+	trap "kill -KILL $pid 2>/dev/null || true" EXIT
+	start=$SECONDS
+	last_change=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		size=$(stat -c %s "$dir/tests.log")
+		idle=$((SECONDS - last_change))
+		if [ "$size" -ne "$last_size" ]; then
+			last_size=$size
+			last_change=$SECONDS
+		elif [ "$idle" -ge "$idle_limit" ]; then
+			status="hung: no test output for $idle_limit s"
+		elif [ "$idle" -ge 60 ] && grep -qE "$stall_re" "$dir/console.log"; then
+			status="hung: a lockup or stall on the console, and no test output for 60 s"
+		fi
+		if [ $((SECONDS - start)) -ge "$budget" ]; then
+			status="hung: the guests of $TAG ran for $total_limit s"
+		fi
+		if [ -n "$status" ]; then
+			kill -TERM "$pid" 2>/dev/null || true
+			sleep 2
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+	done
+	wait "$pid" || qrc=$?
+	trap - EXIT
+
+	if [ -z "$status" ]; then
+		if tr -d '\r' <"$dir/tests.log" | grep -qx '### END'; then
+			status=finished
+		else
+			status="crashed: QEMU ended (rc=$qrc) before the rig's END marker"
+		fi
+	fi
+	echo "$status" >"$dir/status"
+	echo "$((SECONDS - start))" >"$dir/secs"
+	if [ "$status" != finished ] && [ -s "$dir/qemu.log" ]; then
+		sed 's/^/qemu: /' "$dir/qemu.log" >&2
+	fi
+}
+
+# started DIR: the programs DIR's guest started, one per line.
+started() {
+	tr -d '\r' <"$1/tests.log" | sed -n 's/.*### TEST \([^ ]*\).*/\1/p'
+}
+
+rm -rf "$out"/boot.*
+all_start=$SECONDS
+n=1
+mkdir -p "$out/boot.1"
+cp "$runlist" "$out/boot.1/run.list"
+while :; do
+	dir=$out/boot.$n
+	boot "$dir"
+	status=$(cat "$dir/status")
+	if [ "$status" = finished ]; then
+		cp "$dir/run.list" "$dir/expected"
+		break
+	fi
+	# The rest: the run list less what this guest started.
+	next=$out/boot.$((n + 1))
+	mkdir -p "$next"
+	started "$dir" >"$dir/expected"
+	awk 'NR == FNR { s[$1] = 1; next } !($1 in s)' "$dir/expected" "$dir/run.list" \
+		>"$next/run.list"
+	# No test started (it died at boot or module load): no use retrying.
+	if [ ! -s "$dir/expected" ] || [ ! -s "$next/run.list" ] || [ "$n" -ge "$max_boots" ] ||
+		[ $((SECONDS - all_start)) -ge "$total_limit" ]; then
+		rm -rf "$next"
+		cp "$dir/run.list" "$dir/expected"
+		break
+	fi
+	msg "$TAG: guest $n $status; booting again for the $(wc -l <"$next/run.list") tests left"
+	n=$((n + 1))
+done
+echo "$((SECONDS - all_start))" >"$out/guest.secs"
