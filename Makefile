@@ -8,13 +8,17 @@
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
 #   make host-check        host-side (library) tests only
+#   make demo              the tile cache under memory pressure, in a guest
+#                          (KERNEL=6.1|6.12|newest, default 6.12)
+#   make lint              checkpatch --strict on the module
+#   make dkms-check        dkms add/build/install into scratch trees
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
-.PHONY: all module modules tests check host-check deps clean
+.PHONY: all module modules tests check host-check deps demo lint dkms-check clean
 
 all: module
 
@@ -35,6 +39,15 @@ host-check:
 deps:
 	scripts/deps.sh
 
+demo:
+	@scripts/demo.sh
+
+lint:
+	scripts/lint.sh
+
+dkms-check:
+	scripts/dkms-check.sh
+
 clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
@@ -48,5 +61,4 @@ clean:
 #   install       module, libvrange, headers, man pages; PREFIX, DESTDIR
 #   dkms-install  dkms add/build/install of this tree (dkms.conf)
 #   deb           Debian packages (vrange-dkms, libvrange)
-#   demo          a demonstration of purging under memory pressure
 #   bench         the benchmarks, in a guest like make check

@@ -125,6 +125,30 @@ for t in $KERNEL_TAGS; do
 	fi
 done
 
+# --- 3b. kernel style and DKMS (whole-suite checks: not with TESTS) --------
+if [ -z "$TEST_PATTERNS" ]; then
+	if stage "checkpatch" "$S/lint.sh" "$BUILD/lint"; then
+		pass_note
+	else
+		fail_note "checkpatch found problems (see above)"
+	fi
+	dkms_pairs=()
+	for t in $KERNEL_TAGS; do
+		[ -n "${KPASS[$t]:-}" ] || continue
+		# dkms runs on this host: the kernels whose headers are here.
+		# shellcheck disable=SC1090
+		pair=$(. "$(kernel_env "$t")" && [ -z "$KCHROOT" ] && echo "$KABI=$KDIR") || continue
+		dkms_pairs+=("$pair")
+	done
+	if [ "${#dkms_pairs[@]}" -gt 0 ]; then
+		if stage "dkms" "$S/dkms-check.sh" "$BUILD/dkms" "${dkms_pairs[@]}"; then
+			pass_note
+		else
+			fail_note "dkms add/build/install failed (see above)"
+		fi
+	fi
+fi
+
 # --- 4. test programs ---------------------------------------------------
 tests_ok=1
 if ! stage "test programs" "$S/build-tests.sh"; then

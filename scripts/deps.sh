@@ -20,6 +20,7 @@ PACKAGES=(
 	debootstrap               # the trixie chroot for the newest kernel
 	debian-archive-keyring    # ... and the keys it is checked with
 	dpkg-dev                  # dpkg-architecture, used by dkms
+	linux-source-6.1          # scripts/checkpatch.pl, for scripts/lint.sh
 )
 BPO_FILE=/etc/apt/sources.list.d/vrange-backports.sources
 

@@ -15,7 +15,7 @@ command -v dkms >/dev/null || { echo "dkms-check: dkms is not installed (apt-get
 kernels=("$@")
 if [ ${#kernels[@]} -eq 0 ]; then
 	for d in /usr/src/linux-headers-*; do
-		[ -f "$d/Module.symvers" ] && kernels+=("${d#/usr/src/linux-headers-}")
+		[ -f "$d/Module.symvers" ] && kernels+=("${d#/usr/src/linux-headers-}=$d")
 	done
 fi
 [ ${#kernels[@]} -gt 0 ] || { echo "dkms-check: no kernel headers installed" >&2; exit 1; }
@@ -29,11 +29,13 @@ cp -r "$top/Kbuild" "$top/VERSION" "$top/dkms.conf" "$top/module" "$top/include"
 find "$work/source" -name 'vrange_config.h' -delete
 
 fail=0
-for k in "${kernels[@]}"; do
+for pair in "${kernels[@]}"; do
+	k=${pair%%=*}
+	kdir=${pair#*=}
 	# dkms installs into INSTALLTREE/K, which must exist.
 	mkdir -p "$work/install/$k"
 	args=(--dkmstree "$work/tree" --sourcetree "$work/source" --installtree "$work/install"
-	      -k "$k" --kernelsourcedir "/usr/src/linux-headers-$k")
+	      -k "$k" --kernelsourcedir "$kdir")
 	if dkms add "${args[@]}" "vrange/$version" >"$work/$k.log" 2>&1 &&
 	   dkms build "${args[@]}" "vrange/$version" >>"$work/$k.log" 2>&1 &&
 	   dkms install "${args[@]}" --force "vrange/$version" >>"$work/$k.log" 2>&1 &&
