@@ -208,7 +208,7 @@ int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
 }
 
 /**
- * vrange_area_get_name() - VRANGE_GET_NAME: copies the name and its NUL
+ * vrange_area_get_name() - VRANGE_GET_NAME, copying the name and its NUL
  * @area: the area
  * @uname: user buffer of VRANGE_NAME_LEN bytes
  *
@@ -270,7 +270,7 @@ size_t vrange_area_get_size(struct vrange_area *area)
 }
 
 /**
- * vrange_area_set_prot_mask() - VRANGE_SET_PROT_MASK: only removes bits
+ * vrange_area_set_prot_mask() - VRANGE_SET_PROT_MASK, which only removes bits
  * @area: the area
  * @prot: the new mask
  *

@@ -17,7 +17,13 @@
 
 #include "vrange_config.h"
 
-/* 6.3: vm_flags became const, changed only through vm_flags_*(). */
+/**
+ * compat_vm_flags_clear() - clear flags of a vma being set up
+ * @vma: the vma
+ * @flags: VM_* flags to clear
+ *
+ * 6.3 made vm_flags const, changed only through vm_flags_*().
+ */
 static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
 					 unsigned long flags)
 {
@@ -28,10 +34,17 @@ static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
-/*
- * Map @vma through the file operations @fops of @file (shmem's).  6.17 moved
- * shmem from ->mmap(file, vma) to ->mmap_prepare(desc); a driver handing a
- * vma to it goes through the compat helpers that build and apply the desc.
+/**
+ * compat_fops_mmap() - map @vma through the file operations @fops of @file
+ * @fops: shmem's file operations
+ * @file: the file @vma now maps
+ * @vma: the vma
+ *
+ * 6.17 moved shmem from ->mmap(file, vma) to ->mmap_prepare(desc); a driver
+ * handing a vma to it goes through the compat helpers that build and apply
+ * the desc.
+ *
+ * Return: 0 or a negative errno.
  */
 static inline int compat_fops_mmap(const struct file_operations *fops,
 				   struct file *file,
@@ -54,7 +67,15 @@ static inline int compat_fops_mmap(const struct file_operations *fops,
 	return fops->mmap(file, vma);
 }
 
-/* shmem_file_setup() moved from unsigned long flags to vma_flags_t. */
+/**
+ * compat_shmem_setup() - a shmem file, its memory not reserved up front
+ * @name: the name /proc/PID/maps shows
+ * @size: its size
+ *
+ * shmem_file_setup()'s flags became a vma_flags_t (7.x).
+ *
+ * Return: the file or an ERR_PTR.
+ */
 static inline struct file *compat_shmem_setup(const char *name, loff_t size)
 {
 #ifdef HAVE_SHMEM_SETUP_VMA_FLAGS
@@ -64,7 +85,16 @@ static inline struct file *compat_shmem_setup(const char *name, loff_t size)
 #endif
 }
 
-/* 6.8: list_lru_add() and list_lru_del() grew nid and memcg arguments. */
+/**
+ * compat_list_lru_add_obj() - add to the list of @item's node and memcg
+ * @lru: the LRU
+ * @item: the list head inside a slab object
+ *
+ * 6.8: list_lru_add() and list_lru_del() grew nid and memcg arguments; the
+ * _obj forms take them from the object, as the old ones did.
+ *
+ * Return: true if it was added.
+ */
 static inline bool compat_list_lru_add_obj(struct list_lru *lru,
 					   struct list_head *item)
 {
@@ -75,6 +105,13 @@ static inline bool compat_list_lru_add_obj(struct list_lru *lru,
 #endif
 }
 
+/**
+ * compat_list_lru_del_obj() - remove from the list of @item's node and memcg
+ * @lru: the LRU
+ * @item: the list head inside a slab object
+ *
+ * Return: true if it was removed.
+ */
 static inline bool compat_list_lru_del_obj(struct list_lru *lru,
 					   struct list_head *item)
 {
@@ -124,6 +161,16 @@ struct compat_shrinker {
 typedef unsigned long (*compat_shrink_fn)(struct shrinker *,
 					  struct shrink_control *);
 
+/**
+ * compat_shrinker_create() - a NUMA- and memcg-aware shrinker over @lru
+ * @cs: where to keep it
+ * @count: its count_objects
+ * @scan: its scan_objects
+ * @lru: the list_lru to bind to the shrinker's id
+ * @name: its name in debugfs
+ *
+ * Return: 0 or a negative errno.
+ */
 static inline int compat_shrinker_create(struct compat_shrinker *cs,
 					 compat_shrink_fn count,
 					 compat_shrink_fn scan,
@@ -163,6 +210,10 @@ static inline int compat_shrinker_create(struct compat_shrinker *cs,
 	return 0;
 }
 
+/**
+ * compat_shrinker_destroy() - unregister and free the shrinker
+ * @cs: the shrinker
+ */
 static inline void compat_shrinker_destroy(struct compat_shrinker *cs)
 {
 #ifdef HAVE_SHRINKER_ALLOC

@@ -267,12 +267,9 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 }
 
 /**
- * vrange_purge_all() - VRANGE_PURGE_ALL_CACHES: purge every resident range
+ * vrange_purge_all() - purge every resident range, for PURGE_ALL_CACHES
  *
- * Walks every node's and every memcg's list through the same path as the
- * shrinker, going round again for areas that were busy.
- *
- * Return: the number of resident unpinned pages there were.
+ * Return: the number of pages there were in unpinned ranges not yet purged.
  */
 long vrange_purge_all(void)
 {
@@ -282,6 +279,10 @@ long vrange_purge_all(void)
 	unsigned int pass;
 	int nid;
 
+	/*
+	 * Every node's and every memcg's list, through the shrinker's path,
+	 * going round again for areas that were busy.
+	 */
 	for (pass = 0; pass < VRANGE_PURGE_ALL_PASSES; pass++) {
 		p.busy = false;
 		for_each_node(nid) {

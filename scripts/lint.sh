@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Kernel style on the module: checkpatch.pl --strict --no-tree -f on
-# module/, its probes and the uapi header.  checkpatch comes from Debian's
-# linux-source-6.1 package.  (Sparse and W=1 run in every module build of
+# module/, its probes and the uapi header, and kernel-doc's warnings on the
+# same.  Both scripts come from Debian's linux-source-6.1 package.  (Sparse and W=1 run in every module build of
 # make check: scripts/build-module.sh.)
 #
 # usage: scripts/lint.sh [WORKDIR]     (default build/lint)
@@ -22,7 +22,8 @@ if [ -z "$tarball" ]; then
 fi
 d=$(basename "$tarball" .tar.xz)
 tar -xJf "$tarball" -C "$work" --strip-components=1 \
-	"$d/scripts/checkpatch.pl" "$d/scripts/spelling.txt" "$d/scripts/const_structs.checkpatch"
+	"$d/scripts/checkpatch.pl" "$d/scripts/spelling.txt" "$d/scripts/const_structs.checkpatch" \
+	"$d/scripts/kernel-doc"
 files=$(cd "$top" && ls module/*.c module/*.h module/probes/*.c include/uapi/linux/*.h | grep -v vrange_config.h)
 if (cd "$top" && perl "$work/scripts/checkpatch.pl" --no-tree --strict --terse \
 	-f $files) >"$work/checkpatch.log" 2>&1; then
@@ -33,4 +34,15 @@ else
 	fail=1
 fi
 
+
+# --- kernel-doc ---
+kdfiles=$(cd "$top" && ls module/*.c module/*.h include/uapi/linux/*.h | grep -v vrange_config.h)
+(cd "$top" && perl "$work/scripts/kernel-doc" -v -none $kdfiles) >"$work/kernel-doc.log" 2>&1 || true
+if grep -qiE 'warning|error' "$work/kernel-doc.log"; then
+	echo "lint: kernel-doc found problems:" >&2
+	grep -iE 'warning|error' "$work/kernel-doc.log" >&2
+	fail=1
+else
+	echo "lint: kernel-doc: $(grep -c 'Scanning doc' "$work/kernel-doc.log") comments, no warnings"
+fi
 exit $fail
