@@ -139,6 +139,7 @@ struct vrange_area *vrange_area_create(void)
 	refcount_set(&area->ref, 1);
 	strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
 		sizeof(area->full_name));
+	vrange_stat_areas(1);
 	return area;
 }
 
@@ -170,6 +171,7 @@ void vrange_area_release(struct vrange_area *area)
 	mutex_lock(&area->lock);
 	vrange_ranges_clear(area);
 	mutex_unlock(&area->lock);
+	vrange_stat_areas(-1);
 	vrange_area_put(area);
 }
 
@@ -378,11 +380,12 @@ out:
 	return ret;
 }
 
-/* ===================== the ashmem pin ioctls ===================== */
+/* ===================== pin, unpin, status ===================== */
 
 /*
- * Turn a byte range into pages, with ashmem's rules: page-aligned, len 0
- * meaning "to the end", within the page-rounded size, not empty.
+ * Turn a byte range into pages: page-aligned, len 0 meaning "to the end",
+ * within the page-rounded size, not empty, and only once mapped (ashmem's
+ * rules).
  */
 static int vrange_check_range(struct vrange_area *area, u64 offset, u64 len,
 			      pgoff_t *start, pgoff_t *end)
@@ -405,23 +408,24 @@ static int vrange_check_range(struct vrange_area *area, u64 offset, u64 len,
 	return 0;
 }
 
-static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
-			      const struct vrange_pin *pin,
-			      struct vrange_spare *spare)
+static int vrange_op_locked(struct vrange_area *area, unsigned int op,
+			    u64 offset, u64 len, struct vrange_spare *spare,
+			    struct vrange_op_result *res)
 {
 	pgoff_t start, end;
 	long ret;
 
-	/* ashmem: offset + len must not wrap in 32 bits, even at the end. */
-	if ((u64)pin->offset + pin->len > U32_MAX)
-		return -EINVAL;
-	ret = vrange_check_range(area, pin->offset, pin->len, &start, &end);
+	ret = vrange_check_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
 
-	switch (cmd) {
+	switch (op) {
 	case VRANGE_PIN:
 		ret = vrange_ranges_pin(area, start, end, spare);
+		if (ret >= 0) {
+			res->pages = ret;
+			return 0;
+		}
 		/* A split needs a range for the memory from @end on. */
 		if (ret == -EAGAIN)
 			spare->nid = vrange_ranges_node(area, end);
@@ -435,40 +439,32 @@ static long vrange_pin_locked(struct vrange_area *area, unsigned int cmd,
 			spare->nid = vrange_ranges_node(area, start);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
-		return vrange_ranges_any_unpinned(area, start, end) ?
-			VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+		vrange_ranges_count(area, start, end, res);
+		return 0;
 	}
 }
 
-/**
- * vrange_pin_ioctl() - VRANGE_PIN, VRANGE_UNPIN and VRANGE_GET_PIN_STATUS
- * @area: the area
- * @cmd: which
- * @upin: the user's struct vrange_pin
+/*
+ * Pin, unpin (@op VRANGE_PIN, VRANGE_UNPIN) or count (VRANGE_GET_PIN_STATUS)
+ * the bytes [@offset, @offset + @len).
  *
  * Range structs are allocated with area->lock dropped; if the tree needs
  * more than were set aside, the lock is dropped, as many as it asked for
  * are allocated, and the operation is tried again from scratch.  So it
  * either happens whole or fails having changed nothing.
- *
- * Return: as the ioctl, or a negative errno.
  */
-int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
-		     struct vrange_pin __user *upin)
+static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
+		     u64 len, struct vrange_op_result *res)
 {
 	struct vrange_spare spare = {
 		.list = LIST_HEAD_INIT(spare.list),
 		.nid = NUMA_NO_NODE,
 	};
-	struct vrange_pin pin;
-	long ret;
-
-	if (copy_from_user(&pin, upin, sizeof(pin)))
-		return -EFAULT;
+	int ret;
 
 	for (;;) {
 		mutex_lock(&area->lock);
-		ret = vrange_pin_locked(area, cmd, &pin, &spare);
+		ret = vrange_op_locked(area, op, offset, len, &spare, res);
 		mutex_unlock(&area->lock);
 		if (ret != -EAGAIN)
 			break;
@@ -481,7 +477,84 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		}
 	}
 	vrange_ranges_spare_free(&spare);
-	if (ret >= 0 && cmd == VRANGE_PIN)
-		return ret ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
 	return ret;
+}
+
+/**
+ * vrange_pin_ioctl() - VRANGE_PIN, VRANGE_UNPIN and VRANGE_GET_PIN_STATUS
+ * @area: the area
+ * @cmd: which
+ * @upin: the user's struct vrange_pin
+ *
+ * Return: as the ioctl, or a negative errno.
+ */
+int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
+		     struct vrange_pin __user *upin)
+{
+	struct vrange_op_result res = { 0 };
+	struct vrange_pin pin;
+	int ret;
+
+	if (copy_from_user(&pin, upin, sizeof(pin)))
+		return -EFAULT;
+	/* ashmem: offset + len must not wrap in 32 bits, even at the end. */
+	if ((u64)pin.offset + pin.len > U32_MAX)
+		return -EINVAL;
+
+	ret = vrange_op(area, cmd, pin.offset, pin.len, &res);
+	if (ret)
+		return ret;
+	switch (cmd) {
+	case VRANGE_PIN:
+		return res.pages ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
+	case VRANGE_UNPIN:
+		return 0;
+	default:
+		return res.pages ? VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+	}
+}
+
+/**
+ * vrange_range64_ioctl() - VRANGE_PIN64, VRANGE_UNPIN64 and VRANGE_STATUS64
+ * @area: the area
+ * @cmd: which
+ * @urange: the user's struct vrange_range64, whose out fields are filled
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
+			 struct vrange_range64 __user *urange)
+{
+	struct vrange_op_result res = { 0 };
+	struct vrange_range64 range;
+	unsigned int op;
+	int ret;
+
+	switch (cmd) {
+	case VRANGE_PIN64:
+		op = VRANGE_PIN;
+		break;
+	case VRANGE_UNPIN64:
+		op = VRANGE_UNPIN;
+		break;
+	default:
+		op = VRANGE_GET_PIN_STATUS;
+	}
+
+	if (copy_from_user(&range, urange, sizeof(range)))
+		return -EFAULT;
+	if (range.flags || range.__pad || range.__reserved[0] ||
+	    range.__reserved[1])
+		return -EINVAL;
+	if (range.len > U64_MAX - range.offset)
+		return -EINVAL;
+
+	ret = vrange_op(area, op, range.offset, range.len, &res);
+	if (ret)
+		return ret;
+	range.bytes = (u64)res.pages << PAGE_SHIFT;
+	range.purged = (u64)res.purged << PAGE_SHIFT;
+	if (copy_to_user(urange, &range, sizeof(range)))
+		return -EFAULT;
+	return 0;
 }

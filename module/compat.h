@@ -17,6 +17,13 @@
 
 #include "vrange_config.h"
 
+/* struct folio_batch left linux/pagevec.h for linux/folio_batch.h. */
+#ifdef HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
+
 /**
  * compat_vm_flags_clear() - clear flags of a vma being set up
  * @vma: the vma

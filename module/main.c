@@ -68,6 +68,12 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		return min_t(long, vrange_purge_all(), INT_MAX);
+	case VRANGE_PIN64:
+	case VRANGE_UNPIN64:
+	case VRANGE_STATUS64:
+		return vrange_range64_ioctl(area, cmd, uarg);
+	case VRANGE_GET_STATS:
+		return vrange_area_get_stats(area, uarg);
 	}
 	return -ENOTTY;
 }
@@ -102,6 +108,7 @@ static const struct file_operations vrange_fops = {
 	.compat_ioctl = vrange_compat_ioctl,
 #endif
 	.llseek = noop_llseek,
+	.show_fdinfo = vrange_show_fdinfo,
 };
 
 /* Like ashmem, anyone may create areas; they are shared only by fd. */
@@ -110,15 +117,19 @@ static struct miscdevice vrange_misc = {
 	.name = "vrange",
 	.fops = &vrange_fops,
 	.mode = 0666,
+	.groups = vrange_attr_groups,
 };
 
 static int __init vrange_init(void)
 {
 	int ret;
 
-	ret = vrange_ranges_init();
+	ret = vrange_stats_init();
 	if (ret)
 		return ret;
+	ret = vrange_ranges_init();
+	if (ret)
+		goto err_stats;
 	ret = vrange_purge_init();
 	if (ret)
 		goto err_ranges;
@@ -135,6 +146,8 @@ err_purge:
 	vrange_purge_exit();
 err_ranges:
 	vrange_ranges_exit();
+err_stats:
+	vrange_stats_exit();
 	return ret;
 }
 
@@ -143,6 +156,7 @@ static void __exit vrange_exit(void)
 	misc_deregister(&vrange_misc);
 	vrange_purge_exit();
 	vrange_ranges_exit();
+	vrange_stats_exit();
 }
 
 module_init(vrange_init);

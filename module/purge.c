@@ -196,6 +196,8 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 			freed += vrange_punch(area, r);
 			r->purged = true;
 			area->purged += pages;
+			area->purge_events++;
+			vrange_stat_purged(pages);
 			vrange_stat_resident(-(long)pages);
 			/* kswapd may purge a great many ranges in one call. */
 			cond_resched();
@@ -263,6 +265,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 		freed += vrange_purge_dispose(&p);
 		cond_resched();
 	}
+	vrange_stat_shrinker(sc->nr_to_scan, freed);
 	return freed ? freed : SHRINK_STOP;
 }
 

@@ -26,6 +26,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "vrange.h"
 
 static struct kmem_cache *vrange_range_cache;
@@ -87,6 +88,7 @@ static void vrange_account(struct vrange_area *area,
 			   const struct vrange_range *r, long pages)
 {
 	area->unpinned += pages;
+	vrange_stat_unpinned(pages);
 	if (r->purged)
 		area->purged += pages;
 	else
@@ -212,19 +214,67 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 }
 
 /**
- * vrange_ranges_any_unpinned() - is any page of [@start, @end) unpinned?
+ * vrange_ranges_count() - count the unpinned and purged pages of a range
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
- *
- * Return: true if so.
+ * @res: where @res->pages gets the unpinned pages, @res->purged the purged
  */
-bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
-				pgoff_t end)
+void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			 struct vrange_op_result *res)
 {
-	struct vrange_range *r = vrange_first_ending_after(area, start);
+	struct vrange_range *r;
 
-	return r && r->start < end;
+	res->pages = 0;
+	res->purged = 0;
+	for (r = vrange_first_ending_after(area, start); r && r->start < end;
+	     r = vrange_next(r)) {
+		unsigned long n = min(r->end, end) - max(r->start, start);
+
+		res->pages += n;
+		if (r->purged)
+			res->purged += n;
+	}
+}
+
+/**
+ * vrange_ranges_resident() - unpinned pages not purged and in memory now
+ * @area: the area, locked
+ *
+ * Walks the page cache of every resident range: O(pages in memory).
+ *
+ * Return: the number of pages.
+ */
+unsigned long vrange_ranges_resident(struct vrange_area *area)
+{
+	struct folio_batch fbatch;
+	unsigned long pages = 0;
+	struct vrange_range *r;
+	unsigned int i;
+	pgoff_t index;
+
+	if (!area->file)
+		return 0;
+	folio_batch_init(&fbatch);
+	for (r = vrange_first_ending_after(area, 0); r; r = vrange_next(r)) {
+		if (r->purged)
+			continue;
+		index = r->start;
+		while (index < r->end &&
+		       filemap_get_folios(area->file->f_mapping, &index,
+					  r->end - 1, &fbatch)) {
+			for (i = 0; i < folio_batch_count(&fbatch); i++) {
+				struct folio *folio = fbatch.folios[i];
+				pgoff_t first = max(folio->index, r->start);
+				pgoff_t last = min(folio->index +
+						   folio_nr_pages(folio), r->end);
+
+				pages += last - first;
+			}
+			folio_batch_release(&fbatch);
+		}
+	}
+	return pages;
 }
 
 /**

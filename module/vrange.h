@@ -6,6 +6,7 @@
  * area.c	an area's life, name, size, protection and shmem backing
  * ranges.c	pin state: the tree of unpinned ranges of one area
  * purge.c	the LRU of unpinned ranges, the shrinker, hole punching
+ * stats.c	counters: global ones in sysfs, an area's by ioctl and fdinfo
  *
  * The locking rules are written at the top of area.c.
  */
@@ -17,6 +18,8 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
+#include <linux/seq_file.h>
+#include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/vrange.h>
 
@@ -34,6 +37,7 @@
  * @prot_mask:	PROT_* bits mmap may use; bits can only be removed
  * @unpinned:	pages in @ranges, purged or not
  * @purged:	pages in @ranges that were purged
+ * @purge_events: ranges of the area purged since it was created
  * @ref:	one for the open file description, one for each purge in flight
  * @full_name:	VRANGE_NAME_PREFIX followed by the name
  *
@@ -49,6 +53,7 @@ struct vrange_area {
 	unsigned long prot_mask;
 	unsigned long unpinned;
 	unsigned long purged;
+	unsigned long purge_events;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -93,6 +98,16 @@ static inline unsigned long vrange_range_pages(const struct vrange_range *r)
 	return r->end - r->start;
 }
 
+/**
+ * struct vrange_op_result - what a pin, unpin or status found
+ * @pages:	pin: pages that had been purged; status: pages unpinned
+ * @purged:	status: pages unpinned and purged
+ */
+struct vrange_op_result {
+	unsigned long pages;
+	unsigned long purged;
+};
+
 /* area.c */
 struct vrange_area *vrange_area_create(void);
 void vrange_area_release(struct vrange_area *area);
@@ -106,6 +121,8 @@ unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin);
+int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
+			 struct vrange_range64 __user *urange);
 int vrange_backing_init(void);
 
 /* ranges.c */
@@ -113,8 +130,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare);
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			struct vrange_spare *spare);
-bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
-				pgoff_t end);
+void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			 struct vrange_op_result *res);
+unsigned long vrange_ranges_resident(struct vrange_area *area);
 void vrange_ranges_clear(struct vrange_area *area);
 int vrange_ranges_node(struct vrange_area *area, pgoff_t index);
 int vrange_ranges_spare(struct vrange_spare *spare);
@@ -130,5 +148,17 @@ long vrange_purge_all(void);
 struct list_lru *vrange_lru(void);
 int vrange_purge_init(void);
 void vrange_purge_exit(void);
+
+/* stats.c */
+void vrange_stat_areas(int delta);
+void vrange_stat_unpinned(long pages);
+void vrange_stat_purged(unsigned long pages);
+void vrange_stat_shrinker(unsigned long scanned, unsigned long freed);
+int vrange_area_get_stats(struct vrange_area *area,
+			  struct vrange_stats __user *ustats);
+void vrange_show_fdinfo(struct seq_file *m, struct file *file);
+extern const struct attribute_group *vrange_attr_groups[];
+int vrange_stats_init(void);
+void vrange_stats_exit(void);
 
 #endif /* VRANGE_INTERNAL_H */

@@ -6,7 +6,7 @@
  * (magic 0x77, numbers 1-10): an ashmem client that opens /dev/vrange
  * instead of /dev/ashmem works unchanged.  Number 11 is left free because
  * later Android used it for ASHMEM_GET_FILE_ID; vrange's own extensions
- * will start at 0x40.
+ * start at 0x40.
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
@@ -93,5 +93,76 @@ struct vrange_pin {
 #define VRANGE_UNPIN		_IOW(VRANGE_IOC_MAGIC, 8, struct vrange_pin)
 #define VRANGE_GET_PIN_STATUS	_IO(VRANGE_IOC_MAGIC, 9)
 #define VRANGE_PURGE_ALL_CACHES	_IO(VRANGE_IOC_MAGIC, 10)
+
+/*
+ * vrange's own ioctls.  Their structs have fixed-width fields and explicit
+ * padding; reserved fields must be zero and unknown flag bits are refused
+ * (EINVAL), so that both can be given a meaning later.
+ */
+
+/**
+ * struct vrange_range64 - a byte range of an area, for the 64-bit ioctls
+ * @offset:	start in bytes; a multiple of the page size
+ * @len:	length in bytes, a multiple of the page size; 0 means "from
+ *		@offset to the end of the area"
+ * @flags:	none defined yet: must be 0
+ * @__pad:	must be 0
+ * @bytes:	out: VRANGE_PIN64, how many bytes of the range had been purged;
+ *		VRANGE_STATUS64, how many are unpinned (purged or not)
+ * @purged:	out: VRANGE_STATUS64, how many are unpinned and purged; 0 for
+ *		the others
+ * @__reserved:	must be 0
+ *
+ * The range must lie within the page-rounded size of the area (no 32-bit
+ * limit here), must not be empty, and the area must have been mapped once
+ * (EINVAL otherwise).  The out fields are exact: a purged page is never
+ * reported as not purged.
+ */
+struct vrange_range64 {
+	__u64 offset;
+	__u64 len;
+	__u32 flags;
+	__u32 __pad;
+	__u64 bytes;
+	__u64 purged;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct vrange_stats - what an area holds, for VRANGE_GET_STATS
+ * @size:		size in bytes, as set by VRANGE_SET_SIZE
+ * @pinned:		bytes of the page-rounded size that are pinned
+ * @unpinned:		bytes unpinned, purged or not
+ * @unpinned_resident:	bytes unpinned, not purged, and in memory now
+ * @purged:		bytes unpinned and purged
+ * @purge_events:	how many ranges of the area were purged since it was
+ *			created
+ * @__reserved:		zero
+ *
+ * Every field is filled; what a later version adds will be in @__reserved.
+ */
+struct vrange_stats {
+	__u64 size;
+	__u64 pinned;
+	__u64 unpinned;
+	__u64 unpinned_resident;
+	__u64 purged;
+	__u64 purge_events;
+	__u64 __reserved[4];
+};
+
+/*
+ * VRANGE_PIN64, VRANGE_UNPIN64, VRANGE_STATUS64: as VRANGE_PIN, VRANGE_UNPIN
+ *	and VRANGE_GET_PIN_STATUS on a struct vrange_range64, with 64-bit
+ *	offsets and exact byte counts; each returns 0 and fills the struct's
+ *	out fields.  Errors: as the ashmem ioctls', and EINVAL for a flag or a
+ *	reserved field that is not 0.
+ * VRANGE_GET_STATS: fills a struct vrange_stats; returns 0.  Works before
+ *	the first mmap (all counts 0).
+ */
+#define VRANGE_PIN64		_IOWR(VRANGE_IOC_MAGIC, 0x40, struct vrange_range64)
+#define VRANGE_UNPIN64		_IOWR(VRANGE_IOC_MAGIC, 0x41, struct vrange_range64)
+#define VRANGE_STATUS64		_IOWR(VRANGE_IOC_MAGIC, 0x42, struct vrange_range64)
+#define VRANGE_GET_STATS	_IOR(VRANGE_IOC_MAGIC, 0x43, struct vrange_stats)
 
 #endif /* _UAPI_LINUX_VRANGE_H */

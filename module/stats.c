@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vrange: counters.  The global ones, since the module was loaded, are
+ * read-only attributes of the misc device (/sys/class/misc/vrange/); an
+ * area's come from VRANGE_GET_STATS and /proc/PID/fdinfo/FD.
+ *
+ * The unpinned-page count changes on every pin and unpin, so it is a
+ * percpu_counter; the others change once per area or per purge and are
+ * plain atomics.  None needs a lock of its own.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/mm.h>
+#include <linux/percpu_counter.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vrange.h"
+
+static atomic_long_t vrange_areas;
+static struct percpu_counter vrange_unpinned_pages;
+static atomic64_t vrange_purged_pages;
+static atomic64_t vrange_purge_events;
+static atomic64_t vrange_shrinker_scans;
+static atomic64_t vrange_shrinker_scanned;
+static atomic64_t vrange_shrinker_freed;
+
+/**
+ * vrange_stat_areas() - count areas created (+1) and released (-1)
+ * @delta: +1 or -1
+ */
+void vrange_stat_areas(int delta)
+{
+	atomic_long_add(delta, &vrange_areas);
+}
+
+/**
+ * vrange_stat_unpinned() - count pages unpinned (> 0) or pinned (< 0)
+ * @pages: how many
+ */
+void vrange_stat_unpinned(long pages)
+{
+	percpu_counter_add(&vrange_unpinned_pages, pages);
+}
+
+/**
+ * vrange_stat_purged() - count a range purged
+ * @pages: its size
+ */
+void vrange_stat_purged(unsigned long pages)
+{
+	atomic64_add(pages, &vrange_purged_pages);
+	atomic64_inc(&vrange_purge_events);
+}
+
+/**
+ * vrange_stat_shrinker() - count a call of the shrinker's scan
+ * @scanned: the pages it was asked to scan
+ * @freed: the pages it freed
+ */
+void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)
+{
+	atomic64_inc(&vrange_shrinker_scans);
+	atomic64_add(scanned, &vrange_shrinker_scanned);
+	atomic64_add(freed, &vrange_shrinker_freed);
+}
+
+/* ===================== one area ===================== */
+
+/* Fill what needs no walk of the page cache; area->lock held. */
+static void vrange_stats_fill(struct vrange_area *area, struct vrange_stats *st)
+{
+	u64 unpinned = (u64)area->unpinned << PAGE_SHIFT;
+
+	st->size = area->size;
+	st->pinned = PAGE_ALIGN((u64)area->size) - unpinned;
+	st->unpinned = unpinned;
+	st->purged = (u64)area->purged << PAGE_SHIFT;
+	st->purge_events = area->purge_events;
+}
+
+/**
+ * vrange_area_get_stats() - VRANGE_GET_STATS
+ * @area: the area
+ * @ustats: the user's struct vrange_stats
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vrange_area_get_stats(struct vrange_area *area,
+			  struct vrange_stats __user *ustats)
+{
+	struct vrange_stats st;
+
+	memset(&st, 0, sizeof(st));
+	mutex_lock(&area->lock);
+	vrange_stats_fill(area, &st);
+	st.unpinned_resident = (u64)vrange_ranges_resident(area) << PAGE_SHIFT;
+	mutex_unlock(&area->lock);
+	if (copy_to_user(ustats, &st, sizeof(st)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vrange_show_fdinfo() - the area's lines in /proc/PID/fdinfo/FD
+ * @m: the seq_file
+ * @file: a /dev/vrange file
+ */
+void vrange_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct vrange_area *area = file->private_data;
+	char name[VRANGE_NAME_LEN];
+	struct vrange_stats st;
+
+	mutex_lock(&area->lock);
+	vrange_stats_fill(area, &st);
+	strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN, sizeof(name));
+	mutex_unlock(&area->lock);
+
+	seq_puts(m, "name:\t");
+	/* A name may hold any byte but NUL: keep it on its line. */
+	seq_escape(m, name, "\t\n\\");
+	seq_printf(m, "\nsize:\t%llu\nmode:\tzero\n", st.size);
+	seq_printf(m, "pinned:\t%llu\nunpinned:\t%llu\npurged:\t%llu\n",
+		   st.pinned, st.unpinned, st.purged);
+}
+
+/* ===================== sysfs ===================== */
+
+static ssize_t areas_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&vrange_areas));
+}
+static DEVICE_ATTR_RO(areas);
+
+static ssize_t unpinned_bytes_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	s64 pages = percpu_counter_sum_positive(&vrange_unpinned_pages);
+
+	return sysfs_emit(buf, "%llu\n", (u64)pages << PAGE_SHIFT);
+}
+static DEVICE_ATTR_RO(unpinned_bytes);
+
+static ssize_t purged_bytes_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	u64 pages = atomic64_read(&vrange_purged_pages);
+
+	return sysfs_emit(buf, "%llu\n", pages << PAGE_SHIFT);
+}
+static DEVICE_ATTR_RO(purged_bytes);
+
+#define VRANGE_COUNTER_ATTR(name, counter)				\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (u64)atomic64_read(&(counter)));		\
+}									\
+static DEVICE_ATTR_RO(name)
+
+VRANGE_COUNTER_ATTR(purge_events, vrange_purge_events);
+VRANGE_COUNTER_ATTR(shrinker_scans, vrange_shrinker_scans);
+VRANGE_COUNTER_ATTR(shrinker_scanned_pages, vrange_shrinker_scanned);
+VRANGE_COUNTER_ATTR(shrinker_freed_pages, vrange_shrinker_freed);
+
+static struct attribute *vrange_attrs[] = {
+	&dev_attr_areas.attr,
+	&dev_attr_unpinned_bytes.attr,
+	&dev_attr_purged_bytes.attr,
+	&dev_attr_purge_events.attr,
+	&dev_attr_shrinker_scans.attr,
+	&dev_attr_shrinker_scanned_pages.attr,
+	&dev_attr_shrinker_freed_pages.attr,
+	NULL,
+};
+
+static const struct attribute_group vrange_attr_group = {
+	.attrs = vrange_attrs,
+};
+
+/* The misc device's attribute groups (struct miscdevice.groups). */
+const struct attribute_group *vrange_attr_groups[] = {
+	&vrange_attr_group,
+	NULL,
+};
+
+/**
+ * vrange_stats_init() - set up the counters
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vrange_stats_init(void)
+{
+	return percpu_counter_init(&vrange_unpinned_pages, 0, GFP_KERNEL);
+}
+
+/**
+ * vrange_stats_exit() - tear the counters down
+ */
+void vrange_stats_exit(void)
+{
+	percpu_counter_destroy(&vrange_unpinned_pages);
+}
