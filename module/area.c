@@ -26,18 +26,23 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/memcontrol.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/personality.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
 #include "vrange.h"
+#include "vrange_trace.h"
 
 #define VRANGE_PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
+
+static atomic64_t vrange_next_area_id = ATOMIC64_INIT(0);
 
 /* ===================== the shmem backing file ===================== */
 
@@ -137,6 +142,7 @@ struct vrange_area *vrange_area_create(void)
 	area->ranges = RB_ROOT;
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
+	area->id = atomic64_inc_return(&vrange_next_area_id);
 	strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
 		sizeof(area->full_name));
 	vrange_stat_areas(1);
@@ -408,6 +414,30 @@ static int vrange_check_range(struct vrange_area *area, u64 offset, u64 len,
 	return 0;
 }
 
+/* The vrange_pin and vrange_unpin events, when someone listens. */
+static void vrange_trace_op(struct vrange_area *area, unsigned int op,
+			    pgoff_t start, pgoff_t end,
+			    const struct vrange_op_result *res)
+{
+	u64 offset = (u64)start << PAGE_SHIFT, len = (u64)(end - start) << PAGE_SHIFT;
+	struct mem_cgroup *memcg;
+	u64 memcg_id;
+	int nid;
+
+	if (op == VRANGE_PIN ? !trace_vrange_pin_enabled() :
+	    !trace_vrange_unpin_enabled())
+		return;
+	nid = vrange_ranges_node(area, start);
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	memcg_id = compat_memcg_cgroup_id(memcg);
+	mem_cgroup_put(memcg);
+	if (op == VRANGE_PIN)
+		trace_vrange_pin(area->id, offset, len, nid, memcg_id,
+				 (u64)res->pages << PAGE_SHIFT);
+	else
+		trace_vrange_unpin(area->id, offset, len, nid, memcg_id);
+}
+
 static int vrange_op_locked(struct vrange_area *area, unsigned int op,
 			    u64 offset, u64 len, struct vrange_spare *spare,
 			    struct vrange_op_result *res)
@@ -424,6 +454,7 @@ static int vrange_op_locked(struct vrange_area *area, unsigned int op,
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
 			res->pages = ret;
+			vrange_trace_op(area, op, start, end, res);
 			return 0;
 		}
 		/* A split needs a range for the memory from @end on. */
@@ -437,6 +468,8 @@ static int vrange_op_locked(struct vrange_area *area, unsigned int op,
 		ret = vrange_ranges_unpin(area, start, end, spare);
 		if (ret == -EAGAIN)
 			spare->nid = vrange_ranges_node(area, start);
+		else if (!ret)
+			vrange_trace_op(area, op, start, end, res);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
 		vrange_ranges_count(area, start, end, res);

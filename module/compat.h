@@ -11,6 +11,7 @@
 
 #include <linux/fs.h>
 #include <linux/list_lru.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/shrinker.h>
@@ -227,6 +228,25 @@ static inline void compat_shrinker_destroy(struct compat_shrinker *cs)
 	shrinker_free(cs->shrinker);
 #else
 	unregister_shrinker(&cs->shrinker);
+#endif
+}
+
+/**
+ * compat_memcg_cgroup_id() - the cgroup id of a memcg, as BPF tools see it
+ * @memcg: the memcg, or NULL
+ *
+ * mem_cgroup_ino() gave it until mem_cgroup_id() was made to (7.x).
+ *
+ * Return: the id, or 0 for NULL.
+ */
+static inline u64 compat_memcg_cgroup_id(struct mem_cgroup *memcg)
+{
+	if (!memcg)
+		return 0;
+#ifdef HAVE_MEM_CGROUP_INO
+	return mem_cgroup_ino(memcg);
+#else
+	return mem_cgroup_id(memcg);
 #endif
 }
 

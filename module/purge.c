@@ -25,12 +25,16 @@
 #include <linux/falloc.h>
 #include <linux/list_lru.h>
 #include <linux/math.h>
+#include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/percpu_counter.h>
 #include <linux/sched.h>
 
 #include "compat.h"
 #include "vrange.h"
+
+#define CREATE_TRACE_POINTS
+#include "vrange_trace.h"
 
 #define VRANGE_PURGE_AREAS	8
 /* How many LRU items one shrinker walk may look at. */
@@ -103,6 +107,8 @@ struct vrange_purge_slot {
  * @want:	pages to isolate before stopping
  * @isolated:	pages isolated
  * @busy:	an area was skipped because its lock was taken
+ * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
+ * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
 struct vrange_purge {
 	struct vrange_purge_slot slot[VRANGE_PURGE_AREAS];
@@ -110,6 +116,8 @@ struct vrange_purge {
 	unsigned long want;
 	unsigned long isolated;
 	bool busy;
+	u64 memcg_id;
+	bool purge_all;
 };
 
 static COMPAT_LRU_WALK_CB(vrange_isolate)
@@ -188,11 +196,16 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 		struct vrange_area *area = p->slot[i].area;
 		struct vrange_range *r, *tmp;
 
-		list_for_each_entry_safe(r, tmp, &p->slot[i].ranges, lru) {
+		/* list_lru_isolate_move() prepends: oldest is last. */
+		list_for_each_entry_safe_reverse(r, tmp, &p->slot[i].ranges, lru) {
 			unsigned long pages = vrange_range_pages(r);
 
 			list_del_init(&r->lru);
 			percpu_counter_dec(&vrange_resident_ranges);
+			trace_vrange_purge(area->id, (u64)r->start << PAGE_SHIFT,
+					   (u64)pages << PAGE_SHIFT,
+					   page_to_nid(virt_to_page(r)),
+					   p->memcg_id, p->purge_all);
 			freed += vrange_punch(area, r);
 			r->purged = true;
 			area->purged += pages;
@@ -242,7 +255,9 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
-	struct vrange_purge p = { .nr_slots = 0 };
+	struct vrange_purge p = {
+		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
+	};
 	unsigned long freed = 0, nr_to_walk;
 
 	/* Punching a hole takes filesystem locks. */
@@ -276,7 +291,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
  */
 long vrange_purge_all(void)
 {
-	struct vrange_purge p = { .nr_slots = 0 };
+	struct vrange_purge p = { .purge_all = true };
 	long found = percpu_counter_sum_positive(&vrange_resident_pages);
 	unsigned long nr_to_walk;
 	unsigned int pass;

@@ -38,6 +38,7 @@
  * @unpinned:	pages in @ranges, purged or not
  * @purged:	pages in @ranges that were purged
  * @purge_events: ranges of the area purged since it was created
+ * @id:		a number for tracepoints, unique since the module was loaded
  * @ref:	one for the open file description, one for each purge in flight
  * @full_name:	VRANGE_NAME_PREFIX followed by the name
  *
@@ -54,6 +55,7 @@ struct vrange_area {
 	unsigned long unpinned;
 	unsigned long purged;
 	unsigned long purge_events;
+	u64 id;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
