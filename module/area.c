@@ -439,7 +439,8 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 }
 
 static int vrange_op_locked(struct vrange_area *area, unsigned int op,
-			    u64 offset, u64 len, struct vrange_spare *spare,
+			    u64 offset, u64 len, enum vrange_level level,
+			    struct vrange_spare *spare,
 			    struct vrange_op_result *res)
 {
 	pgoff_t start, end;
@@ -465,7 +466,7 @@ static int vrange_op_locked(struct vrange_area *area, unsigned int op,
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
-		ret = vrange_ranges_unpin(area, start, end, spare);
+		ret = vrange_ranges_unpin(area, start, end, level, spare);
 		if (ret == -EAGAIN)
 			spare->nid = vrange_ranges_node(area, start);
 		else if (!ret)
@@ -487,7 +488,8 @@ static int vrange_op_locked(struct vrange_area *area, unsigned int op,
  * either happens whole or fails having changed nothing.
  */
 static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
-		     u64 len, struct vrange_op_result *res)
+		     u64 len, enum vrange_level level,
+		     struct vrange_op_result *res)
 {
 	struct vrange_spare spare = {
 		.list = LIST_HEAD_INIT(spare.list),
@@ -497,7 +499,8 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 
 	for (;;) {
 		mutex_lock(&area->lock);
-		ret = vrange_op_locked(area, op, offset, len, &spare, res);
+		ret = vrange_op_locked(area, op, offset, len, level, &spare,
+				       res);
 		mutex_unlock(&area->lock);
 		if (ret != -EAGAIN)
 			break;
@@ -534,7 +537,8 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	if ((u64)pin.offset + pin.len > U32_MAX)
 		return -EINVAL;
 
-	ret = vrange_op(area, cmd, pin.offset, pin.len, &res);
+	ret = vrange_op(area, cmd, pin.offset, pin.len, VRANGE_LEVEL_NORMAL,
+			&res);
 	if (ret)
 		return ret;
 	switch (cmd) {
@@ -558,6 +562,7 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange)
 {
+	enum vrange_level level = VRANGE_LEVEL_NORMAL;
 	struct vrange_op_result res = { 0 };
 	struct vrange_range64 range;
 	unsigned int op;
@@ -576,13 +581,27 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 
 	if (copy_from_user(&range, urange, sizeof(range)))
 		return -EFAULT;
-	if (range.flags || range.__pad || range.__reserved[0] ||
-	    range.__reserved[1])
+	if (range.__pad || range.__reserved[0] || range.__reserved[1])
 		return -EINVAL;
+	/* The flags choose an unpin's purge level; nothing else has any. */
+	if (range.flags && op != VRANGE_UNPIN)
+		return -EINVAL;
+	switch (range.flags) {
+	case 0:
+		break;
+	case VRANGE_PURGE_FIRST:
+		level = VRANGE_LEVEL_FIRST;
+		break;
+	case VRANGE_PURGE_LAST:
+		level = VRANGE_LEVEL_LAST;
+		break;
+	default:
+		return -EINVAL;
+	}
 	if (range.len > U64_MAX - range.offset)
 		return -EINVAL;
 
-	ret = vrange_op(area, op, range.offset, range.len, &res);
+	ret = vrange_op(area, op, range.offset, range.len, level, &res);
 	if (ret)
 		return ret;
 	range.bytes = (u64)res.pages << PAGE_SHIFT;

@@ -170,55 +170,6 @@ typedef unsigned long (*compat_shrink_fn)(struct shrinker *,
 					  struct shrink_control *);
 
 /**
- * compat_shrinker_create() - a NUMA- and memcg-aware shrinker over @lru
- * @cs: where to keep it
- * @count: its count_objects
- * @scan: its scan_objects
- * @lru: the list_lru to bind to the shrinker's id
- * @name: its name in debugfs
- *
- * Return: 0 or a negative errno.
- */
-static inline int compat_shrinker_create(struct compat_shrinker *cs,
-					 compat_shrink_fn count,
-					 compat_shrink_fn scan,
-					 struct list_lru *lru,
-					 const char *name)
-{
-	int ret;
-#ifdef HAVE_SHRINKER_ALLOC
-	unsigned int flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
-
-	cs->shrinker = shrinker_alloc(flags, "%s", name);
-	if (!cs->shrinker)
-		return -ENOMEM;
-	cs->shrinker->count_objects = count;
-	cs->shrinker->scan_objects = scan;
-	cs->shrinker->seeks = DEFAULT_SEEKS;
-	ret = list_lru_init_memcg(lru, cs->shrinker);
-	if (ret) {
-		shrinker_free(cs->shrinker);
-		return ret;
-	}
-	shrinker_register(cs->shrinker);
-#else
-	cs->shrinker.count_objects = count;
-	cs->shrinker.scan_objects = scan;
-	cs->shrinker.seeks = DEFAULT_SEEKS;
-	cs->shrinker.flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
-	ret = register_shrinker(&cs->shrinker, "%s", name);
-	if (ret)
-		return ret;
-	ret = list_lru_init_memcg(lru, &cs->shrinker);
-	if (ret) {
-		unregister_shrinker(&cs->shrinker);
-		return ret;
-	}
-#endif
-	return 0;
-}
-
-/**
  * compat_shrinker_destroy() - unregister and free the shrinker
  * @cs: the shrinker
  */
@@ -229,6 +180,59 @@ static inline void compat_shrinker_destroy(struct compat_shrinker *cs)
 #else
 	unregister_shrinker(&cs->shrinker);
 #endif
+}
+
+/**
+ * compat_shrinker_create() - a NUMA- and memcg-aware shrinker over @lrus
+ * @cs: where to keep it
+ * @count: its count_objects
+ * @scan: its scan_objects
+ * @lrus: the list_lrus to bind to the shrinker's id
+ * @nr: how many
+ * @name: its name in debugfs
+ *
+ * Return: 0 or a negative errno.
+ */
+static inline int compat_shrinker_create(struct compat_shrinker *cs,
+					 compat_shrink_fn count,
+					 compat_shrink_fn scan,
+					 struct list_lru *lrus, int nr,
+					 const char *name)
+{
+	struct shrinker *shrinker;
+	int ret = 0, i;
+#ifdef HAVE_SHRINKER_ALLOC
+	unsigned int flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
+
+	shrinker = shrinker_alloc(flags, "%s", name);
+	if (!shrinker)
+		return -ENOMEM;
+	cs->shrinker = shrinker;
+#else
+	shrinker = &cs->shrinker;
+	shrinker->flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE;
+#endif
+	shrinker->count_objects = count;
+	shrinker->scan_objects = scan;
+	shrinker->seeks = DEFAULT_SEEKS;
+#ifndef HAVE_SHRINKER_ALLOC
+	/* Live from here on, and it assigns the id the lists need. */
+	ret = register_shrinker(shrinker, "%s", name);
+	if (ret)
+		return ret;
+#endif
+	for (i = 0; i < nr && !ret; i++)
+		ret = list_lru_init_memcg(&lrus[i], shrinker);
+	if (ret) {
+		while (--i > 0)
+			list_lru_destroy(&lrus[i - 1]);
+		compat_shrinker_destroy(cs);
+		return ret;
+	}
+#ifdef HAVE_SHRINKER_ALLOC
+	shrinker_register(shrinker);
+#endif
+	return 0;
 }
 
 /**

@@ -2,13 +2,13 @@
 /*
  * vrange: the LRU of unpinned ranges, the shrinker, and purging.
  *
- * Every resident unpinned range sits on one list_lru, which keeps a list for
- * each NUMA node and each memcg; the shrinker is NUMA- and memcg-aware, so
- * reclaim on node N in cgroup C walks only the ranges attributed to (N, C),
- * oldest unpinned first.  A range is attributed to the node and memcg of
- * its struct, which the unpinning task allocates (charged to its memcg, on
- * its node): the node and memcg of the memory, as long as the task that
- * unpins is the one that touched it, under the default local policy.
+ * Every resident unpinned range sits on the list_lru of its purge level,
+ * which keeps a list for each NUMA node and each memcg; the shrinker is
+ * NUMA- and memcg-aware, so reclaim on node N in cgroup C walks only the
+ * ranges attributed to (N, C), lowest level first, oldest unpinned first.
+ * A range is attributed to the node and memcg of its struct, which is
+ * allocated on the node of the first page of memory it covers and charged
+ * to the memcg of the task that unpins it (ranges.c).
  *
  * Purging a range punches a hole in the area's shmem file, which frees the
  * pages and zaps them from every mapping.
@@ -42,9 +42,9 @@
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
 
-static struct list_lru vrange_lru_list;
+static struct list_lru vrange_lrus[VRANGE_LEVELS];
 static struct compat_shrinker vrange_shrinker;
-/* Before 6.7 the shrinker is live before vrange_lru_list is set up. */
+/* Before 6.7 the shrinker is live before vrange_lrus are set up. */
 static bool vrange_lru_ready;
 
 /*
@@ -55,13 +55,14 @@ static struct percpu_counter vrange_resident_pages;
 static struct percpu_counter vrange_resident_ranges;
 
 /**
- * vrange_lru() - the list_lru range structs are allocated against
+ * vrange_lru() - the LRU of a purge level, to allocate range structs against
+ * @level: the level
  *
  * Return: the LRU.
  */
-struct list_lru *vrange_lru(void)
+struct list_lru *vrange_lru(enum vrange_level level)
 {
-	return &vrange_lru_list;
+	return &vrange_lrus[level];
 }
 
 /**
@@ -70,7 +71,7 @@ struct list_lru *vrange_lru(void)
  */
 void vrange_lru_add(struct vrange_range *r)
 {
-	compat_list_lru_add_obj(&vrange_lru_list, &r->lru);
+	compat_list_lru_add_obj(&vrange_lrus[r->level], &r->lru);
 	percpu_counter_inc(&vrange_resident_ranges);
 }
 
@@ -80,7 +81,7 @@ void vrange_lru_add(struct vrange_range *r)
  */
 void vrange_lru_del(struct vrange_range *r)
 {
-	compat_list_lru_del_obj(&vrange_lru_list, &r->lru);
+	compat_list_lru_del_obj(&vrange_lrus[r->level], &r->lru);
 	percpu_counter_dec(&vrange_resident_ranges);
 }
 
@@ -233,11 +234,13 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
 {
 	unsigned long ranges, all_ranges, all_pages;
+	int level;
 
 	/* Pairs with the release in vrange_purge_init(). */
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return 0;
-	ranges = list_lru_shrink_count(&vrange_lru_list, sc);
+	for (ranges = 0, level = 0; level < VRANGE_LEVELS; level++)
+		ranges += list_lru_shrink_count(&vrange_lrus[level], sc);
 	if (!ranges)
 		return SHRINK_EMPTY;
 	/*
@@ -259,6 +262,8 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
 	};
 	unsigned long freed = 0, nr_to_walk;
+	struct list_lru *lru;
+	int level;
 
 	/* Punching a hole takes filesystem locks. */
 	if (!(sc->gfp_mask & __GFP_FS))
@@ -267,21 +272,42 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return SHRINK_STOP;
 
-	while (freed < sc->nr_to_scan) {
-		p.want = sc->nr_to_scan - freed;
-		nr_to_walk = min(list_lru_shrink_count(&vrange_lru_list, sc),
-				 VRANGE_WALK_MAX);
-		if (!nr_to_walk)
-			break;
-		list_lru_walk_one(&vrange_lru_list, sc->nid, sc->memcg,
-				  vrange_isolate, &p, &nr_to_walk);
-		if (!p.nr_slots)
-			break;
-		freed += vrange_purge_dispose(&p);
-		cond_resched();
+	/* A level is emptied before the next is touched. */
+	for (level = 0; level < VRANGE_LEVELS; level++) {
+		lru = &vrange_lrus[level];
+		while (freed < sc->nr_to_scan) {
+			p.want = sc->nr_to_scan - freed;
+			nr_to_walk = min(list_lru_shrink_count(lru, sc),
+					 VRANGE_WALK_MAX);
+			if (!nr_to_walk)
+				break;
+			list_lru_walk_one(lru, sc->nid, sc->memcg,
+					  vrange_isolate, &p, &nr_to_walk);
+			if (!p.nr_slots)
+				break;
+			freed += vrange_purge_dispose(&p);
+			cond_resched();
+		}
 	}
 	vrange_stat_shrinker(sc->nr_to_scan, freed);
 	return freed ? freed : SHRINK_STOP;
+}
+
+/* Purge everything on @lru's lists for node @nid, every memcg's. */
+static void vrange_purge_all_list(struct list_lru *lru, int nid,
+				  struct vrange_purge *p)
+{
+	unsigned long nr_to_walk;
+
+	do {
+		p->want = ULONG_MAX;
+		nr_to_walk = ULONG_MAX;
+		list_lru_walk_node(lru, nid, vrange_isolate, p, &nr_to_walk);
+		if (!p->nr_slots)
+			break;
+		vrange_purge_dispose(p);
+		cond_resched();
+	} while (true);
 }
 
 /**
@@ -293,9 +319,8 @@ long vrange_purge_all(void)
 {
 	struct vrange_purge p = { .purge_all = true };
 	long found = percpu_counter_sum_positive(&vrange_resident_pages);
-	unsigned long nr_to_walk;
 	unsigned int pass;
-	int nid;
+	int level, nid;
 
 	/*
 	 * Every node's and every memcg's list, through the shrinker's path,
@@ -303,18 +328,10 @@ long vrange_purge_all(void)
 	 */
 	for (pass = 0; pass < VRANGE_PURGE_ALL_PASSES; pass++) {
 		p.busy = false;
-		for_each_node(nid) {
-			do {
-				p.want = ULONG_MAX;
-				nr_to_walk = ULONG_MAX;
-				list_lru_walk_node(&vrange_lru_list, nid,
-						   vrange_isolate, &p,
-						   &nr_to_walk);
-				if (!p.nr_slots)
-					break;
-				vrange_purge_dispose(&p);
-				cond_resched();
-			} while (true);
+		for (level = 0; level < VRANGE_LEVELS; level++) {
+			for_each_node(nid)
+				vrange_purge_all_list(&vrange_lrus[level], nid,
+						      &p);
 		}
 		if (!p.busy)
 			break;
@@ -341,8 +358,8 @@ int vrange_purge_init(void)
 	if (ret)
 		goto err_pages;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
-				     vrange_shrink_scan, &vrange_lru_list,
-				     "vrange");
+				     vrange_shrink_scan, vrange_lrus,
+				     VRANGE_LEVELS, "vrange");
 	if (ret)
 		goto err_ranges;
 	/* The shrinker may see the list from now on. */
@@ -361,8 +378,11 @@ err_pages:
  */
 void vrange_purge_exit(void)
 {
+	int level;
+
 	compat_shrinker_destroy(&vrange_shrinker);
-	list_lru_destroy(&vrange_lru_list);
+	for (level = 0; level < VRANGE_LEVELS; level++)
+		list_lru_destroy(&vrange_lrus[level]);
 	percpu_counter_destroy(&vrange_resident_ranges);
 	percpu_counter_destroy(&vrange_resident_pages);
 }

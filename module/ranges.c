@@ -146,6 +146,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			tail->start = end;
 			tail->end = r->end;
 			tail->purged = r->purged;
+			tail->level = r->level;
 			r->end = start;
 			vrange_insert(area, tail);
 			if (!tail->purged)
@@ -165,6 +166,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
+ * @level: the purge level of the new ranges
  * @spare: preallocated ranges, one for each run of pinned pages in the range
  *
  * Each run of pinned pages becomes a new resident range at the LRU's tail;
@@ -173,7 +175,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
  * Return: 0, or -EAGAIN with @spare->want set.
  */
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			struct vrange_spare *spare)
+			enum vrange_level level, struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
 	struct vrange_range *r, *new;
@@ -202,6 +204,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			new->start = cur;
 			new->end = run_end;
 			new->purged = false;
+			new->level = level;
 			vrange_insert(area, new);
 			vrange_lru_add(new);
 			vrange_account(area, new, run_end - cur);
@@ -321,39 +324,45 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * are charged to the caller's memcg, pinned for the duration with
  * set_active_memcg(), and allocated on @spare->nid, the node of the memory
  * they will cover.  kmem_cache_alloc_lru() is what makes sure that memcg's
- * LRU lists exist; it has no node variant, so one struct comes from it and
- * the rest, if it landed on another node, from kmem_cache_alloc_node().
+ * lists exist in an LRU; it has no node variant, so one struct comes from
+ * it for each level's LRU, and the rest from kmem_cache_alloc_node().
  */
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
-	struct vrange_range *r, *first;
+	struct vrange_range *r, *lru_made[VRANGE_LEVELS];
+	int level, ret = 0;
 
-	first = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(),
-				     GFP_KERNEL_ACCOUNT);
-	if (!first)
-		return -ENOMEM;
-	if (spare->nid == NUMA_NO_NODE ||
-	    page_to_nid(virt_to_page(first)) == spare->nid) {
-		list_add(&first->lru, &spare->list);
-		spare->nr++;
-		first = NULL;
+	for (level = 0; level < VRANGE_LEVELS; level++) {
+		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(level),
+					 GFP_KERNEL_ACCOUNT);
+		lru_made[level] = r;
+		if (r && spare->nr < spare->want &&
+		    (spare->nid == NUMA_NO_NODE ||
+		     page_to_nid(virt_to_page(r)) == spare->nid)) {
+			list_add(&r->lru, &spare->list);
+			spare->nr++;
+			lru_made[level] = NULL;
+		} else if (!r) {
+			ret = -ENOMEM;
+		}
 	}
-	while (spare->nr < spare->want) {
+	while (!ret && spare->nr < spare->want) {
 		r = kmem_cache_alloc_node(vrange_range_cache, GFP_KERNEL_ACCOUNT,
 					  spare->nid);
-		if (!r)
+		if (!r) {
+			ret = -ENOMEM;
 			break;
+		}
 		list_add(&r->lru, &spare->list);
 		spare->nr++;
 		if (fatal_signal_pending(current))
-			break;
+			ret = -EINTR;
 		cond_resched();
 	}
-	if (first)
-		kmem_cache_free(vrange_range_cache, first);
-	if (spare->nr == spare->want)
-		return 0;
-	return fatal_signal_pending(current) ? -EINTR : -ENOMEM;
+	for (level = 0; level < VRANGE_LEVELS; level++)
+		if (lru_made[level])
+			kmem_cache_free(vrange_range_cache, lru_made[level]);
+	return ret;
 }
 
 /**

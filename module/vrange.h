@@ -60,6 +60,17 @@ struct vrange_area {
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
 
+/*
+ * Purge levels, one LRU each: reclaim empties a lower level before it
+ * touches a higher one (VRANGE_PURGE_FIRST, normal, VRANGE_PURGE_LAST).
+ */
+enum vrange_level {
+	VRANGE_LEVEL_FIRST,
+	VRANGE_LEVEL_NORMAL,
+	VRANGE_LEVEL_LAST,
+	VRANGE_LEVELS
+};
+
 /**
  * struct vrange_range - a run of unpinned pages that were unpinned together
  * @node:	in the area's @ranges tree
@@ -69,6 +80,7 @@ struct vrange_area {
  * @start:	first page
  * @end:	one past the last page
  * @purged:	the pages were discarded; stays so until pinned
+ * @level:	its enum vrange_level: which LRU it is on
  *
  * Protected by @area->lock; its LRU membership also by the list_lru lock.
  */
@@ -79,6 +91,7 @@ struct vrange_range {
 	pgoff_t start;
 	pgoff_t end;
 	bool purged;
+	u8 level;
 };
 
 /**
@@ -131,7 +144,7 @@ int vrange_backing_init(void);
 long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare);
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			struct vrange_spare *spare);
+			enum vrange_level level, struct vrange_spare *spare);
 void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 struct vrange_op_result *res);
 unsigned long vrange_ranges_resident(struct vrange_area *area);
@@ -147,7 +160,7 @@ void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 void vrange_stat_resident(long pages);
 long vrange_purge_all(void);
-struct list_lru *vrange_lru(void);
+struct list_lru *vrange_lru(enum vrange_level level);
 int vrange_purge_init(void);
 void vrange_purge_exit(void);
 

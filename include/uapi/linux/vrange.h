@@ -105,7 +105,8 @@ struct vrange_pin {
  * @offset:	start in bytes; a multiple of the page size
  * @len:	length in bytes, a multiple of the page size; 0 means "from
  *		@offset to the end of the area"
- * @flags:	none defined yet: must be 0
+ * @flags:	VRANGE_UNPIN64 only: at most one of VRANGE_PURGE_FIRST and
+ *		VRANGE_PURGE_LAST; must be 0 for the others
  * @__pad:	must be 0
  * @bytes:	out: VRANGE_PIN64, how many bytes of the range had been purged;
  *		VRANGE_STATUS64, how many are unpinned (purged or not)
@@ -127,6 +128,16 @@ struct vrange_range64 {
 	__u64 purged;
 	__u64 __reserved[2];
 };
+
+/*
+ * Purge priority of the ranges VRANGE_UNPIN64 creates: reclaim empties the
+ * PURGE_FIRST ranges before it touches normal ones, and normal ones before
+ * PURGE_LAST ones; within a level, least recently unpinned first.  Pages
+ * that were unpinned already keep their range and its level.  The ashmem
+ * VRANGE_UNPIN unpins at the normal level.
+ */
+#define VRANGE_PURGE_FIRST	(1U << 0)
+#define VRANGE_PURGE_LAST	(1U << 1)
 
 /**
  * struct vrange_stats - what an area holds, for VRANGE_GET_STATS
