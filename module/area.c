@@ -388,13 +388,21 @@ out:
 
 /* ===================== pin, unpin, status ===================== */
 
-/*
- * Turn a byte range into pages: page-aligned, len 0 meaning "to the end",
- * within the page-rounded size, not empty, and only once mapped (ashmem's
- * rules).
+/**
+ * vrange_area_range() - turn a byte range into pages, with ashmem's rules
+ * @area: the area, locked
+ * @offset: bytes
+ * @len: bytes, 0 for "to the end"
+ * @start: the first page
+ * @end: one past the last page
+ *
+ * Page-aligned, within the page-rounded size, not empty, and only once the
+ * area was mapped.
+ *
+ * Return: 0 or -EINVAL.
  */
-static int vrange_check_range(struct vrange_area *area, u64 offset, u64 len,
-			      pgoff_t *start, pgoff_t *end)
+int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
+		      pgoff_t *start, pgoff_t *end)
 {
 	u64 size;
 
@@ -438,15 +446,27 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 		trace_vrange_unpin(area->id, offset, len, nid, memcg_id);
 }
 
-static int vrange_op_locked(struct vrange_area *area, unsigned int op,
-			    u64 offset, u64 len, enum vrange_level level,
-			    struct vrange_spare *spare,
-			    struct vrange_op_result *res)
+/**
+ * vrange_op_locked() - pin, unpin or count a byte range of a locked area
+ * @area: the area, locked
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @offset: bytes
+ * @len: bytes, 0 for "to the end"
+ * @level: an unpin's purge level
+ * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
+ *	   are needed and @spare->nid where
+ * @res: what the operation found
+ *
+ * Return: 0, -EAGAIN having changed nothing, or another negative errno.
+ */
+int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
+		     u64 len, enum vrange_level level, struct vrange_spare *spare,
+		     struct vrange_op_result *res)
 {
 	pgoff_t start, end;
 	long ret;
 
-	ret = vrange_check_range(area, offset, len, &start, &end);
+	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
 
@@ -552,6 +572,39 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 }
 
 /**
+ * vrange_range64_level() - check a struct vrange_range64's own fields
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @range: the struct
+ * @level: the purge level its flags ask for
+ *
+ * Return: 0, or -EINVAL for flags that @op does not take, a reserved field
+ * that is not 0, or a range whose end overflows.
+ */
+int vrange_range64_level(unsigned int op, const struct vrange_range64 *range,
+			 enum vrange_level *level)
+{
+	if (range->__pad || range->__reserved[0] || range->__reserved[1])
+		return -EINVAL;
+	if (range->len > U64_MAX - range->offset)
+		return -EINVAL;
+	/* The flags choose an unpin's purge level; nothing else has any. */
+	if (range->flags && op != VRANGE_UNPIN)
+		return -EINVAL;
+	switch (range->flags) {
+	case 0:
+		*level = VRANGE_LEVEL_NORMAL;
+		return 0;
+	case VRANGE_PURGE_FIRST:
+		*level = VRANGE_LEVEL_FIRST;
+		return 0;
+	case VRANGE_PURGE_LAST:
+		*level = VRANGE_LEVEL_LAST;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/**
  * vrange_range64_ioctl() - VRANGE_PIN64, VRANGE_UNPIN64 and VRANGE_STATUS64
  * @area: the area
  * @cmd: which
@@ -581,25 +634,12 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 
 	if (copy_from_user(&range, urange, sizeof(range)))
 		return -EFAULT;
-	if (range.__pad || range.__reserved[0] || range.__reserved[1])
-		return -EINVAL;
-	/* The flags choose an unpin's purge level; nothing else has any. */
-	if (range.flags && op != VRANGE_UNPIN)
-		return -EINVAL;
-	switch (range.flags) {
-	case 0:
-		break;
-	case VRANGE_PURGE_FIRST:
-		level = VRANGE_LEVEL_FIRST;
-		break;
-	case VRANGE_PURGE_LAST:
-		level = VRANGE_LEVEL_LAST;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (range.len > U64_MAX - range.offset)
-		return -EINVAL;
+	ret = vrange_range64_level(op, &range, &level);
+	if (ret)
+		return ret;
+	/* A struct we cannot write back must fail before anything changes. */
+	if (copy_to_user(urange, &range, sizeof(range)))
+		return -EFAULT;
 
 	ret = vrange_op(area, op, range.offset, range.len, level, &res);
 	if (ret)

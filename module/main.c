@@ -74,6 +74,8 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		return vrange_range64_ioctl(area, cmd, uarg);
 	case VRANGE_GET_STATS:
 		return vrange_area_get_stats(area, uarg);
+	case VRANGE_BATCH:
+		return vrange_batch_ioctl(area, uarg);
 	}
 	return -ENOTTY;
 }

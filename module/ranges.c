@@ -120,7 +120,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	struct vrange_range *next, *tail;
 	unsigned long purged = 0;
 
-	if (r && r->start < start && r->end > end && !spare->nr) {
+	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
 		spare->want = 1;
 		return -EAGAIN;
 	}
@@ -162,6 +162,49 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 }
 
 /**
+ * vrange_ranges_pinned_runs() - how many ranges an unpin would create
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: the number of runs of pinned pages in [@start, @end).
+ */
+unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
+				       pgoff_t end)
+{
+	struct vrange_range *r;
+	unsigned int runs = 0;
+	pgoff_t cur = start;
+
+	for (r = vrange_first_ending_after(area, start); r && r->start < end;
+	     r = vrange_next(r)) {
+		if (r->start > cur)
+			runs++;
+		cur = r->end;
+	}
+	if (cur < end)
+		runs++;
+	return runs;
+}
+
+/**
+ * vrange_ranges_pin_splits() - would a pin split a range in two?
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: true if [@start, @end) lies strictly inside one range, the only
+ * case where a pin needs a spare range.
+ */
+bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
+			      pgoff_t end)
+{
+	struct vrange_range *r = vrange_first_ending_after(area, start);
+
+	return r && r->start < start && r->end > end;
+}
+
+/**
  * vrange_ranges_unpin() - unpin pages [@start, @end)
  * @area: the area, locked
  * @start: first page
@@ -178,17 +221,10 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
+	unsigned int runs = vrange_ranges_pinned_runs(area, start, end);
 	struct vrange_range *r, *new;
-	unsigned int runs = 0;
-	pgoff_t cur = start;
+	pgoff_t cur;
 
-	for (r = first; r && r->start < end; r = vrange_next(r)) {
-		if (r->start > cur)
-			runs++;
-		cur = r->end;
-	}
-	if (cur < end)
-		runs++;
 	if (runs > spare->nr) {
 		spare->want = runs;
 		return -EAGAIN;

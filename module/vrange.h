@@ -7,6 +7,7 @@
  * ranges.c	pin state: the tree of unpinned ranges of one area
  * purge.c	the LRU of unpinned ranges, the shrinker, hole punching
  * stats.c	counters: global ones in sysfs, an area's by ioctl and fdinfo
+ * batch.c	VRANGE_BATCH: many ranges in one call, all or nothing
  *
  * The locking rules are written at the top of area.c.
  */
@@ -138,6 +139,17 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin);
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange);
+int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
+		      pgoff_t *start, pgoff_t *end);
+int vrange_range64_level(unsigned int op, const struct vrange_range64 *range,
+			 enum vrange_level *level);
+int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
+		     u64 len, enum vrange_level level, struct vrange_spare *spare,
+		     struct vrange_op_result *res);
+
+/* batch.c */
+int vrange_batch_ioctl(struct vrange_area *area,
+		       struct vrange_batch __user *ubatch);
 int vrange_backing_init(void);
 
 /* ranges.c */
@@ -145,6 +157,10 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare);
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, struct vrange_spare *spare);
+unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
+				       pgoff_t end);
+bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
+			      pgoff_t end);
 void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 struct vrange_op_result *res);
 unsigned long vrange_ranges_resident(struct vrange_area *area);

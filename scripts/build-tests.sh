@@ -37,7 +37,7 @@ if [ "${#sources[@]}" -eq 0 ]; then
 	warn "no tests/*.c: no test programs to build"
 	exit 0
 fi
-has_main() { nm -P --defined-only "$1" | grep -qE '^main [TtW] '; }
+has_main() { nm -P --defined-only "$1" | grep -E '^main [TtW] ' >/dev/null; }
 
 # compile_all BITS SRC...: compile in parallel, one job per core (a file
 # name with a blank in it is not supported).

@@ -454,6 +454,21 @@ long vr_purge_all(void)
 	return r;
 }
 
+int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
+	       struct vrange_range64 *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->offset = off;
+	r->len = len;
+	return ioctl(fd, cmd, r);
+}
+
+int vr_get_stats(int fd, struct vrange_stats *st)
+{
+	memset(st, 0xff, sizeof(*st));
+	return ioctl(fd, VRANGE_GET_STATS, st);
+}
+
 /* ================================================================ */
 /* System helpers                                                    */
 /* ================================================================ */
@@ -551,6 +566,35 @@ int th_read_long(const char *path, long *val)
 		errno = EINVAL;
 		return -1;
 	}
+	return 0;
+}
+
+int th_read_u64(const char *path, uint64_t *val)
+{
+	char buf[64];
+	ssize_t n, i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned long long v = 0;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return -1;
+	/* Digits, then one newline, then the end of the file. */
+	if (n < 2 || n == (ssize_t)sizeof(buf) || buf[n - 1] != '\n')
+		return errno = EINVAL, -1;
+	for (i = 0; i < n - 1; i++) {
+		unsigned int d = (unsigned int)(buf[i] - '0');
+
+		if (d > 9)
+			return errno = EINVAL, -1;
+		if (v > (~0ull - d) / 10)
+			return errno = ERANGE, -1;
+		v = v * 10 + d;
+	}
+	*val = v;
 	return 0;
 }
 

@@ -355,6 +355,18 @@ int vr_status_map(int fd, size_t npages, int *status);
 /* PURGE_ALL_CACHES through a fresh fd: its return value, or -1 and errno. */
 long vr_purge_all(void);
 
+/*
+ * The 64-bit range ioctls (PIN64, UNPIN64, STATUS64): @r is zeroed, given
+ * @off and @len and passed to @cmd; the ioctl's return value (-1 and errno).
+ */
+int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
+	       struct vrange_range64 *r);
+/*
+ * VRANGE_GET_STATS into @st, which is first filled with 0xff bytes so that
+ * a field the kernel leaves alone shows; the ioctl's return value.
+ */
+int vr_get_stats(int fd, struct vrange_stats *st);
+
 /* Number of pages of [p, p+len) resident per mincore(), -1 on error. */
 long th_resident(const void *p, size_t len);
 
@@ -368,6 +380,12 @@ int th_become_nobody(void);
 
 /* Read one integer from a file such as /sys/module/vrange/refcnt. */
 int th_read_long(const char *path, long *val);
+/*
+ * Read a file that holds one unsigned decimal number followed by a newline
+ * and nothing else (a sysfs counter): 0, or -1 with errno (EINVAL if the
+ * contents are not exactly that).
+ */
+int th_read_u64(const char *path, uint64_t *val);
 /* Write a string to a file (e.g. /proc/self/oom_score_adj). */
 int th_write_str(const char *path, const char *s);
 

@@ -162,18 +162,49 @@ struct vrange_stats {
 	__u64 __reserved[4];
 };
 
+/**
+ * struct vrange_batch - many ranges of one area in one call
+ * @ranges:	user pointer to an array of @nr struct vrange_range64
+ * @nr:		how many, 1 to VRANGE_BATCH_MAX
+ * @op:		VRANGE_BATCH_PIN, VRANGE_BATCH_UNPIN or VRANGE_BATCH_STATUS
+ * @__reserved:	must be 0
+ *
+ * The ranges are applied in array order, each as the matching 64-bit ioctl
+ * would, and each gets its out fields.  All or nothing: a range that the
+ * ioctl would refuse (EINVAL, EPERM) or memory running out (ENOMEM) fails
+ * the call before any range is changed.
+ */
+struct vrange_batch {
+	__u64 ranges;
+	__u32 nr;
+	__u32 op;
+	__u64 __reserved[2];
+};
+
+#define VRANGE_BATCH_MAX	4096
+#define VRANGE_BATCH_PIN	1
+#define VRANGE_BATCH_UNPIN	2
+#define VRANGE_BATCH_STATUS	3
+
 /*
  * VRANGE_PIN64, VRANGE_UNPIN64, VRANGE_STATUS64: as VRANGE_PIN, VRANGE_UNPIN
  *	and VRANGE_GET_PIN_STATUS on a struct vrange_range64, with 64-bit
  *	offsets and exact byte counts; each returns 0 and fills the struct's
- *	out fields.  Errors: as the ashmem ioctls', and EINVAL for a flag or a
- *	reserved field that is not 0.
+ *	out fields (UNPIN64's with 0), leaving the others as they were.
+ *	Errors: as the ashmem ioctls', EINVAL for a flag the ioctl does not
+ *	take or a reserved field that is not 0, and EFAULT, before anything
+ *	changes, for a struct that cannot be read and written.
  * VRANGE_GET_STATS: fills a struct vrange_stats; returns 0.  Works before
- *	the first mmap (all counts 0).
+ *	the first mmap (everything pinned then).
+ * VRANGE_BATCH: a struct vrange_batch; returns 0 and fills the out fields of
+ *	its ranges.  EINVAL for an unknown op, nr 0 or above VRANGE_BATCH_MAX,
+ *	or reserved fields not 0; EFAULT, before anything changes, if the
+ *	array cannot be read and written.
  */
 #define VRANGE_PIN64		_IOWR(VRANGE_IOC_MAGIC, 0x40, struct vrange_range64)
 #define VRANGE_UNPIN64		_IOWR(VRANGE_IOC_MAGIC, 0x41, struct vrange_range64)
 #define VRANGE_STATUS64		_IOWR(VRANGE_IOC_MAGIC, 0x42, struct vrange_range64)
 #define VRANGE_GET_STATS	_IOR(VRANGE_IOC_MAGIC, 0x43, struct vrange_stats)
+#define VRANGE_BATCH		_IOW(VRANGE_IOC_MAGIC, 0x44, struct vrange_batch)
 
 #endif /* _UAPI_LINUX_VRANGE_H */
