@@ -422,6 +422,16 @@ int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
 	return 0;
 }
 
+/* The purge level VRANGE_PURGE_FIRST or VRANGE_PURGE_LAST asks for. */
+static enum vrange_level vrange_flags_level(u32 flags)
+{
+	if (flags & VRANGE_PURGE_FIRST)
+		return VRANGE_LEVEL_FIRST;
+	if (flags & VRANGE_PURGE_LAST)
+		return VRANGE_LEVEL_LAST;
+	return VRANGE_LEVEL_NORMAL;
+}
+
 /* The vrange_pin and vrange_unpin events, when someone listens. */
 static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 			    pgoff_t start, pgoff_t end,
@@ -452,7 +462,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
  * @offset: bytes
  * @len: bytes, 0 for "to the end"
- * @level: an unpin's purge level
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed and @spare->nid where
  * @res: what the operation found
@@ -460,7 +470,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * Return: 0, -EAGAIN having changed nothing, or another negative errno.
  */
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
-		     u64 len, enum vrange_level level, struct vrange_spare *spare,
+		     u64 len, u32 flags, struct vrange_spare *spare,
 		     struct vrange_op_result *res)
 {
 	pgoff_t start, end;
@@ -486,7 +496,9 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
-		ret = vrange_ranges_unpin(area, start, end, level, spare);
+		ret = vrange_ranges_unpin(area, start, end,
+					  vrange_flags_level(flags),
+					  flags & VRANGE_PURGE_PARTIAL, spare);
 		if (ret == -EAGAIN)
 			spare->nid = vrange_ranges_node(area, start);
 		else if (!ret)
@@ -508,8 +520,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
  * either happens whole or fails having changed nothing.
  */
 static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
-		     u64 len, enum vrange_level level,
-		     struct vrange_op_result *res)
+		     u64 len, u32 flags, struct vrange_op_result *res)
 {
 	struct vrange_spare spare = {
 		.list = LIST_HEAD_INIT(spare.list),
@@ -519,7 +530,7 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 
 	for (;;) {
 		mutex_lock(&area->lock);
-		ret = vrange_op_locked(area, op, offset, len, level, &spare,
+		ret = vrange_op_locked(area, op, offset, len, flags, &spare,
 				       res);
 		mutex_unlock(&area->lock);
 		if (ret != -EAGAIN)
@@ -557,8 +568,7 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	if ((u64)pin.offset + pin.len > U32_MAX)
 		return -EINVAL;
 
-	ret = vrange_op(area, cmd, pin.offset, pin.len, VRANGE_LEVEL_NORMAL,
-			&res);
+	ret = vrange_op(area, cmd, pin.offset, pin.len, 0, &res);
 	if (ret)
 		return ret;
 	switch (cmd) {
@@ -572,36 +582,29 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 }
 
 /**
- * vrange_range64_level() - check a struct vrange_range64's own fields
+ * vrange_range64_check() - check a struct vrange_range64's own fields
  * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
  * @range: the struct
- * @level: the purge level its flags ask for
  *
  * Return: 0, or -EINVAL for flags that @op does not take, a reserved field
  * that is not 0, or a range whose end overflows.
  */
-int vrange_range64_level(unsigned int op, const struct vrange_range64 *range,
-			 enum vrange_level *level)
+int vrange_range64_check(unsigned int op, const struct vrange_range64 *range)
 {
+	const u32 levels = VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST;
+
 	if (range->__pad || range->__reserved[0] || range->__reserved[1])
 		return -EINVAL;
 	if (range->len > U64_MAX - range->offset)
 		return -EINVAL;
-	/* The flags choose an unpin's purge level; nothing else has any. */
-	if (range->flags && op != VRANGE_UNPIN)
+	/* The flags are an unpin's purge level and unit; nothing else has any. */
+	if (op != VRANGE_UNPIN)
+		return range->flags ? -EINVAL : 0;
+	if (range->flags & ~(levels | VRANGE_PURGE_PARTIAL))
 		return -EINVAL;
-	switch (range->flags) {
-	case 0:
-		*level = VRANGE_LEVEL_NORMAL;
-		return 0;
-	case VRANGE_PURGE_FIRST:
-		*level = VRANGE_LEVEL_FIRST;
-		return 0;
-	case VRANGE_PURGE_LAST:
-		*level = VRANGE_LEVEL_LAST;
-		return 0;
-	}
-	return -EINVAL;
+	if ((range->flags & levels) == levels)
+		return -EINVAL;
+	return 0;
 }
 
 /**
@@ -615,7 +618,6 @@ int vrange_range64_level(unsigned int op, const struct vrange_range64 *range,
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange)
 {
-	enum vrange_level level = VRANGE_LEVEL_NORMAL;
 	struct vrange_op_result res = { 0 };
 	struct vrange_range64 range;
 	unsigned int op;
@@ -634,14 +636,14 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 
 	if (copy_from_user(&range, urange, sizeof(range)))
 		return -EFAULT;
-	ret = vrange_range64_level(op, &range, &level);
+	ret = vrange_range64_check(op, &range);
 	if (ret)
 		return ret;
 	/* A struct we cannot write back must fail before anything changes. */
 	if (copy_to_user(urange, &range, sizeof(range)))
 		return -EFAULT;
 
-	ret = vrange_op(area, op, range.offset, range.len, level, &res);
+	ret = vrange_op(area, op, range.offset, range.len, range.flags, &res);
 	if (ret)
 		return ret;
 	range.bytes = (u64)res.pages << PAGE_SHIFT;

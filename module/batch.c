@@ -84,7 +84,6 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	};
 	struct vrange_range64 __user *uranges;
 	struct vrange_range64 *ranges;
-	enum vrange_level *levels;
 	struct vrange_batch batch;
 	struct vrange_op_result res;
 	unsigned int op, need;
@@ -103,15 +102,14 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	size = array_size(batch.nr, sizeof(*ranges));
 
 	ranges = kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	levels = kvmalloc_array(batch.nr, sizeof(*levels), GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
-	if (!ranges || !levels)
+	if (!ranges)
 		goto out;
 	ret = -EFAULT;
 	if (copy_from_user(ranges, uranges, size))
 		goto out;
 	for (i = 0; i < batch.nr; i++) {
-		ret = vrange_range64_level(op, &ranges[i], &levels[i]);
+		ret = vrange_range64_check(op, &ranges[i]);
 		if (ret)
 			goto out;
 	}
@@ -139,7 +137,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	}
 	for (i = 0; i < batch.nr; i++) {
 		ret = vrange_op_locked(area, op, ranges[i].offset, ranges[i].len,
-				       levels[i], &spare, &res);
+				       ranges[i].flags, &spare, &res);
 		/* The bound above makes -EAGAIN impossible. */
 		if (WARN_ON_ONCE(ret))
 			break;
@@ -151,7 +149,6 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		ret = -EFAULT;
 out:
 	vrange_ranges_spare_free(&spare);
-	kvfree(levels);
 	kvfree(ranges);
 	return ret;
 }

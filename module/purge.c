@@ -96,9 +96,16 @@ void vrange_stat_resident(long pages)
 
 /* ===================== isolating and purging ===================== */
 
+/*
+ * An area a walk locked: the ranges isolated from it, to purge whole, and
+ * at most one partial range that keeps its place on the LRU and gives up
+ * only @part_pages.
+ */
 struct vrange_purge_slot {
 	struct vrange_area *area;
 	struct list_head ranges;
+	struct vrange_range *part;
+	unsigned long part_pages;
 };
 
 /**
@@ -126,6 +133,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	struct vrange_range *r = container_of(item, struct vrange_range, lru);
 	struct vrange_area *area = r->area;
 	struct vrange_purge *p = arg;
+	unsigned long resident;
 	unsigned int i;
 
 	/*
@@ -154,31 +162,50 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		refcount_inc(&area->ref);
 		p->slot[i].area = area;
 		INIT_LIST_HEAD(&p->slot[i].ranges);
+		p->slot[i].part = NULL;
 		p->nr_slots++;
 	}
+	resident = vrange_range_resident(r);
+	if (r->partial && resident > p->want - p->isolated) {
+		/* Only what reclaim asked for; the rest keeps its place. */
+		p->slot[i].part = r;
+		p->slot[i].part_pages = p->want - p->isolated;
+		p->isolated = p->want;
+		return LRU_SKIP;
+	}
 	list_lru_isolate_move(list, item, &p->slot[i].ranges);
-	p->isolated += vrange_range_pages(r);
+	p->isolated += resident;
 	return LRU_REMOVED;
 }
 
-/* Punch @r's hole; return how many pages left the page cache. */
-static unsigned long vrange_punch(struct vrange_area *area,
-				  struct vrange_range *r)
+/*
+ * Purge @pages pages of @r from its first resident one; return how many
+ * pages left the page cache.
+ */
+static unsigned long vrange_punch(struct vrange_purge *p,
+				  struct vrange_area *area,
+				  struct vrange_range *r, unsigned long pages)
 {
 	struct address_space *mapping = area->file->f_mapping;
 	unsigned long before = READ_ONCE(mapping->nrpages), after;
-	loff_t start = (loff_t)r->start << PAGE_SHIFT;
-	loff_t len = (loff_t)vrange_range_pages(r) << PAGE_SHIFT;
+	loff_t start = (loff_t)r->purged_end << PAGE_SHIFT;
+	loff_t len = (loff_t)pages << PAGE_SHIFT;
 	int ret;
 
+	trace_vrange_purge(area->id, start, len, page_to_nid(virt_to_page(r)),
+			   p->memcg_id, p->purge_all);
 	ret = vfs_fallocate(area->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			    start, len);
 	/*
-	 * The range counts as purged even if the punch failed: its owner is
+	 * The pages count as purged even if the punch failed: their owner is
 	 * told to regenerate data it still has, which loses nothing.
 	 */
 	if (ret)
 		pr_debug("punching %lld+%lld failed: %d\n", start, len, ret);
+	r->purged_end += pages;
+	vrange_account(area, 0, pages);
+	area->purge_events++;
+	vrange_stat_purged(pages);
 	/* area->lock keeps other punches out; faults may add pages back. */
 	after = READ_ONCE(mapping->nrpages);
 	return before > after ? before - after : 0;
@@ -199,23 +226,16 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 
 		/* list_lru_isolate_move() prepends: oldest is last. */
 		list_for_each_entry_safe_reverse(r, tmp, &p->slot[i].ranges, lru) {
-			unsigned long pages = vrange_range_pages(r);
-
 			list_del_init(&r->lru);
 			percpu_counter_dec(&vrange_resident_ranges);
-			trace_vrange_purge(area->id, (u64)r->start << PAGE_SHIFT,
-					   (u64)pages << PAGE_SHIFT,
-					   page_to_nid(virt_to_page(r)),
-					   p->memcg_id, p->purge_all);
-			freed += vrange_punch(area, r);
-			r->purged = true;
-			area->purged += pages;
-			area->purge_events++;
-			vrange_stat_purged(pages);
-			vrange_stat_resident(-(long)pages);
+			freed += vrange_punch(p, area, r,
+					      vrange_range_resident(r));
 			/* kswapd may purge a great many ranges in one call. */
 			cond_resched();
 		}
+		if (p->slot[i].part)
+			freed += vrange_punch(p, area, p->slot[i].part,
+					      p->slot[i].part_pages);
 		mutex_unlock(&area->lock);
 		vrange_area_put(area);
 	}

@@ -83,22 +83,33 @@ static struct vrange_range *vrange_spare_take(struct vrange_spare *spare)
 	return r;
 }
 
-/* @pages of @r become unpinned (> 0) or pinned (< 0). */
-static void vrange_account(struct vrange_area *area,
-			   const struct vrange_range *r, long pages)
+/**
+ * vrange_account() - count pages that changed state
+ * @area: the area, locked
+ * @unpinned: pages that became unpinned (> 0) or pinned (< 0)
+ * @purged: how many more (> 0) or fewer (< 0) unpinned pages are purged
+ */
+void vrange_account(struct vrange_area *area, long unpinned, long purged)
 {
-	area->unpinned += pages;
-	vrange_stat_unpinned(pages);
-	if (r->purged)
-		area->purged += pages;
-	else
-		vrange_stat_resident(pages);
+	area->unpinned += unpinned;
+	area->purged += purged;
+	vrange_stat_unpinned(unpinned);
+	vrange_stat_resident(unpinned - purged);
+}
+
+/* How many pages of [@lo, @hi), inside @r, are purged. */
+static unsigned long vrange_purged_in(const struct vrange_range *r, pgoff_t lo,
+				      pgoff_t hi)
+{
+	pgoff_t pe = min(r->purged_end, hi);
+
+	return pe > lo ? pe - lo : 0;
 }
 
 static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 {
 	rb_erase(&r->node, &area->ranges);
-	if (!r->purged)
+	if (vrange_range_resident(r))
 		vrange_lru_del(r);
 	kmem_cache_free(vrange_range_cache, r);
 }
@@ -127,16 +138,19 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	/* No early exit: every range the pin touches is pinned. */
 	for (; r && r->start < end; r = next) {
-		unsigned long n = min(r->end, end) - max(r->start, start);
+		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
+		unsigned long p = vrange_purged_in(r, lo, hi);
+		bool was_resident = vrange_range_resident(r);
 
 		next = vrange_next(r);
-		if (r->purged)
-			purged += n;
-		vrange_account(area, r, -(long)n);
+		purged += p;
+		vrange_account(area, -(long)(hi - lo), -(long)p);
 
 		if (r->start >= start && r->end <= end) {
 			vrange_range_free(area, r);
-		} else if (r->start < start && r->end > end) {
+			continue;
+		}
+		if (r->start < start && r->end > end) {
 			/*
 			 * The upper part re-enters the LRU at its tail: the
 			 * LRU has no way to insert in the middle.
@@ -145,18 +159,24 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			tail->area = area;
 			tail->start = end;
 			tail->end = r->end;
-			tail->purged = r->purged;
+			tail->purged_end = max(r->purged_end, end);
 			tail->level = r->level;
-			r->end = start;
+			tail->partial = r->partial;
 			vrange_insert(area, tail);
-			if (!tail->purged)
+			if (vrange_range_resident(tail))
 				vrange_lru_add(tail);
-			break;
-		} else if (r->start < start) {
+			next = NULL;
+		}
+		/* What is left of @r is a prefix or a suffix of it. */
+		if (r->start < start) {
 			r->end = start;
+			r->purged_end = min(r->purged_end, start);
 		} else {
 			r->start = end;
+			r->purged_end = max(r->purged_end, end);
 		}
+		if (was_resident && !vrange_range_resident(r))
+			vrange_lru_del(r);
 	}
 	return purged;
 }
@@ -210,6 +230,7 @@ bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
  * @start: first page
  * @end: one past the last page
  * @level: the purge level of the new ranges
+ * @partial: whether reclaim may purge part of them
  * @spare: preallocated ranges, one for each run of pinned pages in the range
  *
  * Each run of pinned pages becomes a new resident range at the LRU's tail;
@@ -218,7 +239,8 @@ bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
  * Return: 0, or -EAGAIN with @spare->want set.
  */
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			enum vrange_level level, struct vrange_spare *spare)
+			enum vrange_level level, bool partial,
+			struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
 	unsigned int runs = vrange_ranges_pinned_runs(area, start, end);
@@ -239,11 +261,12 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			new->area = area;
 			new->start = cur;
 			new->end = run_end;
-			new->purged = false;
+			new->purged_end = cur;
 			new->level = level;
+			new->partial = partial;
 			vrange_insert(area, new);
 			vrange_lru_add(new);
-			vrange_account(area, new, run_end - cur);
+			vrange_account(area, run_end - cur, 0);
 		}
 		if (!r || r->start >= end)
 			break;
@@ -268,11 +291,10 @@ void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	res->purged = 0;
 	for (r = vrange_first_ending_after(area, start); r && r->start < end;
 	     r = vrange_next(r)) {
-		unsigned long n = min(r->end, end) - max(r->start, start);
+		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
 
-		res->pages += n;
-		if (r->purged)
-			res->purged += n;
+		res->pages += hi - lo;
+		res->purged += vrange_purged_in(r, lo, hi);
 	}
 }
 
@@ -296,15 +318,15 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
 		return 0;
 	folio_batch_init(&fbatch);
 	for (r = vrange_first_ending_after(area, 0); r; r = vrange_next(r)) {
-		if (r->purged)
+		if (!vrange_range_resident(r))
 			continue;
-		index = r->start;
+		index = r->purged_end;
 		while (index < r->end &&
 		       filemap_get_folios(area->file->f_mapping, &index,
 					  r->end - 1, &fbatch)) {
 			for (i = 0; i < folio_batch_count(&fbatch); i++) {
 				struct folio *folio = fbatch.folios[i];
-				pgoff_t first = max(folio->index, r->start);
+				pgoff_t first = max(folio->index, r->purged_end);
 				pgoff_t last = min(folio->index +
 						   folio_nr_pages(folio), r->end);
 
@@ -326,7 +348,8 @@ void vrange_ranges_clear(struct vrange_area *area)
 
 	for (r = vrange_first_ending_after(area, 0); r; r = next) {
 		next = vrange_next(r);
-		vrange_account(area, r, -(long)vrange_range_pages(r));
+		vrange_account(area, -(long)vrange_range_pages(r),
+			       -(long)(r->purged_end - r->start));
 		vrange_range_free(area, r);
 	}
 }

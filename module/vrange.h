@@ -80,8 +80,12 @@ enum vrange_level {
  * @area:	the owner
  * @start:	first page
  * @end:	one past the last page
- * @purged:	the pages were discarded; stays so until pinned
+ * @purged_end:	pages [@start, @purged_end) were discarded and stay so until
+ *		pinned; the range is resident, and on its LRU, while
+ *		@purged_end < @end
  * @level:	its enum vrange_level: which LRU it is on
+ * @partial:	reclaim may purge part of it (VRANGE_PURGE_PARTIAL), from
+ *		@purged_end on; otherwise all of it at once
  *
  * Protected by @area->lock; its LRU membership also by the list_lru lock.
  */
@@ -91,8 +95,9 @@ struct vrange_range {
 	struct vrange_area *area;
 	pgoff_t start;
 	pgoff_t end;
-	bool purged;
+	pgoff_t purged_end;
 	u8 level;
+	bool partial;
 };
 
 /**
@@ -112,6 +117,12 @@ struct vrange_spare {
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
 {
 	return r->end - r->start;
+}
+
+/* Pages of @r not purged: while there are any, @r is on its LRU. */
+static inline unsigned long vrange_range_resident(const struct vrange_range *r)
+{
+	return r->end - r->purged_end;
 }
 
 /**
@@ -141,10 +152,9 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange);
 int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
 		      pgoff_t *start, pgoff_t *end);
-int vrange_range64_level(unsigned int op, const struct vrange_range64 *range,
-			 enum vrange_level *level);
+int vrange_range64_check(unsigned int op, const struct vrange_range64 *range);
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
-		     u64 len, enum vrange_level level, struct vrange_spare *spare,
+		     u64 len, u32 flags, struct vrange_spare *spare,
 		     struct vrange_op_result *res);
 
 /* batch.c */
@@ -153,10 +163,12 @@ int vrange_batch_ioctl(struct vrange_area *area,
 int vrange_backing_init(void);
 
 /* ranges.c */
+void vrange_account(struct vrange_area *area, long unpinned, long purged);
 long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare);
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			enum vrange_level level, struct vrange_spare *spare);
+			enum vrange_level level, bool partial,
+			struct vrange_spare *spare);
 unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 				       pgoff_t end);
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
@@ -174,6 +186,7 @@ void vrange_ranges_exit(void);
 /* purge.c */
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
+
 void vrange_stat_resident(long pages);
 long vrange_purge_all(void);
 struct list_lru *vrange_lru(enum vrange_level level);

@@ -66,7 +66,7 @@ TEST(flags_rules)
 	vr_area_new(&a, "t_priority-flags", 8);
 	ASSERT_ERRNO(unpin64(a.fd, 0, PG, VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST),
 		     EINVAL);
-	ASSERT_ERRNO(unpin64(a.fd, 0, PG, 1U << 2), EINVAL);
+	ASSERT_ERRNO(unpin64(a.fd, 0, PG, 1U << 3), EINVAL);
 	ASSERT_ERRNO(unpin64(a.fd, 0, PG, 1U << 31), EINVAL);
 	/* Nothing was unpinned by the refused calls. */
 	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);

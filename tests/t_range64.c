@@ -320,7 +320,10 @@ TEST(offset_plus_len_overflow_is_einval)
 }
 
 /* The flags UNPIN64 knows, if this header defines any. */
-#ifdef VRANGE_PURGE_FIRST
+#if defined(VRANGE_PURGE_PARTIAL)
+#define UNPIN64_FLAGS	(VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST | \
+			 VRANGE_PURGE_PARTIAL)
+#elif defined(VRANGE_PURGE_FIRST)
 #define UNPIN64_FLAGS	(VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST)
 #else
 #define UNPIN64_FLAGS	0u
@@ -328,7 +331,8 @@ TEST(offset_plus_len_overflow_is_einval)
 
 /*
  * Every flag bit is refused, but for those the header defines for UNPIN64
- * (VRANGE_PURGE_FIRST, VRANGE_PURGE_LAST), each alone, with UNPIN64.
+ * (VRANGE_PURGE_FIRST, VRANGE_PURGE_LAST, VRANGE_PURGE_PARTIAL), each
+ * alone, with UNPIN64.
  */
 TEST(unknown_flag_bits_are_einval)
 {

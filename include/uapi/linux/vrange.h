@@ -105,8 +105,9 @@ struct vrange_pin {
  * @offset:	start in bytes; a multiple of the page size
  * @len:	length in bytes, a multiple of the page size; 0 means "from
  *		@offset to the end of the area"
- * @flags:	VRANGE_UNPIN64 only: at most one of VRANGE_PURGE_FIRST and
- *		VRANGE_PURGE_LAST; must be 0 for the others
+ * @flags:	VRANGE_UNPIN64 only: VRANGE_PURGE_PARTIAL, and at most one of
+ *		VRANGE_PURGE_FIRST and VRANGE_PURGE_LAST; must be 0 for the
+ *		others
  * @__pad:	must be 0
  * @bytes:	out: VRANGE_PIN64, how many bytes of the range had been purged;
  *		VRANGE_STATUS64, how many are unpinned (purged or not)
@@ -138,6 +139,15 @@ struct vrange_range64 {
  */
 #define VRANGE_PURGE_FIRST	(1U << 0)
 #define VRANGE_PURGE_LAST	(1U << 1)
+
+/*
+ * Purge unit of the ranges VRANGE_UNPIN64 creates.  By default a range is
+ * purged whole, as in ashmem (its data is regenerated as one piece).  With
+ * VRANGE_PURGE_PARTIAL reclaim may take only the pages it needs, from the
+ * range's start on, leaving the rest resident and unpinned; a later pin
+ * reports exactly how many bytes went.
+ */
+#define VRANGE_PURGE_PARTIAL	(1U << 2)
 
 /**
  * struct vrange_stats - what an area holds, for VRANGE_GET_STATS

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_partial: VRANGE_PURGE_PARTIAL.  Under light pressure reclaim takes only
+ * part of a large partial range, from its start; what is left stays
+ * resident and unpinned; pins report exactly the bytes that went, and
+ * PURGE_ALL_CACHES still purges partial ranges whole.
+ *
+ * One 64 MiB range unpinned with VRANGE_PURGE_PARTIAL; a hog grows 4 MiB a
+ * step until mincore() shows the range partly gone, then stops.  With NUMA
+ * nodes the test and the hog run on node 0.  Bounded: 45 s, RAM + 256 MiB.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+
+#include "harness.h"
+
+#define MIB		((size_t)1 << 20)
+#define RANGE		(64 * MIB)
+#define STEP		(4 * MIB)
+#define DEADLINE_MS	45000
+
+static int op64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
+		uint32_t flags, struct vrange_range64 *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->offset = off;
+	r->len = len;
+	r->flags = flags;
+	return ioctl(fd, cmd, r);
+}
+
+static size_t ram_bytes(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si))
+		return 1024 * MIB;
+	return (size_t)si.totalram * si.mem_unit;
+}
+
+TEST(purge_all_takes_partial_ranges_whole)
+{
+	struct vrange_range64 r;
+	struct vr_area a;
+
+	vr_area_new(&a, "t_partial-all", 16);
+	th_fill(a.p, a.size, 5, 0);
+	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 4 * PG, 8 * PG,
+		       VRANGE_PURGE_PARTIAL, &r), 0);
+	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 12 * PG, 2 * PG,
+		       VRANGE_PURGE_PARTIAL | VRANGE_PURGE_LAST, &r), 0);
+	ASSERT_GE(vr_purge_all(), 10);
+	EXPECT_EQ(th_resident(a.p + 4 * PG, 10 * PG), 0);
+	ASSERT_EQ(op64(a.fd, VRANGE_STATUS64, 0, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
+	EXPECT_EQ(r.purged, (uint64_t)(10 * PG));
+	ASSERT_EQ(op64(a.fd, VRANGE_PIN64, 0, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
+	EXPECT_PATTERN(a.p, 4 * PG, 5, 0);
+	EXPECT_ZEROED(a.p + 4 * PG, 10 * PG);
+	vr_area_free(&a);
+}
+
+TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
+{
+	size_t full = RANGE / PG, limit = ram_bytes() + 256 * MIB;
+	struct vrange_range64 r;
+	unsigned char *vec;
+	struct vr_area a;
+	struct th_hog h;
+	uint64_t t0;
+	long res = (long)full;
+	size_t gone, k;
+	int numa = th_numa_nodes() >= 2;
+
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	th_oom_protect();
+	if (numa && th_place_on_node(0))
+		SKIP("cannot place the test on node 0: %s", th_errname(errno));
+	/* The range, then one pinned page. */
+	vr_area_new(&a, "t_partial", full + 1);
+	th_fill(a.p, a.size, 9, 0);
+	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 0, RANGE, VRANGE_PURGE_PARTIAL,
+		       &r), 0);
+
+	th_hog_start(&h, numa ? 0 : -1);
+	t0 = th_now_ms();
+	while (res == (long)full) {
+		int g;
+
+		if (th_now_ms() - t0 > DEADLINE_MS || h.total >= limit)
+			break;
+		g = th_hog_grow(&h, STEP, 20000);
+		if (g != 0) {
+			TH_LOG("the hog %s at %zu MiB",
+			       g < 0 ? "was killed" : "could not mmap",
+			       h.total / MIB);
+			break;
+		}
+		res = th_resident(a.p, RANGE);
+	}
+	th_hog_stop(&h);
+	res = th_resident(a.p, RANGE);
+	TH_LOG("hog %zu MiB: %ld of %zu pages resident", h.total / MIB, res,
+	       full);
+	if (res == (long)full)
+		FAIL("nothing was purged under pressure");
+	/* Part, not all: the rest stays resident and unpinned. */
+	EXPECT_GT(res, 0);
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_UNPINNED);
+
+	/* What went is a prefix of the range. */
+	vec = malloc(full);
+	ASSERT_TRUE(vec != NULL);
+	ASSERT_EQ(mincore(a.p, RANGE, vec), 0);
+	for (k = 0; k < full && !(vec[k] & 1); k++)
+		;
+	gone = full - (size_t)res;
+	EXPECT_EQ(k, gone);
+	for (size_t i = k; i < full; i++)
+		if (!(vec[i] & 1)) {
+			FAIL("page %zu is gone but page %zu, before it, is not",
+			     i, k);
+		}
+	free(vec);
+
+	/* Exact counts: STATUS64 and a pin across the edge. */
+	ASSERT_EQ(op64(a.fd, VRANGE_STATUS64, 0, RANGE, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)RANGE);
+	EXPECT_EQ(r.purged, (uint64_t)gone * PG);
+	if (gone > 0 && gone < full) {
+		ASSERT_EQ(op64(a.fd, VRANGE_PIN64, (gone - 1) * PG, 2 * PG, 0,
+			       &r), 0);
+		EXPECT_EQ(r.bytes, (uint64_t)PG);
+	}
+	/* The resident rest kept its data. */
+	if (gone + 1 < full)
+		EXPECT_PATTERN(a.p + (gone + 1) * PG, (full - gone - 1) * PG, 9,
+			       (gone + 1) * PG);
+	ASSERT_EQ(op64(a.fd, VRANGE_PIN64, 0, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(gone > 0 ? gone - 1 : 0) * PG);
+	EXPECT_ZEROED(a.p, (gone > 0 ? gone - 1 : 0) * PG);
+	vr_area_free(&a);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}
