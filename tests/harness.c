@@ -463,6 +463,26 @@ int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
 	return ioctl(fd, cmd, r);
 }
 
+int vr_unpin64(int fd, uint64_t off, uint64_t len, uint32_t flags)
+{
+	struct vrange_range64 r;
+
+	memset(&r, 0, sizeof(r));
+	r.offset = off;
+	r.len = len;
+	r.flags = flags;
+	return ioctl(fd, VRANGE_UNPIN64, &r);
+}
+
+size_t th_ram_bytes(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si))
+		return (size_t)1 << 30;
+	return (size_t)si.totalram * si.mem_unit;
+}
+
 int vr_get_stats(int fd, struct vrange_stats *st)
 {
 	memset(st, 0xff, sizeof(*st));

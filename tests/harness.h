@@ -361,6 +361,8 @@ long vr_purge_all(void);
  */
 int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
 	       struct vrange_range64 *r);
+/* VRANGE_UNPIN64 of [@off, @off + @len) with @flags; as vr_range64(). */
+int vr_unpin64(int fd, uint64_t off, uint64_t len, uint32_t flags);
 /*
  * VRANGE_GET_STATS into @st, which is first filled with 0xff bytes so that
  * a field the kernel leaves alone shows; the ioctl's return value.
@@ -453,6 +455,8 @@ size_t th_pressure_until_gone(const void *p, size_t len, int node,
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t th_now_ms(void);
+/* The machine's RAM in bytes (1 GiB if sysinfo() fails). */
+size_t th_ram_bytes(void);
 void th_sleep_ms(unsigned int ms);
 
 #endif /* VRANGE_TESTS_HARNESS_H */

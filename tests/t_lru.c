@@ -19,7 +19,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/sysinfo.h>
 
 #include "harness.h"
 
@@ -41,15 +40,6 @@ struct range {
 /* Unpin order: range index (area * PER_AREA + slot), oldest first. */
 static const int order[NR] = { 2, 4, 0, 7, 3, 5, 1, 6 };
 
-static size_t ram_bytes(void)
-{
-	struct sysinfo si;
-
-	if (sysinfo(&si))
-		return 1024 * MIB;
-	return (size_t)si.totalram * si.mem_unit;
-}
-
 static void show(struct range *r, const char *when)
 {
 	char buf[256];
@@ -70,7 +60,7 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 {
 	/* Per area: [range][gap page] x PER_AREA. */
 	size_t area_pg = PER_AREA * (RANGE / PG + 1);
-	size_t full = RANGE / PG, limit = ram_bytes() + 256 * MIB;
+	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
 	struct vr_area a[2];
 	struct range r[NR];
 	struct th_hog h;

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/sysinfo.h>
 
 #include "harness.h"
 
@@ -24,25 +23,6 @@
 #define STEP		(4 * MIB)
 #define DEADLINE_MS	45000
 
-static int op64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
-		uint32_t flags, struct vrange_range64 *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->offset = off;
-	r->len = len;
-	r->flags = flags;
-	return ioctl(fd, cmd, r);
-}
-
-static size_t ram_bytes(void)
-{
-	struct sysinfo si;
-
-	if (sysinfo(&si))
-		return 1024 * MIB;
-	return (size_t)si.totalram * si.mem_unit;
-}
-
 TEST(purge_all_takes_partial_ranges_whole)
 {
 	struct vrange_range64 r;
@@ -50,16 +30,15 @@ TEST(purge_all_takes_partial_ranges_whole)
 
 	vr_area_new(&a, "t_partial-all", 16);
 	th_fill(a.p, a.size, 5, 0);
-	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 4 * PG, 8 * PG,
-		       VRANGE_PURGE_PARTIAL, &r), 0);
-	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 12 * PG, 2 * PG,
-		       VRANGE_PURGE_PARTIAL | VRANGE_PURGE_LAST, &r), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, 4 * PG, 8 * PG, VRANGE_PURGE_PARTIAL), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, 12 * PG, 2 * PG,
+			     VRANGE_PURGE_PARTIAL | VRANGE_PURGE_LAST), 0);
 	ASSERT_GE(vr_purge_all(), 10);
 	EXPECT_EQ(th_resident(a.p + 4 * PG, 10 * PG), 0);
-	ASSERT_EQ(op64(a.fd, VRANGE_STATUS64, 0, 0, 0, &r), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
 	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
 	EXPECT_EQ(r.purged, (uint64_t)(10 * PG));
-	ASSERT_EQ(op64(a.fd, VRANGE_PIN64, 0, 0, 0, &r), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, 0, &r), 0);
 	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
 	EXPECT_PATTERN(a.p, 4 * PG, 5, 0);
 	EXPECT_ZEROED(a.p + 4 * PG, 10 * PG);
@@ -68,7 +47,7 @@ TEST(purge_all_takes_partial_ranges_whole)
 
 TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 {
-	size_t full = RANGE / PG, limit = ram_bytes() + 256 * MIB;
+	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
 	struct vrange_range64 r;
 	unsigned char *vec;
 	struct vr_area a;
@@ -86,8 +65,7 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 	/* The range, then one pinned page. */
 	vr_area_new(&a, "t_partial", full + 1);
 	th_fill(a.p, a.size, 9, 0);
-	ASSERT_EQ(op64(a.fd, VRANGE_UNPIN64, 0, RANGE, VRANGE_PURGE_PARTIAL,
-		       &r), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, 0, RANGE, VRANGE_PURGE_PARTIAL), 0);
 
 	th_hog_start(&h, numa ? 0 : -1);
 	t0 = th_now_ms();
@@ -131,19 +109,19 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 	free(vec);
 
 	/* Exact counts: STATUS64 and a pin across the edge. */
-	ASSERT_EQ(op64(a.fd, VRANGE_STATUS64, 0, RANGE, 0, &r), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, RANGE, &r), 0);
 	EXPECT_EQ(r.bytes, (uint64_t)RANGE);
 	EXPECT_EQ(r.purged, (uint64_t)gone * PG);
 	if (gone > 0 && gone < full) {
-		ASSERT_EQ(op64(a.fd, VRANGE_PIN64, (gone - 1) * PG, 2 * PG, 0,
-			       &r), 0);
+		ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, (gone - 1) * PG,
+				     2 * PG, &r), 0);
 		EXPECT_EQ(r.bytes, (uint64_t)PG);
 	}
 	/* The resident rest kept its data. */
 	if (gone + 1 < full)
 		EXPECT_PATTERN(a.p + (gone + 1) * PG, (full - gone - 1) * PG, 9,
 			       (gone + 1) * PG);
-	ASSERT_EQ(op64(a.fd, VRANGE_PIN64, 0, 0, 0, &r), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, 0, &r), 0);
 	EXPECT_EQ(r.bytes, (uint64_t)(gone > 0 ? gone - 1 : 0) * PG);
 	EXPECT_ZEROED(a.p, (gone > 0 ? gone - 1 : 0) * PG);
 	vr_area_free(&a);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/sysinfo.h>
 
 #include "harness.h"
 
@@ -38,42 +37,22 @@ static int level(unsigned int f)
 	return f == VRANGE_PURGE_FIRST ? 0 : f == VRANGE_PURGE_LAST ? 2 : 1;
 }
 
-static int unpin64(int fd, uint64_t off, uint64_t len, uint32_t f)
-{
-	struct vrange_range64 r;
-
-	memset(&r, 0, sizeof(r));
-	r.offset = off;
-	r.len = len;
-	r.flags = f;
-	return ioctl(fd, VRANGE_UNPIN64, &r);
-}
-
-static size_t ram_bytes(void)
-{
-	struct sysinfo si;
-
-	if (sysinfo(&si))
-		return 1024 * MIB;
-	return (size_t)si.totalram * si.mem_unit;
-}
-
 TEST(flags_rules)
 {
 	struct vrange_range64 r;
 	struct vr_area a;
 
 	vr_area_new(&a, "t_priority-flags", 8);
-	ASSERT_ERRNO(unpin64(a.fd, 0, PG, VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST),
+	ASSERT_ERRNO(vr_unpin64(a.fd, 0, PG, VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST),
 		     EINVAL);
-	ASSERT_ERRNO(unpin64(a.fd, 0, PG, 1U << 3), EINVAL);
-	ASSERT_ERRNO(unpin64(a.fd, 0, PG, 1U << 31), EINVAL);
+	ASSERT_ERRNO(vr_unpin64(a.fd, 0, PG, 1U << 3), EINVAL);
+	ASSERT_ERRNO(vr_unpin64(a.fd, 0, PG, 1U << 31), EINVAL);
 	/* Nothing was unpinned by the refused calls. */
 	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
 
-	ASSERT_EQ(unpin64(a.fd, 0, PG, VRANGE_PURGE_FIRST), 0);
-	ASSERT_EQ(unpin64(a.fd, PG, PG, VRANGE_PURGE_LAST), 0);
-	ASSERT_EQ(unpin64(a.fd, 2 * PG, PG, 0), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, 0, PG, VRANGE_PURGE_FIRST), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, PG, PG, VRANGE_PURGE_LAST), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, 2 * PG, PG, 0), 0);
 	EXPECT_EQ(vr_status_pg(a.fd, 0, 3), VRANGE_IS_UNPINNED);
 
 	/* PIN64 and STATUS64 take no flags. */
@@ -94,7 +73,7 @@ TEST(flags_rules)
 
 TEST_TIMEOUT(lower_levels_go_first, 90)
 {
-	size_t full = RANGE / PG, limit = ram_bytes() + 256 * MIB;
+	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
 	size_t area_pg = NR * (full + 1);
 	long res[NR];
 	struct vr_area a;
@@ -117,7 +96,7 @@ TEST_TIMEOUT(lower_levels_go_first, 90)
 	for (int i = 0; i < NR; i++) {
 		ASSERT_EQ(th_resident(a.p + (size_t)i * (RANGE + PG), RANGE),
 			  (long)full);
-		ASSERT_EQ(unpin64(a.fd, (uint64_t)i * (RANGE + PG), RANGE,
+		ASSERT_EQ(vr_unpin64(a.fd, (uint64_t)i * (RANGE + PG), RANGE,
 				  flags[i]), 0);
 		res[i] = (long)full;
 	}
