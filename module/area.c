@@ -22,7 +22,15 @@
  *    before it is taken.  Reclaim entered from that punching finds the
  *    area locked (trylock fails) and skips it.
  *
- *  Order: mmap_lock -> area->lock -> { list_lru lock, i_rwsem -> i_mmap_rwsem }
+ *  - area->state_lock, a spinlock, nests inside area->lock (and outside the
+ *    list_lru lock): every change to the tree's shape or to a range's
+ *    purged prefix takes it too, so that the SIGBUS-mode fault path can
+ *    ask "purged and unpinned?" under it alone.  Purging marks pages under
+ *    it, then drops it and punches: the fault path never waits for a punch.
+ *
+ *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
+ *	   area->lock -> i_rwsem -> i_mmap_rwsem;
+ *	   mmap_lock (faults) -> area->state_lock
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -139,6 +147,7 @@ struct vrange_area *vrange_area_create(void)
 	if (!area)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&area->lock);
+	spin_lock_init(&area->state_lock);
 	area->ranges = RB_ROOT;
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
@@ -317,6 +326,99 @@ unsigned long vrange_area_get_prot_mask(struct vrange_area *area)
 	return prot;
 }
 
+/**
+ * vrange_area_set_mode() - VRANGE_SET_MODE
+ * @area: the area
+ * @mode: VRANGE_MODE_ZERO or VRANGE_MODE_SIGBUS
+ *
+ * Return: 0, or -EINVAL for another mode or once mapped.
+ */
+int vrange_area_set_mode(struct vrange_area *area, unsigned long mode)
+{
+	int ret = 0;
+
+	if (mode != VRANGE_MODE_ZERO && mode != VRANGE_MODE_SIGBUS)
+		return -EINVAL;
+	mutex_lock(&area->lock);
+	if (area->file)
+		ret = -EINVAL;
+	else
+		area->mode = mode;
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_get_mode() - VRANGE_GET_MODE
+ * @area: the area
+ *
+ * Return: the access mode.
+ */
+u32 vrange_area_get_mode(struct vrange_area *area)
+{
+	return READ_ONCE(area->mode);
+}
+
+/* ===================== SIGBUS mode ===================== */
+
+/* shmem's vm_operations, seen on the first SIGBUS-mode mapping. */
+static const struct vm_operations_struct *vrange_shmem_vm_ops;
+
+/*
+ * A SIGBUS-mode mapping holds a reference to its area, whose pin state the
+ * fault path reads; the area's release pins everything, after which every
+ * page faults as usual.
+ */
+static void vrange_vm_open(struct vm_area_struct *vma)
+{
+	struct vrange_area *area = vma->vm_private_data;
+
+	refcount_inc(&area->ref);
+}
+
+static void vrange_vm_close(struct vm_area_struct *vma)
+{
+	vrange_area_put(vma->vm_private_data);
+}
+
+static vm_fault_t vrange_vm_fault(struct vm_fault *vmf)
+{
+	struct vrange_area *area = vmf->vma->vm_private_data;
+
+	if (vrange_ranges_purged_at(area, vmf->pgoff))
+		return VM_FAULT_SIGBUS;
+	return vrange_shmem_vm_ops->fault(vmf);
+}
+
+/*
+ * Only ->fault is forwarded: without ->map_pages there is no fault-around,
+ * so every fault is checked; without ->set_policy a NUMA policy applies to
+ * the mapping, not to the shared pages.
+ */
+static const struct vm_operations_struct vrange_sigbus_vm_ops = {
+	.open = vrange_vm_open,
+	.close = vrange_vm_close,
+	.fault = vrange_vm_fault,
+};
+
+/* Make @vma, just mapped by shmem, raise SIGBUS on purged pages. */
+static int vrange_sigbus_mmap(struct vrange_area *area,
+			      struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+
+	if (!ops || !ops->fault)
+		return -ENODEV;
+	/* Areas map concurrently under their own locks: first one wins. */
+	if (cmpxchg(&vrange_shmem_vm_ops, NULL, ops) &&
+	    READ_ONCE(vrange_shmem_vm_ops) != ops)
+		return -ENODEV;
+	refcount_inc(&area->ref);
+	vma->vm_private_data = area;
+	vma->vm_ops = &vrange_sigbus_vm_ops;
+	return 0;
+}
+
 /* ===================== mmap ===================== */
 
 static unsigned long vrange_forbidden_vm_flags(unsigned long prot_mask)
@@ -381,6 +483,8 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 	}
 	vma_set_file(vma, area->file);
 	ret = compat_fops_mmap(vrange_shmem_fops, area->file, vma);
+	if (!ret && area->mode == VRANGE_MODE_SIGBUS)
+		ret = vrange_sigbus_mmap(area, vma);
 out:
 	mutex_unlock(&area->lock);
 	return ret;

@@ -76,6 +76,10 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		return vrange_area_get_stats(area, uarg);
 	case VRANGE_BATCH:
 		return vrange_batch_ioctl(area, uarg);
+	case VRANGE_SET_MODE:
+		return vrange_area_set_mode(area, arg);
+	case VRANGE_GET_MODE:
+		return vrange_area_get_mode(area);
 	}
 	return -ENOTTY;
 }

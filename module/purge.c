@@ -194,6 +194,10 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 
 	trace_vrange_purge(area->id, start, len, page_to_nid(virt_to_page(r)),
 			   p->memcg_id, p->purge_all);
+	/* Marked before the punch: a fault from here on sees it purged. */
+	spin_lock(&area->state_lock);
+	r->purged_end += pages;
+	spin_unlock(&area->state_lock);
 	ret = vfs_fallocate(area->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			    start, len);
 	/*
@@ -202,7 +206,6 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	 */
 	if (ret)
 		pr_debug("punching %lld+%lld failed: %d\n", start, len, ret);
-	r->purged_end += pages;
 	vrange_account(area, 0, pages);
 	area->purge_events++;
 	vrange_stat_purged(pages);

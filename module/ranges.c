@@ -10,8 +10,10 @@
  * that are already unpinned leaves those ranges alone; a pin trims, splits
  * or removes every range it touches and counts their purged pages.
  *
- * Every function here but the spare allocators runs under area->lock (see
- * area.c) and neither sleeps nor allocates: what a change needs comes from
+ * Every function here but the spare allocators and vrange_ranges_purged_at()
+ * runs under area->lock (see area.c) and neither sleeps nor allocates; each
+ * change to the tree's shape or to a purged prefix also holds
+ * area->state_lock, for the fault path: what a change needs comes from
  * a struct vrange_spare filled beforehand, and a change that would need more
  * returns -EAGAIN, having changed nothing, with how many it needs.
  */
@@ -137,6 +139,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	}
 
 	/* No early exit: every range the pin touches is pinned. */
+	spin_lock(&area->state_lock);
 	for (; r && r->start < end; r = next) {
 		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
 		unsigned long p = vrange_purged_in(r, lo, hi);
@@ -178,6 +181,28 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		if (was_resident && !vrange_range_resident(r))
 			vrange_lru_del(r);
 	}
+	spin_unlock(&area->state_lock);
+	return purged;
+}
+
+/**
+ * vrange_ranges_purged_at() - was page @index purged and is it unpinned?
+ * @area: the area; its lock need not be held (the fault path)
+ * @index: the page
+ *
+ * Takes only @area->state_lock, which no one holds while punching holes.
+ *
+ * Return: true if so.
+ */
+bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
+{
+	struct vrange_range *r;
+	bool purged;
+
+	spin_lock(&area->state_lock);
+	r = vrange_first_ending_after(area, index);
+	purged = r && r->start <= index && index < r->purged_end;
+	spin_unlock(&area->state_lock);
 	return purged;
 }
 
@@ -253,6 +278,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	}
 
 	cur = start;
+	spin_lock(&area->state_lock);
 	for (r = first; ; r = vrange_next(r)) {
 		pgoff_t run_end = r && r->start < end ? r->start : end;
 
@@ -272,6 +298,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			break;
 		cur = r->end;
 	}
+	spin_unlock(&area->state_lock);
 	return 0;
 }
 
@@ -346,12 +373,14 @@ void vrange_ranges_clear(struct vrange_area *area)
 {
 	struct vrange_range *r, *next;
 
+	spin_lock(&area->state_lock);
 	for (r = vrange_first_ending_after(area, 0); r; r = next) {
 		next = vrange_next(r);
 		vrange_account(area, -(long)vrange_range_pages(r),
 			       -(long)(r->purged_end - r->start));
 		vrange_range_free(area, r);
 	}
+	spin_unlock(&area->state_lock);
 }
 
 /**

@@ -114,16 +114,19 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 	struct vrange_area *area = file->private_data;
 	char name[VRANGE_NAME_LEN];
 	struct vrange_stats st;
+	u32 mode;
 
 	mutex_lock(&area->lock);
 	vrange_stats_fill(area, &st);
 	strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN, sizeof(name));
+	mode = area->mode;
 	mutex_unlock(&area->lock);
 
 	seq_puts(m, "name:\t");
 	/* A name may hold any byte but NUL: keep it on its line. */
 	seq_escape(m, name, "\t\n\\");
-	seq_printf(m, "\nsize:\t%llu\nmode:\tzero\n", st.size);
+	seq_printf(m, "\nsize:\t%llu\nmode:\t%s\n", st.size,
+		   mode == VRANGE_MODE_SIGBUS ? "sigbus" : "zero");
 	seq_printf(m, "pinned:\t%llu\nunpinned:\t%llu\npurged:\t%llu\n",
 		   st.pinned, st.unpinned, st.purged);
 }

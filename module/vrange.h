@@ -20,6 +20,7 @@
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/vrange.h>
@@ -32,6 +33,10 @@
 /**
  * struct vrange_area - the buffer one open() of /dev/vrange creates
  * @lock:	protects every field below but @ref, and every range of the area
+ * @state_lock:	taken inside @lock by every change to the shape of @ranges or
+ *		to a range's purged prefix, so that the fault path can look
+ *		up "purged and unpinned" without @lock (SIGBUS mode)
+ * @mode:	VRANGE_MODE_ZERO or VRANGE_MODE_SIGBUS; fixed once @file exists
  * @ranges:	the unpinned ranges, by start page; they never overlap
  * @file:	the shmem backing file; NULL until the first mmap, then fixed
  * @size:	size in bytes; fixed once @file exists
@@ -49,6 +54,8 @@
  */
 struct vrange_area {
 	struct mutex lock;		/* rules at the top of area.c */
+	spinlock_t state_lock;
+	u32 mode;
 	struct rb_root ranges;
 	struct file *file;
 	size_t size;
@@ -144,6 +151,8 @@ int vrange_area_get_name(struct vrange_area *area, char __user *uname);
 int vrange_area_set_size(struct vrange_area *area, unsigned long size);
 size_t vrange_area_get_size(struct vrange_area *area);
 int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot);
+int vrange_area_set_mode(struct vrange_area *area, unsigned long mode);
+u32 vrange_area_get_mode(struct vrange_area *area);
 unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
@@ -169,6 +178,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, bool partial,
 			struct vrange_spare *spare);
+bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index);
 unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 				       pgoff_t end);
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,

@@ -197,6 +197,18 @@ struct vrange_batch {
 #define VRANGE_BATCH_STATUS	3
 
 /*
+ * Access modes of an area, for VRANGE_SET_MODE.  VRANGE_MODE_ZERO (the
+ * default, ashmem's rule): a purged page reads as zeros.  VRANGE_MODE_SIGBUS:
+ * touching a page that was purged and is still unpinned raises SIGBUS
+ * (BUS_ADRERR, si_addr in the page) in every process that maps it, for apps
+ * that read volatile data without pinning and regenerate on a fault; pinned
+ * pages, and unpinned pages not purged, fault as usual, and after a PIN a
+ * purged page reads as zeros in both modes.
+ */
+#define VRANGE_MODE_ZERO	0
+#define VRANGE_MODE_SIGBUS	1
+
+/*
  * VRANGE_PIN64, VRANGE_UNPIN64, VRANGE_STATUS64: as VRANGE_PIN, VRANGE_UNPIN
  *	and VRANGE_GET_PIN_STATUS on a struct vrange_range64, with 64-bit
  *	offsets and exact byte counts; each returns 0 and fills the struct's
@@ -206,6 +218,9 @@ struct vrange_batch {
  *	changes, for a struct that cannot be read and written.
  * VRANGE_GET_STATS: fills a struct vrange_stats; returns 0.  Works before
  *	the first mmap (everything pinned then).
+ * VRANGE_SET_MODE: the access mode, by value; only before the first mmap
+ *	(EINVAL after it, and for an unknown mode).
+ * VRANGE_GET_MODE: returns the access mode.
  * VRANGE_BATCH: a struct vrange_batch; returns 0 and fills the out fields of
  *	its ranges.  EINVAL for an unknown op, nr 0 or above VRANGE_BATCH_MAX,
  *	or reserved fields not 0; EFAULT, before anything changes, if the
@@ -216,5 +231,7 @@ struct vrange_batch {
 #define VRANGE_STATUS64		_IOWR(VRANGE_IOC_MAGIC, 0x42, struct vrange_range64)
 #define VRANGE_GET_STATS	_IOR(VRANGE_IOC_MAGIC, 0x43, struct vrange_stats)
 #define VRANGE_BATCH		_IOW(VRANGE_IOC_MAGIC, 0x44, struct vrange_batch)
+#define VRANGE_SET_MODE		_IO(VRANGE_IOC_MAGIC, 0x45)
+#define VRANGE_GET_MODE		_IO(VRANGE_IOC_MAGIC, 0x46)
 
 #endif /* _UAPI_LINUX_VRANGE_H */
