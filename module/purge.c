@@ -284,7 +284,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	struct vrange_purge p = {
 		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
 	};
-	unsigned long freed = 0, nr_to_walk;
+	unsigned long freed = 0, scanned = 0, nr_to_walk;
 	struct list_lru *lru;
 	int level;
 
@@ -295,11 +295,15 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return SHRINK_STOP;
 
-	/* A level is emptied before the next is touched. */
+	/*
+	 * A level is emptied before the next is touched.  The budget is in
+	 * pages purged, touched or not: counting only those freed would send
+	 * a large untouched range through here a chunk at a time.
+	 */
 	for (level = 0; level < VRANGE_LEVELS; level++) {
 		lru = &vrange_lrus[level];
-		while (freed < sc->nr_to_scan) {
-			p.want = sc->nr_to_scan - freed;
+		while (scanned < sc->nr_to_scan) {
+			p.want = sc->nr_to_scan - scanned;
 			nr_to_walk = min(list_lru_shrink_count(lru, sc),
 					 VRANGE_WALK_MAX);
 			if (!nr_to_walk)
@@ -308,6 +312,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 					  vrange_isolate, &p, &nr_to_walk);
 			if (!p.nr_slots)
 				break;
+			scanned += p.isolated;
 			freed += vrange_purge_dispose(&p);
 			cond_resched();
 		}
