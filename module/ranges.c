@@ -135,6 +135,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
 		spare->want = 1;
+		spare->levels |= BIT(r->level);
 		return -EAGAIN;
 	}
 
@@ -274,6 +275,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	if (runs > spare->nr) {
 		spare->want = runs;
+		spare->levels |= BIT(level);
 		return -EAGAIN;
 	}
 
@@ -413,44 +415,42 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * set_active_memcg(), and allocated on @spare->nid, the node of the memory
  * they will cover.  kmem_cache_alloc_lru() is what makes sure that memcg's
  * lists exist in an LRU; it has no node variant, so one struct comes from
- * it for each level's LRU, and the rest from kmem_cache_alloc_node().
+ * it for each LRU in @spare->levels, and the rest from
+ * kmem_cache_alloc_node().
  */
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
-	struct vrange_range *r, *lru_made[VRANGE_LEVELS];
-	int level, ret = 0;
+	struct vrange_range *r;
+	int level;
 
 	for (level = 0; level < VRANGE_LEVELS; level++) {
+		if (!(spare->levels & BIT(level)))
+			continue;
 		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(level),
 					 GFP_KERNEL_ACCOUNT);
-		lru_made[level] = r;
-		if (r && spare->nr < spare->want &&
+		if (!r)
+			return -ENOMEM;
+		if (spare->nr < spare->want &&
 		    (spare->nid == NUMA_NO_NODE ||
 		     page_to_nid(virt_to_page(r)) == spare->nid)) {
 			list_add(&r->lru, &spare->list);
 			spare->nr++;
-			lru_made[level] = NULL;
-		} else if (!r) {
-			ret = -ENOMEM;
+		} else {
+			kmem_cache_free(vrange_range_cache, r);
 		}
 	}
-	while (!ret && spare->nr < spare->want) {
+	while (spare->nr < spare->want) {
 		r = kmem_cache_alloc_node(vrange_range_cache, GFP_KERNEL_ACCOUNT,
 					  spare->nid);
-		if (!r) {
-			ret = -ENOMEM;
-			break;
-		}
+		if (!r)
+			return -ENOMEM;
 		list_add(&r->lru, &spare->list);
 		spare->nr++;
 		if (fatal_signal_pending(current))
-			ret = -EINTR;
+			return -EINTR;
 		cond_resched();
 	}
-	for (level = 0; level < VRANGE_LEVELS; level++)
-		if (lru_made[level])
-			kmem_cache_free(vrange_range_cache, lru_made[level]);
-	return ret;
+	return 0;
 }
 
 /**
