@@ -454,24 +454,28 @@ long vr_purge_all(void)
 	return r;
 }
 
-int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
-	       struct vrange_range64 *r)
+static int vr_range64_flags(int fd, unsigned long cmd, uint64_t off,
+			    uint64_t len, uint32_t flags,
+			    struct vrange_range64 *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->offset = off;
 	r->len = len;
+	r->flags = flags;
 	return ioctl(fd, cmd, r);
+}
+
+int vr_range64(int fd, unsigned long cmd, uint64_t off, uint64_t len,
+	       struct vrange_range64 *r)
+{
+	return vr_range64_flags(fd, cmd, off, len, 0, r);
 }
 
 int vr_unpin64(int fd, uint64_t off, uint64_t len, uint32_t flags)
 {
 	struct vrange_range64 r;
 
-	memset(&r, 0, sizeof(r));
-	r.offset = off;
-	r.len = len;
-	r.flags = flags;
-	return ioctl(fd, VRANGE_UNPIN64, &r);
+	return vr_range64_flags(fd, VRANGE_UNPIN64, off, len, flags, &r);
 }
 
 size_t th_ram_bytes(void)
