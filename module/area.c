@@ -672,17 +672,24 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	if ((u64)pin.offset + pin.len > U32_MAX)
 		return -EINVAL;
 
+	if (cmd == VRANGE_GET_PIN_STATUS) {
+		pgoff_t start, end;
+
+		/* A yes or no: no need to count, as STATUS64 does. */
+		mutex_lock(&area->lock);
+		ret = vrange_area_range(area, pin.offset, pin.len, &start, &end);
+		if (!ret)
+			ret = vrange_ranges_any_unpinned(area, start, end) ?
+				VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+		mutex_unlock(&area->lock);
+		return ret;
+	}
 	ret = vrange_op(area, cmd, pin.offset, pin.len, 0, &res);
 	if (ret)
 		return ret;
-	switch (cmd) {
-	case VRANGE_PIN:
+	if (cmd == VRANGE_PIN)
 		return res.pages ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
-	case VRANGE_UNPIN:
-		return 0;
-	default:
-		return res.pages ? VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
-	}
+	return 0;
 }
 
 /**

@@ -305,6 +305,22 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 }
 
 /**
+ * vrange_ranges_any_unpinned() - is any page of [@start, @end) unpinned?
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: true if so; O(log n), where counting them is O(log n + k).
+ */
+bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
+				pgoff_t end)
+{
+	struct vrange_range *r = vrange_first_ending_after(area, start);
+
+	return r && r->start < end;
+}
+
+/**
  * vrange_ranges_count() - count the unpinned and purged pages of a range
  * @area: the area, locked
  * @start: first page

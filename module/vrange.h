@@ -185,6 +185,8 @@ unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 				       pgoff_t end);
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
 			      pgoff_t end);
+bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
+				pgoff_t end);
 void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 struct vrange_op_result *res);
 unsigned long vrange_ranges_resident(struct vrange_area *area);
