@@ -1,8 +1,11 @@
 # vrange: a thin Makefile.  Kbuild holds the module's object list; the test
 # rig lives in scripts/ (see scripts/check.sh).
 #
-#   make [module]          build vrange.ko against the running kernel
+#   make                   libvrange (build/lib/) and the examples
+#   make module            build vrange.ko against the running kernel
 #                          (KDIR=/path/to/kernel/build to pick another)
+#   make install           libvrange, its headers, vrange.pc and the man
+#                          pages (PREFIX=/usr/local, DESTDIR, LIBDIR, ...)
 #   make tests             build the guest test programs into build/tests/
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
@@ -18,9 +21,19 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
-.PHONY: all module modules tests check host-check deps demo lint dkms-check clean
+.PHONY: all lib examples install uninstall module modules tests check \
+	host-check deps demo lint dkms-check clean
 
-all: module
+all: lib examples
+
+lib:
+	$(MAKE) -C lib
+
+examples: lib
+	$(MAKE) -C examples
+
+install uninstall:
+	$(MAKE) -C lib $@
 
 module modules:
 	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR):" \
@@ -57,8 +70,6 @@ clean:
 
 # Room for the targets others add (keep each thin: logic goes in scripts/
 # or in the directory it belongs to):
-#   lib           libvrange (lib/), shared and static
-#   install       module, libvrange, headers, man pages; PREFIX, DESTDIR
 #   dkms-install  dkms add/build/install of this tree (dkms.conf)
 #   deb           Debian packages (vrange-dkms, libvrange)
 #   bench         the benchmarks, in a guest like make check

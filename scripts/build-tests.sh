@@ -2,18 +2,19 @@
 # Build the guest test programs: every tests/*.c that defines main becomes a
 # static binary in build/tests/; a file ending in _m32.c is also built with
 # -m32, as build/tests/NAME.32bit.  The other tests/*.c (no main: the TAP
-# harness, helpers) are linked into every program.  Only programs named
-# t_* are run as tests; the others (hogs, benchmarks) ride along in the
-# guest for the tests to use.
+# harness, helpers) are linked into every program, and so is libvrange.a
+# (built here, 64- and 32-bit).  Only programs named t_* are run as tests;
+# the others (hogs, benchmarks, and examples/*.c, built static against
+# libvrange alone) ride along in the guest for the tests to use.
 #
-# Extra flags: VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS (e.g. a libvrange.a).
+# Extra flags: VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$BUILD/tests
 obj=$out/obj
 CC=${CC:-gcc}
-read -r -a cflags <<<"-std=gnu11 -O2 -Wall -Wextra -Werror -I$TOP/include/uapi -I$TOP/tests ${VRANGE_TEST_CFLAGS:-}"
+read -r -a cflags <<<"-std=gnu11 -O2 -Wall -Wextra -Werror -I$TOP/include/uapi -I$TOP/lib -I$TOP/tests ${VRANGE_TEST_CFLAGS:-}"
 read -r -a ldlibs <<<"${VRANGE_TEST_LDLIBS:-}"
 
 # compile BITS SRC: SRC to $obj/BITS/NAME.o
@@ -48,6 +49,7 @@ compile_all() {
 		die "test programs failed to compile"
 }
 
+make -s -C "$TOP/lib" O="$BUILD/lib" static >&2 || die "libvrange failed to build"
 compile_all 64 "${sources[@]}"
 # -m32: the _m32.c programs, and the helpers they are linked with.
 m32=()
@@ -58,24 +60,35 @@ for s in "${sources[@]}"; do
 done
 need32=0
 for s in "${m32[@]}"; do [[ $s != *_m32.c ]] || need32=1; done
-[ "$need32" -eq 0 ] || compile_all 32 "${m32[@]}"
+if [ "$need32" -eq 1 ]; then
+	make -s -C "$TOP/lib" O="$BUILD/lib32" ARCHFLAGS=-m32 static >&2 ||
+		die "the 32-bit libvrange failed to build"
+	compile_all 32 "${m32[@]}"
+fi
 
 # link BITS: every program object of $obj/BITS with all its helper objects.
 link() {
-	local bits=$1 o name progs=() helpers=() flag=() suffix=""
-	[ "$bits" = 32 ] && flag=(-m32) && suffix=.32bit
+	local bits=$1 o name progs=() helpers=() flag=() suffix="" lib=$BUILD/lib/libvrange.a
+	[ "$bits" = 32 ] && flag=(-m32) && suffix=.32bit && lib=$BUILD/lib32/libvrange.a
 	for o in "$obj/$bits"/*.o; do
 		if has_main "$o"; then progs+=("$o"); else helpers+=("$o"); fi
 	done
 	for o in "${progs[@]}"; do
 		name=$(basename "$o" .o)
 		[ "$bits" = 64 ] || [[ $name == *_m32 ]] || continue
-		"$CC" "${flag[@]}" -static -o "$out/$name$suffix" "$o" "${helpers[@]}" "${ldlibs[@]}" ||
+		"$CC" "${flag[@]}" -static -o "$out/$name$suffix" "$o" "${helpers[@]}" "$lib" "${ldlibs[@]}" ||
 			die "linking $name$suffix failed"
 	done
 }
 link 64
 [ "$need32" -eq 0 ] || link 32
+
+# The examples: what an application builds, against libvrange alone.
+for s in "$TOP"/examples/*.c; do
+	name=$(basename "$s" .c)
+	"$CC" -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/include/uapi" -I"$TOP/lib" \
+		-o "$out/$name" "$s" "$BUILD/lib/libvrange.a" || die "example $name failed to build"
+done
 
 n=$(find "$out" -maxdepth 1 -type f -name 't_*' | wc -l)
 [ "$n" -gt 0 ] || warn "no test program (tests/t_*.c with main) was built"
