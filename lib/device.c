@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -31,17 +33,29 @@ int vrl_device_open(int *fdp)
 	return 0;
 }
 
-/* 1 if @fd is a /dev/vrange area, 0 if it is something else. */
+/*
+ * 1 if @fd is a /dev/vrange area, 0 if it is something else.  sysfs names
+ * the driver of a character device; without sysfs, a device that answers
+ * vrange's own ioctl is taken to be one.
+ */
 int vrl_device_is_area(int fd)
 {
+	char path[64], link[256];
 	struct stat st;
+	ssize_t n;
 
 	if (fstat(fd, &st))
 		return vrl_errno();
 	if (!S_ISCHR(st.st_mode))
 		return 0;
-	/* A character device that answers vrange's own ioctl is one. */
-	return ioctl(fd, VRANGE_GET_MODE) >= 0;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return ioctl(fd, VRANGE_GET_MODE) >= 0;
+	link[n] = '\0';
+	n = (ssize_t)strlen(link) - (ssize_t)strlen("/misc/vrange");
+	return n >= 0 && !strcmp(link + n, "/misc/vrange");
 }
 
 static int device_set_name(struct vrange_area *a, const char *name)

@@ -317,8 +317,8 @@ int vrange_get_stats(struct vrange_area *area, struct vrange_stats *stats);
  * @area:	any area's handle (the device is asked through it)
  *
  * Return: the number of pages found in unpinned ranges not yet purged
- * (>= 0, at most INT_MAX); 0 in the memfd backend; -EPERM without
- * CAP_SYS_ADMIN.
+ * (>= 0, at most INT_MAX); -EPERM without CAP_SYS_ADMIN.  The memfd
+ * backend has nothing to purge and returns 0 to any caller.
  */
 int vrange_purge_all(struct vrange_area *area);
 
