@@ -1,7 +1,7 @@
 # vrange: a thin Makefile.  Kbuild holds the module's object list; the test
 # rig lives in scripts/ (see scripts/check.sh).
 #
-#   make                   libvrange (build/lib/) and the examples
+#   make                   libvrange (build/lib/), the examples and vrangectl
 #   make module            build vrange.ko against the running kernel
 #                          (KDIR=/path/to/kernel/build to pick another)
 #   make install           libvrange, its headers, vrange.pc and the man
@@ -21,16 +21,19 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
-.PHONY: all lib examples install uninstall module modules tests check \
+.PHONY: all lib examples tools install uninstall module modules tests check \
 	host-check deps demo lint dkms-check clean
 
-all: lib examples
+all: lib examples tools
 
 lib:
 	$(MAKE) -C lib
 
 examples: lib
 	$(MAKE) -C examples
+
+tools: lib
+	$(MAKE) -C tools
 
 install uninstall:
 	$(MAKE) -C lib $@

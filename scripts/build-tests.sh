@@ -4,8 +4,8 @@
 # -m32, as build/tests/NAME.32bit.  The other tests/*.c (no main: the TAP
 # harness, helpers) are linked into every program, and so is libvrange.a
 # (built here, 64- and 32-bit).  Only programs named t_* are run as tests;
-# the others (hogs, benchmarks, and examples/*.c, built static against
-# libvrange alone) ride along in the guest for the tests to use.
+# the others (hogs, benchmarks, and examples/*.c and tools/*.c, built static
+# against libvrange alone) ride along in the guest for the tests to use.
 #
 # Extra flags: VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS.
 set -euo pipefail
@@ -83,11 +83,11 @@ link() {
 link 64
 [ "$need32" -eq 0 ] || link 32
 
-# The examples: what an application builds, against libvrange alone.
-for s in "$TOP"/examples/*.c; do
+# The examples and tools: what an application builds, against libvrange alone.
+for s in "$TOP"/examples/*.c "$TOP"/tools/*.c; do
 	name=$(basename "$s" .c)
 	"$CC" -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/include/uapi" -I"$TOP/lib" \
-		-o "$out/$name" "$s" "$BUILD/lib/libvrange.a" || die "example $name failed to build"
+		-o "$out/$name" "$s" "$BUILD/lib/libvrange.a" || die "$name failed to build"
 done
 
 n=$(find "$out" -maxdepth 1 -type f -name 't_*' | wc -l)
