@@ -14,7 +14,10 @@
 #   make demo              the tile cache under memory pressure, in a guest
 #                          (KERNEL=6.1|6.12|newest, default 6.12)
 #   make lint              checkpatch --strict on the module
-#   make dkms-check        dkms add/build/install into scratch trees
+#   make dkms-install      dkms add/build/install for the running kernel
+#                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
+#   make dkms-uninstall    dkms remove, sources deleted
+#   make dkms-check        both, into scratch trees, for every kernel's headers
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -22,7 +25,7 @@ KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	host-check deps demo lint dkms-check clean
+	host-check deps demo lint dkms-check dkms-install dkms-uninstall clean
 
 all: lib examples tools
 
@@ -64,6 +67,12 @@ lint:
 dkms-check:
 	scripts/dkms-check.sh
 
+dkms-install:
+	scripts/dkms.sh install $(DKMS_KERNELS)
+
+dkms-uninstall:
+	scripts/dkms.sh uninstall
+
 clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
@@ -73,6 +82,5 @@ clean:
 
 # Room for the targets others add (keep each thin: logic goes in scripts/
 # or in the directory it belongs to):
-#   dkms-install  dkms add/build/install of this tree (dkms.conf)
 #   deb           Debian packages (vrange-dkms, libvrange)
 #   bench         the benchmarks, in a guest like make check
