@@ -69,6 +69,8 @@ VRL_EXPORT int vrange_create(const char *name, uint64_t size,
 		return -EINVAL;
 	if (name && strnlen(name, VRANGE_NAME_LEN) >= VRANGE_NAME_LEN)
 		return -ENAMETOOLONG;
+	if (name && !*name)
+		name = NULL;
 
 	ret = vr_open_backend(name ? name : VRANGE_NAME_DEF, flags, &fd, &ops);
 	if (ret)

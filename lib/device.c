@@ -60,11 +60,7 @@ int vrl_device_is_area(int fd)
 
 static int device_set_name(struct vrange_area *a, const char *name)
 {
-	char buf[VRANGE_NAME_LEN] = "";
-
-	/* The kernel reads VRANGE_NAME_LEN bytes, whatever the string's. */
-	strcpy(buf, name);
-	return vr_ioctl(a, VRANGE_SET_NAME, (unsigned long)buf);
+	return vr_ioctl(a, VRANGE_SET_NAME, (unsigned long)name);
 }
 
 static int device_get_name(struct vrange_area *a, char *buf, size_t len)

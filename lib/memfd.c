@@ -153,9 +153,11 @@ static int memfd_set_prot(struct vrange_area *a, int prot)
 		return -EINVAL;
 	if ((prot & (PROT_READ | PROT_EXEC)) != (PROT_READ | PROT_EXEC))
 		return -EOPNOTSUPP;
+	/* EPERM: F_SEAL_SEAL; EINVAL: a kernel before F_SEAL_FUTURE_WRITE. */
 	if ((cur & PROT_WRITE) && !(prot & PROT_WRITE) &&
 	    fcntl(a->fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
-		return errno == EINVAL ? -EOPNOTSUPP : vrl_errno();
+		return errno == EINVAL || errno == EPERM ? -EOPNOTSUPP :
+							   vrl_errno();
 	return 0;
 }
 
@@ -234,8 +236,12 @@ static int memfd_range_fields(unsigned int op, const struct vrange_range64 *r)
 	return (r->flags & levels) == levels ? -EINVAL : 0;
 }
 
-/* ... and against the area: mapped, aligned, within the size, not empty. */
-static int memfd_range_area(struct vrange_area *a, const struct vrange_range64 *r)
+/*
+ * ... and against the area: mapped, aligned, within the size, not empty.
+ * *@lenp: the length, a @len of 0 resolved.
+ */
+static int memfd_range_area(struct vrange_area *a,
+			    const struct vrange_range64 *r, uint64_t *lenp)
 {
 	uint64_t page = memfd_page_size(), size, len = r->len;
 	int ret;
@@ -252,7 +258,10 @@ static int memfd_range_area(struct vrange_area *a, const struct vrange_range64 *
 		return -EINVAL;
 	if (!len)
 		len = size - r->offset;
-	return len > size - r->offset ? -EINVAL : 0;
+	if (len > size - r->offset)
+		return -EINVAL;
+	*lenp = len;
+	return 0;
 }
 
 static int memfd_may_unpin(struct vrange_area *a)
@@ -274,10 +283,11 @@ static void memfd_range_result(struct vrange_range64 *r)
 static int memfd_range(struct vrange_area *a, unsigned int op,
 		       struct vrange_range64 *r)
 {
+	uint64_t len;
 	int ret = memfd_range_fields(op, r);
 
 	if (!ret)
-		ret = memfd_range_area(a, r);
+		ret = memfd_range_area(a, r, &len);
 	if (!ret && op == VRANGE_BATCH_UNPIN)
 		ret = memfd_may_unpin(a);
 	if (!ret)
@@ -289,6 +299,7 @@ static int memfd_batch(struct vrange_area *a, unsigned int op,
 		       struct vrange_range64 *ranges, unsigned int nr)
 {
 	unsigned int i;
+	uint64_t len;
 	int ret;
 
 	if (!nr || nr > VRANGE_BATCH_MAX || !op || op > VRANGE_BATCH_STATUS)
@@ -306,12 +317,21 @@ static int memfd_batch(struct vrange_area *a, unsigned int op,
 			return ret;
 	}
 	for (i = 0; i < nr; i++) {
-		ret = memfd_range_area(a, &ranges[i]);
+		ret = memfd_range_area(a, &ranges[i], &len);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < nr; i++)
+	/*
+	 * As the device: the out fields, and each len resolved.  The size is
+	 * sealed once mapped, so what passed above passes again.
+	 */
+	for (i = 0; i < nr; i++) {
+		ret = memfd_range_area(a, &ranges[i], &len);
+		if (ret)
+			return ret;
 		memfd_range_result(&ranges[i]);
+		ranges[i].len = len;
+	}
 	return 0;
 }
 

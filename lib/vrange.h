@@ -60,7 +60,7 @@ struct vrange_area;
 
 /**
  * vrange_create() - make a new area
- * @name:	its name (shown in /proc/PID/maps), or NULL for
+ * @name:	its name (shown in /proc/PID/maps), or NULL or "" for
  *		VRANGE_NAME_DEF; at most VRANGE_NAME_LEN - 1 bytes
  * @size:	its size in bytes, or 0 to set it later with vrange_set_size()
  * @flags:	VRANGE_CREATE_* bits
@@ -150,7 +150,8 @@ int vrange_get_name(struct vrange_area *area, char *buf, size_t len);
  *		size
  *
  * Return: 0; -EINVAL for 0 or after the area's first mapping; -EFBIG for a
- * size the system cannot hold.
+ * size the system cannot hold; in the memfd backend, other errors of
+ * ftruncate(2).
  */
 int vrange_set_size(struct vrange_area *area, uint64_t size);
 
@@ -175,7 +176,9 @@ int vrange_get_size(struct vrange_area *area, uint64_t *sizep);
  *
  * Return: 0; -EINVAL for unknown bits or for adding one; in the memfd
  * backend, -EOPNOTSUPP for removing PROT_READ or PROT_EXEC (only writes can
- * be forbidden there, by a F_SEAL_FUTURE_WRITE seal).
+ * be forbidden there, by a F_SEAL_FUTURE_WRITE seal), or PROT_WRITE from a
+ * memfd that cannot be sealed (one imported, made without
+ * MFD_ALLOW_SEALING).
  */
 int vrange_set_prot(struct vrange_area *area, int prot);
 
@@ -246,7 +249,7 @@ int vrange_unmap(void *addr, size_t len);
  * Return: VRANGE_WAS_PURGED (1) if any page of the range was purged,
  * VRANGE_NOT_PURGED (0) if none was (always, in the memfd backend);
  * -EINVAL before the first mapping, for unaligned or empty ranges and
- * ranges beyond the page-rounded size.
+ * ranges beyond the page-rounded size; -ENOMEM, having changed nothing.
  */
 int vrange_pin(struct vrange_area *area, uint64_t offset, uint64_t len,
 	       uint64_t *purgedp);
@@ -288,7 +291,8 @@ int vrange_status(struct vrange_area *area, uint64_t offset, uint64_t len,
  * @op:		VRANGE_BATCH_PIN, VRANGE_BATCH_UNPIN or VRANGE_BATCH_STATUS
  * @ranges:	the ranges: offset, len and (for UNPIN) flags are read; the
  *		out fields bytes and purged are filled as by VRANGE_PIN64 and
- *		VRANGE_STATUS64 (see <linux/vrange.h>)
+ *		VRANGE_STATUS64 (see <linux/vrange.h>), and a len of 0 is
+ *		replaced by the length it stood for
  * @nr:		how many, 1 to VRANGE_BATCH_MAX
  *
  * All or nothing: if any range is refused, none is changed.

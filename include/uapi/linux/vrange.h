@@ -48,9 +48,10 @@ struct vrange_pin {
  * The ashmem-compatible ioctls.  Errors common to all: ENOTTY for an unknown
  * command, EFAULT for an unreadable or unwritable argument pointer.
  *
- * VRANGE_SET_NAME: the name shown in /proc/PID/maps as "/dev/vrange/NAME".
- *	EINVAL after the first mmap; ENAMETOOLONG if there is no NUL within
- *	VRANGE_NAME_LEN bytes (ashmem truncated silently).
+ * VRANGE_SET_NAME: the name shown in /proc/PID/maps as "/dev/vrange/NAME";
+ *	an empty one stands for VRANGE_NAME_DEF.  ENAMETOOLONG if there is no
+ *	NUL within VRANGE_NAME_LEN bytes (ashmem truncated silently), else
+ *	EINVAL after the first mmap.
  * VRANGE_GET_NAME: copies the name and its NUL, never more.
  * VRANGE_SET_SIZE: the size in bytes, passed by value.  EINVAL after the
  *	first mmap or for 0; EFBIG beyond the largest shmem file.
@@ -64,6 +65,9 @@ struct vrange_pin {
  *	while unpinned, else VRANGE_NOT_PURGED.
  * VRANGE_UNPIN: returns 0.  EPERM if the mask lacks PROT_WRITE: purging
  *	destroys data, which only a writer may allow.
+ *	PIN and UNPIN fail with ENOMEM, having changed nothing, when the range
+ *	structs they need cannot be allocated (EINTR instead if the caller is
+ *	being killed).
  * VRANGE_GET_PIN_STATUS: VRANGE_IS_PINNED if every page of the range is
  *	pinned, else VRANGE_IS_UNPINNED.
  *	For these three: EINVAL before the first mmap, for an offset or length
@@ -156,8 +160,9 @@ struct vrange_range64 {
  * @unpinned:		bytes unpinned, purged or not
  * @unpinned_resident:	bytes unpinned, not purged, and in memory now
  * @purged:		bytes unpinned and purged
- * @purge_events:	how many ranges of the area were purged since it was
- *			created
+ * @purge_events:	how many times pages of the area were purged since it
+ *			was created: once per range purged whole, once per
+ *			step of a VRANGE_PURGE_PARTIAL range
  * @__reserved:		zero
  *
  * Every field is filled; what a later version adds will be in @__reserved.
@@ -180,7 +185,8 @@ struct vrange_stats {
  * @__reserved:	must be 0
  *
  * The ranges are applied in array order, each as the matching 64-bit ioctl
- * would, and each gets its out fields.  All or nothing: a range that the
+ * would, and each gets its out fields; a @len of 0 is also written back as
+ * the length it stood for.  All or nothing: a range that the
  * ioctl would refuse (EINVAL, EPERM) or memory running out (ENOMEM) fails
  * the call before any range is changed.
  */
