@@ -4,8 +4,9 @@
 #   make                   libvrange (build/lib/), the examples and vrangectl
 #   make module            build vrange.ko against the running kernel
 #                          (KDIR=/path/to/kernel/build to pick another)
-#   make install           libvrange, its headers, vrange.pc and the man
-#                          pages (PREFIX=/usr/local, DESTDIR, LIBDIR, ...)
+#   make install           libvrange, its headers, vrange.pc, vrangectl and
+#                          the man pages (PREFIX=/usr/local, DESTDIR, LIBDIR,
+#                          BINDIR, ...)
 #   make tests             build the guest test programs into build/tests/
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
@@ -38,8 +39,9 @@ examples: lib
 tools: lib
 	$(MAKE) -C tools
 
-install uninstall:
+install uninstall: lib
 	$(MAKE) -C lib $@
+	$(MAKE) -C tools $@
 
 module modules:
 	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR):" \
