@@ -855,6 +855,27 @@ static void import_keeps_callers_fd(void **state)
 	assert_ok(vrange_close(b));
 }
 
+/*
+ * A memfd made without MFD_ALLOW_SEALING takes no seal: its writes cannot
+ * be forbidden, which the memfd backend reports as EOPNOTSUPP.
+ */
+static void import_unsealable_memfd(void **state)
+{
+	struct vrange_area *b;
+	int fd;
+
+	(void)state;
+	fd = memfd_create("unsealable", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_ok(ftruncate(fd, host_page()));
+	assert_ok(vrange_import(fd, &b));
+	assert_int_equal(vrange_get_prot(b), RWX);
+	assert_err(vrange_set_prot(b, RX), -EOPNOTSUPP);
+	assert_int_equal(vrange_get_prot(b), RWX);
+	assert_ok(vrange_close(b));
+	assert_ok(close(fd));
+}
+
 /* Names the kernel's "/memfd:NAME (deleted)" link could confuse. */
 static void import_odd_names(void **state)
 {
@@ -1127,6 +1148,7 @@ int main(void)
 		cmocka_unit_test(fds_close_on_exec),
 		cmocka_unit_test(import_memfd),
 		cmocka_unit_test(import_keeps_callers_fd),
+		cmocka_unit_test(import_unsealable_memfd),
 		cmocka_unit_test(import_odd_names),
 		cmocka_unit_test(shared_data),
 		cmocka_unit_test(mapping_outlives_handle),
