@@ -14,6 +14,7 @@ PACKAGES=(
 	gcc-multilib              # -m32 test programs
 	sparse                    # make sparse
 	libcmocka-dev pkg-config  # host-side library tests
+	man-db groff-base         # man -l on the installed pages (tests/host/t_install.sh)
 	qemu-system-x86           # the guests
 	busybox-static cpio       # the guests' initramfs
 	kmod dkms                 # module tools, dkms-install
