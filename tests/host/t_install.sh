@@ -1,6 +1,6 @@
 #!/bin/bash
-# libvrange as installed: make -C lib install into a scratch DESTDIR
-# (PREFIX=/usr), then what an application and a packager see of it there.
+# libvrange as installed: make install into a scratch DESTDIR (PREFIX=/usr),
+# then what an application and a packager see of it there.
 # One TAP line per check; a check that cannot run says SKIP and why.
 #
 #   tests/host/t_install.sh        (scripts/host-check.sh runs it)
@@ -49,14 +49,14 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # --- make install -----------------------------------------------------------
-# Into the build tree host-check.sh built with the default PREFIX: the
-# installed vrange.pc must still name PREFIX=/usr.
-if ! make -s -C "$TOP/lib" O="$BUILD/lib" install DESTDIR="$root" PREFIX=/usr \
-	>"$out/install.log" 2>&1; then
-	not_ok "make -C lib install DESTDIR=... PREFIX=/usr" "$out/install.log"
+# The top-level make install, as a user or packager runs it (it builds in
+# the tree's build/, whatever VRANGE_BUILD says): libvrange, its headers,
+# vrange.pc, vrangectl and the man pages.
+if ! make -s -C "$TOP" install DESTDIR="$root" PREFIX=/usr >"$out/install.log" 2>&1; then
+	not_ok "make install DESTDIR=... PREFIX=/usr" "$out/install.log"
 	finish
 fi
-ok "make -C lib install DESTDIR=... PREFIX=/usr"
+ok "make install DESTDIR=... PREFIX=/usr"
 
 installed_files() {
 	local f
@@ -195,6 +195,22 @@ static_ok() {
 }
 check "the static program holds libvrange.a (no NEEDED libvrange.so), runs, exit 0" static_ok
 
+# vrangectl: linked for the installed libvrange, not the build tree's.
+vrangectl_ok() {
+	local bin=$root/usr/bin/vrangectl
+	[ -x "$bin" ] || { say "no $bin"; return 1; }
+	needed "$bin" | grep -qx "libvrange.so.$MAJOR" ||
+		{ say "does not NEED libvrange.so.$MAJOR"; return 1; }
+	if readelf -d "$bin" | grep -E '\((RPATH|RUNPATH)\)'; then
+		say "an rpath in an installed program"
+		return 1
+	fi
+	LD_LIBRARY_PATH=$libdir ldd "$bin" | grep -F "libvrange.so.$MAJOR => $libdir/" ||
+		{ say "not bound to $libdir"; return 1; }
+	LD_LIBRARY_PATH=$libdir "$bin" --help
+}
+check "vrangectl installed: NEEDs libvrange.so.$MAJOR, no rpath, --help runs" vrangectl_ok
+
 # --- the examples, as an application would build them -------------------------
 shopt -s nullglob
 examples=("$TOP"/examples/*.c)
@@ -304,24 +320,36 @@ else
 fi
 
 # --- the man pages --------------------------------------------------------------
-mapfile -t pages < <(cd "$mandir" 2>/dev/null && find . -type f -name '*.[0-9]*' | sed 's|^\./||' | sort)
+mapfile -t pages < <(cd "$mandir" 2>/dev/null && find . \( -type f -o -type l \) -name '*.[0-9]*' |
+	sed 's|^\./||' | sort)
 if [ "${#pages[@]}" -eq 0 ]; then
 	skip "man -l on the installed man pages" \
-		"none installed: man/man3 and man/man4 hold no page yet"
-elif ! command -v man >/dev/null 2>&1; then
-	skip "man -l on the installed man pages" "man (man-db) is not installed"
+		"none installed: man/ holds no page yet"
+	skip "a man page for each exported function" "no man page installed"
 else
-	man_page() {
-		local page=$1 err=$out/man.err
-		# From the man directory, so that ".so man3/x.3" links resolve.
-		(cd "$mandir" && MANPAGER=cat PAGER=cat MANWIDTH=80 man -l --warnings "$page" \
-			>"$out/man.txt" 2>"$err") || { cat "$err"; return 1; }
-		[ ! -s "$err" ] || { say "warnings:"; cat "$err"; return 1; }
-		[ -s "$out/man.txt" ] || { say "no output"; return 1; }
+	func_pages() {
+		local f missing=0
+		while read -r f; do
+			[ -e "$mandir/man3/$f.3" ] || { say "no man3/$f.3"; missing=1; }
+		done <"$out/map.names"
+		[ -s "$out/map.names" ] && [ "$missing" -eq 0 ]
 	}
-	for page in "${pages[@]}"; do
-		check "man -l $page: renders without warnings" man_page "$page"
-	done
+	check "a man page for each exported function (man3/FUNCTION.3)" func_pages
+	if ! command -v man >/dev/null 2>&1; then
+		skip "man -l on the installed man pages" "man (man-db) is not installed"
+	else
+		man_page() {
+			local page=$1 err=$out/man.err
+			# From the man directory, so that ".so man3/x.3" links resolve.
+			(cd "$mandir" && MANPAGER=cat PAGER=cat MANWIDTH=80 man -l --warnings "$page" \
+				>"$out/man.txt" 2>"$err") || { cat "$err"; return 1; }
+			[ ! -s "$err" ] || { say "warnings:"; cat "$err"; return 1; }
+			[ -s "$out/man.txt" ] || { say "no output"; return 1; }
+		}
+		for page in "${pages[@]}"; do
+			check "man -l $page: renders without warnings" man_page "$page"
+		done
+	fi
 fi
 
 finish
