@@ -7,7 +7,9 @@
  * file: the size is the file's, a protection mask without PROT_WRITE is an
  * F_SEAL_FUTURE_WRITE seal, and "mapped once" is the F_SEAL_SHRINK |
  * F_SEAL_GROW pair that vrange_map() adds, since the size is fixed from the
- * first mapping on, as with the device.  Arguments are checked as the
+ * first mapping on, as with the device.  A file that takes no seals (an
+ * imported memfd made without MFD_ALLOW_SEALING) counts as mapped once it
+ * has a size: it can be sized once, then mapped and pinned.  Arguments are checked as the
  * device checks them, in the same order, so that a program gets the same
  * errno from either backend.
  */
@@ -23,6 +25,8 @@
 
 #include "internal.h"
 
+#define VRL_MFD_NOEXEC_SEAL	0x0008U	/* MFD_NOEXEC_SEAL, Linux 6.3 */
+
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE	0x0010
 #endif
@@ -34,11 +38,15 @@
 
 int vrl_memfd_create(const char *name, int *fdp)
 {
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	int fd;
 
 	if (strlen(name) > VRL_MEMFD_NAME_MAX)
 		return -ENAMETOOLONG;
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = memfd_create(name, flags);
+	/* vm.memfd_noexec = 2 refuses memfds that could be made executable. */
+	if (fd < 0 && errno == EACCES)
+		fd = memfd_create(name, flags | VRL_MFD_NOEXEC_SEAL);
 	if (fd < 0)
 		return vrl_errno();
 	*fdp = fd;
@@ -87,12 +95,18 @@ static int memfd_seals(struct vrange_area *a)
 static int memfd_was_mapped(struct vrange_area *a)
 {
 	int seals = memfd_seals(a);
+	struct stat st;
 
 	if (seals < 0)
 		return seals;
-	/* A sealed file that we did not make can never be resized either. */
-	return (seals & VRL_SEALS_MAPPED) == VRL_SEALS_MAPPED ||
-	       (seals & F_SEAL_SEAL);
+	if ((seals & VRL_SEALS_MAPPED) == VRL_SEALS_MAPPED)
+		return 1;
+	if (!(seals & F_SEAL_SEAL))
+		return 0;
+	/* No seal can be added: a size is all that can tell. */
+	if (fstat(a->fd, &st))
+		return vrl_errno();
+	return st.st_size > 0;
 }
 
 static int memfd_set_name(struct vrange_area *a, const char *name)
@@ -206,7 +220,8 @@ static int memfd_map_check(struct vrange_area *a, uint64_t offset,
 	mask = memfd_get_prot(a);
 	if (mask < 0)
 		return mask;
-	return (prot & ~mask) ? -EPERM : 0;
+	/* mmap(2) ignores bits it does not know; so does the device. */
+	return (prot & VRL_PROT_ALL & ~mask) ? -EPERM : 0;
 }
 
 static int memfd_mapped(struct vrange_area *a)
