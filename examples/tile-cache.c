@@ -18,6 +18,7 @@
  *
  * usage: tile-cache [--tiles N] [--tile-kib K] [--seconds S] [--hog MIB]
  *                   [--memfd]
+ * SIGINT or SIGTERM ends the run early, with the last line and the summary.
  * Exit status: 0, or 1 if a tile read back wrong or a call failed.
  */
 #define _GNU_SOURCE
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,10 +111,20 @@ static size_t resident_bytes(struct cache *c)
 	return n * page;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The hog child: the OOM killer's first pick; it dies with its parent. */
 static void hog(long mib, volatile long *hog_mib)
 {
 	FILE *f = fopen("/proc/self/oom_score_adj", "w");
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (f) {
 		fputs("1000\n", f);
 		fclose(f);
@@ -125,7 +137,8 @@ static void hog(long mib, volatile long *hog_mib)
 		memset(p, 1, 8 << 20);
 		*hog_mib += 8;
 	}
-	pause();
+	for (;;)
+		pause();
 }
 
 int main(int argc, char **argv)
@@ -207,7 +220,12 @@ int main(int argc, char **argv)
 	struct timespec t0, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned int s = 1; s <= seconds; s++) {
+	/* After the fork: the hog keeps the default actions. */
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (unsigned int s = 1; s <= seconds && !stop; s++) {
 		/* Use tiles for a second, at random, as a viewer would. */
 		do {
 			unsigned int t = (unsigned int)(rand() % tiles);
@@ -218,7 +236,8 @@ int main(int argc, char **argv)
 				c.verify_errors++;
 			tile_put(&c, t);
 			clock_gettime(CLOCK_MONOTONIC, &now);
-		} while (now.tv_sec - t0.tv_sec < s);
+		} while ((now.tv_sec - t0.tv_sec) * 1000 +
+			 (now.tv_nsec - t0.tv_nsec) / 1000000 < s * 1000L && !stop);
 		ret = vrange_get_stats(c.area, &st);
 		if (ret)
 			die("vrange_get_stats", ret);

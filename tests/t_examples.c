@@ -239,11 +239,25 @@ TEST_TIMEOUT(tile_cache_device, 60)
 	EXPECT_EQ(r.errors, 0);
 }
 
+/* The numbers of the last per-second line so far; 0 if there is none. */
+static int tc_last(const struct proc *p, unsigned long long v[8])
+{
+	int found = 0;
+
+	for (const char *l = p->buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strchr(l, '\n') &&
+		    sscanf(l, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
+			found = 1;
+	return found;
+}
+
 TEST_TIMEOUT(tile_cache_hog_purges_and_rerenders, 120)
 {
 	char hog[32];
 	char *argv[] = { "tile-cache", "--tiles", "64", "--tile-kib", "512",
-			 "--seconds", "15", "--hog", hog, NULL };
+			 "--seconds", "60", "--hog", hog, NULL };
+	unsigned long long v[8], first = 0;
 	static struct proc p;
 	struct tc_result r;
 
@@ -257,9 +271,24 @@ TEST_TIMEOUT(tile_cache_hog_purges_and_rerenders, 120)
 	th_oom_protect();
 	snprintf(hog, sizeof(hog), "%zu", th_ram_bytes() / MIB);
 
-	EXPECT_EQ(run(&p, 0, 120000, argv), 0);
+	/*
+	 * However fast the hog grows here, stop tile-cache (SIGINT: it
+	 * prints its summary) two seconds after the first re-render.
+	 */
+	start(&p, 0, argv);
+	while (!read_until(&p, "tile-cache: done", 300) && p.out >= 0) {
+		if (!tc_last(&p, v) || !v[7])
+			continue;
+		if (!first)
+			first = v[0];
+		if (v[0] >= first + 2) {
+			kill(p.pid, SIGINT);
+			break;
+		}
+	}
+	EXPECT_EQ(finish(&p, 120000), 0);
 	tc_parse(&p, &r);
-	EXPECT_EQ(r.lines, 15);
+	EXPECT_GE(r.lines, 3);
 	EXPECT_GT(r.purged, 0);
 	EXPECT_GT(r.rerendered, 0);
 	EXPECT_EQ(r.errors, 0);
