@@ -6,9 +6,9 @@
 #
 # Installs what it needs (scripts/deps.sh), fetches the kernel and builds the
 # module for it (scripts/kernel.sh, scripts/build-module.sh), builds
-# examples/tile-cache statically, and boots a guest whose init loads the
-# module and runs the tile cache while a hog process grows to just short of
-# the guest's memory.  Its console is this terminal: a line a second shows
+# examples/tile-cache statically against libvrange (build/lib/libvrange.a),
+# and boots a guest whose init loads the module and runs the tile cache
+# while a hog process grows to just short of the guest's memory.  Its console is this terminal: a line a second shows
 # the cache's resident bytes falling as the kernel purges unpinned tiles, and
 # the tiles it had to render again.
 set -euo pipefail
@@ -26,8 +26,9 @@ mkdir -p "$out"
 # shellcheck disable=SC1090
 . "$(kernel_env "$tag")"
 
-gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/include/uapi" \
-	"$TOP/examples/tile-cache.c" -o "$out/tile-cache"
+make -s -C "$TOP/lib" O="$BUILD/lib" static
+gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
+	"$TOP/examples/tile-cache.c" "$BUILD/lib/libvrange.a" -o "$out/tile-cache"
 
 root=$out/initramfs
 rm -rf "$root"
