@@ -2,7 +2,7 @@
 # make demo: see volatile ranges at work, in a QEMU guest.
 #
 #   scripts/demo.sh            (KERNEL=6.1|6.12|newest, default 6.12;
-#                               SECONDS_TO_RUN, default 20)
+#                               SECONDS_TO_RUN, default 30)
 #
 # Installs what it needs (scripts/deps.sh), fetches the kernel and builds the
 # module for it (scripts/kernel.sh, scripts/build-module.sh), builds
@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 tag=$(kernel_tags "${KERNEL:-6.12}")
-secs=${SECONDS_TO_RUN:-20}
+secs=${SECONDS_TO_RUN:-30}
 S=$TOP/scripts
 out=$BUILD/demo
 mkdir -p "$out"
