@@ -407,6 +407,50 @@ void vr_area_free(struct vr_area *a)
 	a->fd = -1;
 }
 
+struct vrange_area *vl_create(const char *name, uint64_t size,
+			      unsigned int flags)
+{
+	struct vrange_area *a = NULL;
+	int ret = vrange_create(name, size, flags | VRANGE_CREATE_DEVICE, &a);
+
+	if (ret == -ENOENT || ret == -ENXIO || ret == -ENODEV)
+		SKIP("%s: %s (module not loaded?)", VRANGE_DEVICE,
+		     th_errname(-ret));
+	if (ret)
+		FAIL("vrange_create(%s, %llu, %#x | DEVICE): %s",
+		     name ? name : "NULL", (unsigned long long)size, flags,
+		     th_errname(-ret));
+	return a;
+}
+
+void vl_area_new(struct vl_area *a, const char *name, size_t npages)
+{
+	void *p = NULL;
+
+	a->size = npages * PG;
+	a->a = vl_create(name, a->size, 0);
+	ASSERT_EQ(vrange_map(a->a, 0, 0, PROT_READ | PROT_WRITE, &p), 0);
+	a->p = p;
+}
+
+void vl_area_free(struct vl_area *a)
+{
+	if (a->p)
+		vrange_unmap(a->p, a->size);
+	vrange_close(a->a);
+	a->p = NULL;
+	a->a = NULL;
+}
+
+int vl_purge_all(void)
+{
+	struct vrange_area *a = vl_create(NULL, 0, 0);
+	int ret = vrange_purge_all(a);
+
+	vrange_close(a);
+	return ret;
+}
+
 int vr_range_ioctl(int fd, unsigned long cmd, uint32_t off, uint32_t len)
 {
 	struct vrange_pin r = { .offset = off, .len = len };

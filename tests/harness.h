@@ -49,6 +49,7 @@
 #include <sys/types.h>
 
 #include <linux/vrange.h>
+#include "vrange.h"		/* libvrange (lib/) */
 
 /* ================================================================ */
 /* Test registration                                                 */
@@ -335,6 +336,26 @@ struct vr_area {
 };
 void vr_area_new(struct vr_area *a, const char *name, size_t npages);
 void vr_area_free(struct vr_area *a);
+
+/*
+ * The same through libvrange, for the behaviour tests (the raw-ABI tests
+ * keep the vr_* helpers above): a /dev/vrange area (VRANGE_CREATE_DEVICE;
+ * SKIPs the test if the device is absent) of @npages pages, mapped with
+ * vrange_map() PROT_READ|PROT_WRITE.  The library's calls return a
+ * negative errno; th_errname(-ret) names it.
+ */
+struct vl_area {
+	struct vrange_area *a;
+	size_t size;
+	unsigned char *p;
+};
+void vl_area_new(struct vl_area *a, const char *name, size_t npages);
+void vl_area_free(struct vl_area *a);
+/* vrange_purge_all() through a fresh device handle: its result. */
+int vl_purge_all(void);
+/* vrange_create() with VRANGE_CREATE_DEVICE, SKIP if absent, else assert. */
+struct vrange_area *vl_create(const char *name, uint64_t size,
+			      unsigned int flags);
 
 /* Raw ioctls on a byte range: the ioctl's return value, -1 and errno. */
 int vr_range_ioctl(int fd, unsigned long cmd, uint32_t off, uint32_t len);
