@@ -16,12 +16,13 @@
  * is NUMA-aware, so the pressure has to be where the pages are.  Where
  * the memory is and where the unpinning task runs are made to differ in
  * t_numa, not here.
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -48,21 +49,23 @@ TEST_TIMEOUT(hog_purges_unpinned_keeps_pinned, 90)
 {
 	size_t npg = 64 * MIB / PG, keep_npg = 8 * MIB / PG;
 	size_t unp_npg = npg - 4 * MIB / PG;	/* last 4 MiB stay pinned */
-	struct vr_area victim, keep;
-	int node;
+	struct vl_area victim, keep;
+	uint64_t bytes = 0;
+	int node, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
 	node = place();
-	vr_area_new(&victim, "t_pressure-victim", npg);
-	vr_area_new(&keep, "t_pressure-pinned", keep_npg);
+	vl_area_new(&victim, "t_pressure-victim", npg);
+	vl_area_new(&keep, "t_pressure-pinned", keep_npg);
 	th_fill(victim.p, victim.size, 0xa11ce, 0);
 	th_fill(keep.p, keep.size, 0xb0b, 0);
 	ASSERT_EQ(th_resident(victim.p, victim.size), (long)npg);
 	if (node >= 0)
 		EXPECT_EQ(th_range_node(victim.p, victim.size, 64), node);
-	ASSERT_EQ(vr_unpin(victim.fd, 0, (uint32_t)(unp_npg * PG)), 0);
+	ASSERT_EQ(vrange_unpin(victim.a, 0, unp_npg * PG, 0), 0);
 
 	th_pressure_until_gone(victim.p, unp_npg * PG, node, STEP,
 			       DEADLINE_MS);
@@ -74,14 +77,16 @@ TEST_TIMEOUT(hog_purges_unpinned_keeps_pinned, 90)
 	EXPECT_PATTERN(victim.p + unp_npg * PG, (npg - unp_npg) * PG, 0xa11ce,
 		       unp_npg * PG);
 	EXPECT_PATTERN(keep.p, keep.size, 0xb0b, 0);
-	EXPECT_EQ(vr_status(keep.fd, 0, 0), VRANGE_IS_PINNED);
+	EXPECT_EQ(vrange_status(keep.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 
 	/* The purge is reported, and the pages read back as zeros. */
-	EXPECT_EQ(vr_status(victim.fd, 0, (uint32_t)(unp_npg * PG)),
+	EXPECT_EQ(vrange_status(victim.a, 0, unp_npg * PG, NULL, NULL),
 		  VRANGE_IS_UNPINNED);
-	EXPECT_EQ(vr_pin(victim.fd, 0, 0), VRANGE_WAS_PURGED);
+	EXPECT_EQ(vrange_pin(victim.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	/* The range went whole: exactly its bytes. */
+	EXPECT_EQ(bytes, unp_npg * PG);
 	EXPECT_ZEROED(victim.p, unp_npg * PG);
-	EXPECT_EQ(vr_pin(victim.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vrange_pin(victim.a, 0, 0, NULL), VRANGE_NOT_PURGED);
 }
 
 /*
@@ -91,37 +96,38 @@ TEST_TIMEOUT(hog_purges_unpinned_keeps_pinned, 90)
 TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
 {
 	size_t npg = 32 * MIB / PG;
-	struct vr_area a;
+	struct vl_area a;
 	int go[2], done[2];
 	char c = 0;
 	pid_t pid;
-	int node;
+	int node, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
 	node = place();
-	vr_area_new(&a, "t_pressure-shared", npg);
+	vl_area_new(&a, "t_pressure-shared", npg);
 	memset(a.p, 0x3c, a.size);
 	ASSERT_OK(pipe(go));
 	ASSERT_OK(pipe(done));
 	pid = th_fork();
 	if (pid == 0) {
 		/* The sharer unpins, then waits for the verdict. */
-		ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
+		ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
 		ASSERT_EQ(write(done[1], &c, 1), 1);
 		ASSERT_EQ(read(go[0], &c, 1), 1);
 		EXPECT_EQ(th_resident(a.p, a.size), 0);
-		EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
+		EXPECT_EQ(vrange_pin(a.a, 0, 0, NULL), VRANGE_WAS_PURGED);
 		EXPECT_ZEROED(a.p, a.size);
 		th_child_done();
 	}
 	ASSERT_EQ(read(done[0], &c, 1), 1);
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
 	th_pressure_until_gone(a.p, a.size, node, STEP, DEADLINE_MS);
 	ASSERT_EQ(write(go[1], &c, 1), 1);
 	th_wait_ok(pid);
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 }
 
 int main(int argc, char **argv)
