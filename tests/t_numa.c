@@ -13,13 +13,14 @@
  *    memory.  A shrinker that files ranges by the node of the unpinning
  *    CPU (or of its own bookkeeping allocations) never finds them, and
  *    the hog is OOM-killed instead.
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -31,31 +32,35 @@
 
 static void need_two_nodes(void)
 {
+	int ret;
+
 	if (th_numa_nodes() < 2)
 		SKIP("one NUMA node");
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
 }
 
 /* Run on @cpu_node, take memory from @mem_node; make, fill, unpin. */
-static void make_unpinned(struct vr_area *a, const char *name, int cpu_node,
+static void make_unpinned(struct vl_area *a, const char *name, int cpu_node,
 			  int mem_node)
 {
 	if (th_run_on_node(cpu_node))
 		SKIP("cannot run on node %d: %s", cpu_node, th_errname(errno));
 	sched_yield();
 	ASSERT_OK(th_bind_node(mem_node));
-	vr_area_new(a, name, AREA / PG);
+	vl_area_new(a, name, AREA / PG);
 	memset(a->p, 0x4e, a->size);
 	ASSERT_EQ(th_range_node(a->p, a->size, 16), mem_node);
-	ASSERT_EQ(vr_unpin(a->fd, 0, 0), 0);
+	ASSERT_EQ(vrange_unpin(a->a, 0, 0, 0), 0);
 	ASSERT_EQ(th_resident(a->p, a->size), (long)(AREA / PG));
 }
 
 TEST_TIMEOUT(pressure_on_one_node_spares_the_other, 90)
 {
-	struct vr_area x, y;
+	struct vl_area x, y;
+	uint64_t bytes = 0;
 
 	need_two_nodes();
 	make_unpinned(&x, "t_numa-x", 0, 0);
@@ -65,13 +70,16 @@ TEST_TIMEOUT(pressure_on_one_node_spares_the_other, 90)
 	th_pressure_until_gone(x.p, x.size, 0, STEP, DEADLINE_MS);
 
 	EXPECT_EQ(th_resident(y.p, y.size), (long)(AREA / PG));
-	EXPECT_EQ(vr_pin(y.fd, 0, 0), VRANGE_NOT_PURGED);
-	EXPECT_EQ(vr_pin(x.fd, 0, 0), VRANGE_WAS_PURGED);
+	EXPECT_EQ(vrange_pin(y.a, 0, 0, &bytes), VRANGE_NOT_PURGED);
+	EXPECT_EQ(bytes, 0);
+	EXPECT_EQ(vrange_pin(x.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, AREA);
 }
 
 TEST_TIMEOUT(pressure_follows_the_memory_not_the_cpu, 90)
 {
-	struct vr_area z;
+	struct vl_area z;
+	uint64_t bytes = 0;
 
 	need_two_nodes();
 	/* Memory on node 0, touched and unpinned from node 1's CPU. */
@@ -79,7 +87,8 @@ TEST_TIMEOUT(pressure_follows_the_memory_not_the_cpu, 90)
 	ASSERT_OK(th_place_on_node(0));
 
 	th_pressure_until_gone(z.p, z.size, 0, STEP, DEADLINE_MS);
-	EXPECT_EQ(vr_pin(z.fd, 0, 0), VRANGE_WAS_PURGED);
+	EXPECT_EQ(vrange_pin(z.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, AREA);
 }
 
 int main(int argc, char **argv)
