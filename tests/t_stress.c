@@ -12,15 +12,20 @@
  *     purged" is data loss);
  *   - a PIN answering WAS_PURGED has at least one purged (zero) page;
  *   - any page of it is either intact or all zeros;
- * and for every STATUS of its half, the exact expected answer.  A few
- * seconds; the kernel log (lockdep, KASAN, list debugging) is the rig's.
+ * and for every STATUS of its half, the exact expected answer; the purged
+ * bytes a PIN reports and the unpinned bytes a STATUS reports are exact
+ * too.  A few seconds; the kernel log (lockdep, KASAN, list debugging) is
+ * the rig's.
+ *
+ * A behaviour test: it goes through libvrange (device areas), but the
+ * status reader also asks the ashmem GET_PIN_STATUS ioctl, which the
+ * kernel answers by its own path.
  */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -58,7 +63,7 @@ static int page_zero(const unsigned char *p)
 	return 1;
 }
 
-static void worker(struct vr_area *a, int id, int can_purge)
+static void worker(struct vl_area *a, int id, int can_purge)
 {
 	size_t base = (size_t)id * HALF;
 	int pinned[HALF];
@@ -74,8 +79,8 @@ static void worker(struct vr_area *a, int id, int can_purge)
 	while (th_now_ms() < end) {
 		uint32_t r = xs(&rs);
 		size_t s = xs(&rs) % HALF, n = 1 + xs(&rs) % (HALF - s);
-		uint32_t off = (uint32_t)((base + s) * PG);
-		uint32_t len = (uint32_t)(n * PG);
+		uint64_t off = (base + s) * PG, len = n * PG, bytes;
+		int ret;
 
 		ops++;
 		if (r % 3 == 0) {
@@ -87,15 +92,22 @@ static void worker(struct vr_area *a, int id, int can_purge)
 					(base + i) * PG);
 				pinned[i] = 0;
 			}
-			if (vr_unpin(a->fd, off, len))
-				FAIL("worker %d: UNPIN {%#x,%#x}: %s", id, off,
-				     len, th_errname(errno));
+			ret = vrange_unpin(a->a, off, len, 0);
+			if (ret)
+				FAIL("worker %d: unpin {%#llx,%#llx}: %s", id,
+				     (unsigned long long)off,
+				     (unsigned long long)len,
+				     th_errname(-ret));
 		} else if (r % 3 == 1) {
-			int ret = vr_pin(a->fd, off, len), zeros = 0;
+			int zeros = 0;
 
+			bytes = ~0ULL;
+			ret = vrange_pin(a->a, off, len, &bytes);
 			if (ret != 0 && ret != 1)
-				FAIL("worker %d: PIN {%#x,%#x}: ret %d %s", id,
-				     off, len, ret, th_errname(errno));
+				FAIL("worker %d: pin {%#llx,%#llx}: ret %d %s",
+				     id, (unsigned long long)off,
+				     (unsigned long long)len, ret,
+				     ret < 0 ? th_errname(-ret) : "");
 			purged_pins += ret;
 			for (size_t i = s; i < s + n; i++) {
 				size_t pg = base + i;
@@ -116,10 +128,11 @@ static void worker(struct vr_area *a, int id, int can_purge)
 					     "neither its data nor zeros", id,
 					     pg);
 				if (!intact && ret == 0)
-					FAIL("worker %d: PIN {%#x,%#x} said "
+					FAIL("worker %d: pin {%#llx,%#llx} said "
 					     "NOT_PURGED but page %zu was "
-					     "purged (data loss)", id, off, len,
-					     pg);
+					     "purged (data loss)", id,
+					     (unsigned long long)off,
+					     (unsigned long long)len, pg);
 				if (!pinned[i] && zero) {
 					zeros++;
 					seed[i] = 0;
@@ -127,19 +140,35 @@ static void worker(struct vr_area *a, int id, int can_purge)
 				pinned[i] = 1;
 			}
 			if (ret == 1 && !zeros)
-				FAIL("worker %d: PIN {%#x,%#x} said WAS_PURGED "
-				     "but every page of it is intact", id, off,
-				     len);
+				FAIL("worker %d: pin {%#llx,%#llx} said "
+				     "WAS_PURGED but every page of it is "
+				     "intact", id, (unsigned long long)off,
+				     (unsigned long long)len);
+			/* Pinned pages are never purged: the zeros are it. */
+			if (bytes != (uint64_t)zeros * PG)
+				FAIL("worker %d: pin {%#llx,%#llx} reported "
+				     "%llu purged bytes, %d pages were purged",
+				     id, (unsigned long long)off,
+				     (unsigned long long)len,
+				     (unsigned long long)bytes, zeros);
 		} else {
+			uint64_t unpinned = 0;
 			int want = 1, got;
 
 			for (size_t i = s; i < s + n; i++)
-				if (!pinned[i])
+				if (!pinned[i]) {
 					want = 0;
-			got = vr_status(a->fd, off, len);
-			if (got != want)
-				FAIL("worker %d: STATUS {%#x,%#x}: expected "
-				     "%d, got %d", id, off, len, want, got);
+					unpinned += PG;
+				}
+			bytes = ~0ULL;
+			got = vrange_status(a->a, off, len, &bytes, NULL);
+			if (got != want || bytes != unpinned)
+				FAIL("worker %d: status {%#llx,%#llx}: expected "
+				     "%d (%llu bytes unpinned), got %d (%llu)",
+				     id, (unsigned long long)off,
+				     (unsigned long long)len, want,
+				     (unsigned long long)unpinned, got,
+				     (unsigned long long)bytes);
 		}
 	}
 	th_count_check();
@@ -153,11 +182,10 @@ static void purger(void)
 	unsigned long n = 0, found = 0;
 
 	while (th_now_ms() < end) {
-		long r = vr_purge_all();
+		int r = vl_purge_all();
 
 		if (r < 0)
-			FAIL("purger: PURGE_ALL_CACHES: %s",
-			     th_errname(errno));
+			FAIL("purger: vrange_purge_all: %s", th_errname(-r));
 		found += (unsigned long)r;
 		n++;
 		th_sleep_ms(1);
@@ -172,17 +200,17 @@ static void churner(void)
 	unsigned long n = 0;
 
 	while (th_now_ms() < end) {
-		struct vr_area a;
+		struct vl_area a;
 
-		vr_area_new(&a, "t_stress-churn", 8);
+		vl_area_new(&a, "t_stress-churn", 8);
 		memset(a.p, 0x5c, a.size);
-		ASSERT_EQ(vr_unpin_pg(a.fd, 2, 4), 0);
+		ASSERT_EQ(vrange_unpin(a.a, 2 * PG, 4 * PG, 0), 0);
 		if (n % 2) {
 			/* Close the fd first, the mapping after. */
-			close(a.fd);
-			a.fd = -1;
+			ASSERT_EQ(vrange_close(a.a), 0);
+			a.a = NULL;
 		}
-		vr_area_free(&a);
+		vl_area_free(&a);
 		n++;
 	}
 	th_count_check();
@@ -191,12 +219,12 @@ static void churner(void)
 
 TEST_TIMEOUT(concurrent_pin_unpin_purge, 60)
 {
-	struct vr_area a;
-	int can_purge = vr_purge_all() >= 0;
+	struct vl_area a;
+	int can_purge = vl_purge_all() >= 0;
 	pid_t pids[4];
 	int np = 0;
 
-	vr_area_new(&a, "t_stress", NPG);
+	vl_area_new(&a, "t_stress", NPG);
 	for (int id = 0; id < 2; id++) {
 		pids[np] = th_fork();
 		if (pids[np] == 0) {
@@ -223,18 +251,20 @@ TEST_TIMEOUT(concurrent_pin_unpin_purge, 60)
 		th_wait_ok(pids[i]);
 
 	/* Afterwards the area is consistent: one PIN pins it all. */
-	EXPECT_GE(vr_pin(a.fd, 0, 0), 0);
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+	EXPECT_GE(vrange_pin(a.a, 0, 0, NULL), 0);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 }
 
 TEST_TIMEOUT(concurrent_status_while_splitting, 60)
 {
-	struct vr_area a;
+	struct vl_area a;
 	pid_t pid;
 	uint64_t end;
 	unsigned long n = 0;
+	int fd;
 
-	vr_area_new(&a, "t_stress-split", NPG);
+	vl_area_new(&a, "t_stress-split", NPG);
+	fd = vrange_fd(a.a);
 	/* Pages 0 and NPG-1 stay pinned throughout. */
 	pid = th_fork();
 	if (pid == 0) {
@@ -246,16 +276,22 @@ TEST_TIMEOUT(concurrent_status_while_splitting, 60)
 			size_t len = 1 + xs(&rs) % (NPG - 1 - s);
 
 			if (xs(&rs) & 1)
-				ASSERT_EQ(vr_unpin_pg(a.fd, s, len), 0);
+				ASSERT_EQ(vrange_unpin(a.a, s * PG, len * PG,
+						       0), 0);
 			else
-				ASSERT_GE(vr_pin_pg(a.fd, s, len), 0);
+				ASSERT_GE(vrange_pin(a.a, s * PG, len * PG,
+						     NULL), 0);
 		}
 		th_child_done();
 	}
 	end = th_now_ms() + RUN_MS / 2;
 	while (th_now_ms() < end) {
-		if (vr_status_pg(a.fd, 0, 1) != VRANGE_IS_PINNED ||
-		    vr_status_pg(a.fd, NPG - 1, 1) != VRANGE_IS_PINNED)
+		/* The library (STATUS64) and the ashmem ioctl's own path. */
+		if (vrange_status(a.a, 0, PG, NULL, NULL) != VRANGE_IS_PINNED ||
+		    vrange_status(a.a, (NPG - 1) * PG, PG, NULL, NULL) !=
+		    VRANGE_IS_PINNED ||
+		    vr_status_pg(fd, 0, 1) != VRANGE_IS_PINNED ||
+		    vr_status_pg(fd, NPG - 1, 1) != VRANGE_IS_PINNED)
 			FAIL("an edge page that nobody unpinned reads as "
 			     "unpinned (after %lu reads)", n);
 		n++;
