@@ -12,12 +12,13 @@
  * is fine as long as they are the oldest ones.  Bounded: 45 s, RAM + 256
  * MiB of hog.  With NUMA nodes, the test runs on node 0's CPUs with its
  * memory bound to node 0, and so does the hog.
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -61,18 +62,19 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 	/* Per area: [range][gap page] x PER_AREA. */
 	size_t area_pg = PER_AREA * (RANGE / PG + 1);
 	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
-	struct vr_area a[2];
+	struct vl_area a[2];
 	struct range r[NR];
 	struct th_hog h;
 	uint64_t t0;
 	int numa = th_numa_nodes() >= 2, hog_node = -1, purged_any = 0;
-	int changes = 0;
+	int changes = 0, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
-	vr_area_new(&a[0], "t_lru-A", area_pg);
-	vr_area_new(&a[1], "t_lru-B", area_pg);
+	vl_area_new(&a[0], "t_lru-A", area_pg);
+	vl_area_new(&a[1], "t_lru-B", area_pg);
 
 	/*
 	 * All on node 0 if there are several nodes, so that one LRU decides:
@@ -109,8 +111,7 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 	for (int k = 0; k < NR; k++) {
 		struct range *x = &r[order[k]];
 
-		ASSERT_EQ(vr_unpin(a[x->area].fd, (uint32_t)x->off,
-				   (uint32_t)RANGE), 0);
+		ASSERT_EQ(vrange_unpin(a[x->area].a, x->off, RANGE, 0), 0);
 	}
 
 	th_hog_start(&h, hog_node);
@@ -198,13 +199,16 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 	/* The final check again, after the fact, with a clean record. */
 	for (int k = 0; k < NR; k++) {
 		struct range *x = &r[order[k]];
-		int st = vr_status(a[x->area].fd, (uint32_t)x->off,
-				   (uint32_t)RANGE);
+		int st = vrange_status(a[x->area].a, x->off, RANGE, NULL,
+				       NULL);
+		uint64_t bytes = 0;
 
 		EXPECT_EQ(st, VRANGE_IS_UNPINNED);
-		if (x->res == 0)
-			EXPECT_EQ(vr_pin(a[x->area].fd, (uint32_t)x->off,
-					 (uint32_t)RANGE), VRANGE_WAS_PURGED);
+		if (x->res == 0) {
+			EXPECT_EQ(vrange_pin(a[x->area].a, x->off, RANGE,
+					     &bytes), VRANGE_WAS_PURGED);
+			EXPECT_EQ(bytes, RANGE);
+		}
 	}
 }
 
