@@ -10,13 +10,14 @@
  * "mine" is purged.  A shrinker that is not memcg-aware is never called
  * for the group's reclaim: the hog gets OOM-killed instead (test fails).
  * One that ignores the memcg purges "other" (test fails).
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -71,7 +72,8 @@ static void make_group(char *path, size_t len)
 static void in_group(const char *path)
 {
 	char f[300];
-	struct vr_area mine;
+	struct vl_area mine;
+	uint64_t bytes = 0;
 	struct th_hog h;
 	uint64_t t0;
 	long res = -1;
@@ -79,10 +81,10 @@ static void in_group(const char *path)
 	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
 	ASSERT_OK(th_write_str(f, "0"));
 	th_oom_protect();
-	vr_area_new(&mine, "t_memcg-mine", MINE / PG);
+	vl_area_new(&mine, "t_memcg-mine", MINE / PG);
 	memset(mine.p, 0x6d, mine.size);
 	ASSERT_EQ(th_resident(mine.p, mine.size), (long)(MINE / PG));
-	ASSERT_EQ(vr_unpin(mine.fd, 0, 0), 0);
+	ASSERT_EQ(vrange_unpin(mine.a, 0, 0, 0), 0);
 
 	th_hog_start(&h, -1);
 	t0 = th_now_ms();
@@ -115,26 +117,29 @@ static void in_group(const char *path)
 	th_hog_stop(&h);
 	TH_LOG("the group's area purged with the hog at %zu MiB, %llu ms",
 	       h.total / MIB, (unsigned long long)(th_now_ms() - t0));
-	EXPECT_EQ(vr_pin(mine.fd, 0, 0), VRANGE_WAS_PURGED);
+	EXPECT_EQ(vrange_pin(mine.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, MINE);
 	th_child_done();
 }
 
 TEST_TIMEOUT(memcg_reclaim_purges_only_its_group, 90)
 {
 	char path[256];
-	struct vr_area other;
+	struct vl_area other;
+	uint64_t bytes = ~0ULL;
 	pid_t pid;
-	int st;
+	int st, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	make_group(path, sizeof(path));
 	th_oom_protect();
 
 	/* Unpinned first: the oldest range in any global LRU. */
-	vr_area_new(&other, "t_memcg-other", OTHER / PG);
+	vl_area_new(&other, "t_memcg-other", OTHER / PG);
 	th_fill(other.p, other.size, 0x07e, 0);
-	ASSERT_EQ(vr_unpin(other.fd, 0, 0), 0);
+	ASSERT_EQ(vrange_unpin(other.a, 0, 0, 0), 0);
 
 	pid = th_fork();
 	if (pid == 0)
@@ -147,7 +152,8 @@ TEST_TIMEOUT(memcg_reclaim_purges_only_its_group, 90)
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Someone else's unpinned range was left alone. */
 	EXPECT_EQ(th_resident(other.p, other.size), (long)(OTHER / PG));
-	EXPECT_EQ(vr_pin(other.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vrange_pin(other.a, 0, 0, &bytes), VRANGE_NOT_PURGED);
+	EXPECT_EQ(bytes, 0);
 	EXPECT_PATTERN(other.p, other.size, 0x07e, 0);
 }
 
