@@ -8,6 +8,11 @@
  * socket maps it and sees the same name, size, data and pin state, also
  * after the sender closed its fd; dup() shares, a second open() does not;
  * reopening through /proc/self/fd/N makes a new, empty area.
+ *
+ * The fork and SCM_RIGHTS tests are behaviour tests and go through
+ * libvrange (a receiver imports the fd with vrange_import()); dup(), a
+ * second open() and reopening are about the device's file semantics and
+ * use the fd and the raw ioctls.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -37,22 +42,42 @@ static void sync_read(int fd)
 	ASSERT_EQ(read(fd, &c, 1), 1);
 }
 
+/* libvrange calls in pages. */
+#define pin_pg(a, pg, n)	vrange_pin(a, (pg) * PG, (n) * PG, NULL)
+#define unpin_pg(a, pg, n)	vrange_unpin(a, (pg) * PG, (n) * PG, 0)
+#define status_pg(a, pg, n)	vrange_status(a, (pg) * PG, (n) * PG, NULL, NULL)
+
+/* A handle for a received fd (which is closed); asserts. */
+static struct vrange_area *import_fd(int fd)
+{
+	struct vrange_area *b = NULL;
+
+	ASSERT_OK(fd);
+	ASSERT_EQ(vrange_import(fd, &b), 0);
+	ASSERT_EQ(vrange_backend(b), VRANGE_BACKEND_DEVICE);
+	close(fd);
+	return b;
+}
+
 TEST(fork_child_sees_data_and_pin_state)
 {
-	struct vr_area a;
+	struct vl_area a;
 	pid_t pid;
 
-	vr_area_new(&a, "t_share-fork", 8);
+	vl_area_new(&a, "t_share-fork", 8);
 	th_fill(a.p, a.size, SEED, 0);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 5, 2), 0);
+	ASSERT_EQ(unpin_pg(a.a, 5, 2), 0);
 
 	pid = th_fork();
 	if (pid == 0) {
 		EXPECT_PATTERN(a.p, 5 * PG, SEED, 0);
-		EXPECT_EQ(vr_status_pg(a.fd, 0, 5), VRANGE_IS_PINNED);
-		EXPECT_EQ(vr_status_pg(a.fd, 5, 2), VRANGE_IS_UNPINNED);
-		EXPECT_EQ(vr_status_pg(a.fd, 7, 1), VRANGE_IS_PINNED);
-		EXPECT_EQ(ioctl(a.fd, VRANGE_GET_SIZE), (int)a.size);
+		EXPECT_EQ(status_pg(a.a, 0, 5), VRANGE_IS_PINNED);
+		EXPECT_EQ(status_pg(a.a, 5, 2), VRANGE_IS_UNPINNED);
+		EXPECT_EQ(status_pg(a.a, 7, 1), VRANGE_IS_PINNED);
+		uint64_t size = 0;
+
+		EXPECT_EQ(vrange_get_size(a.a, &size), 0);
+		EXPECT_EQ(size, a.size);
 		th_child_done();
 	}
 	th_wait_ok(pid);
@@ -60,77 +85,80 @@ TEST(fork_child_sees_data_and_pin_state)
 
 TEST(fork_child_changes_are_seen_by_parent)
 {
-	struct vr_area a;
+	struct vl_area a;
 	pid_t pid;
 
-	vr_area_new(&a, "t_share-fork2", 8);
+	vl_area_new(&a, "t_share-fork2", 8);
 	th_fill(a.p, a.size, SEED, 0);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 6, 2), 0);
+	ASSERT_EQ(unpin_pg(a.a, 6, 2), 0);
 
 	pid = th_fork();
 	if (pid == 0) {
 		th_fill(a.p, PG, SEED + 1, 0);			/* write */
-		ASSERT_EQ(vr_unpin_pg(a.fd, 2, 2), 0);		/* unpin */
-		EXPECT_EQ(vr_pin_pg(a.fd, 6, 2), VRANGE_NOT_PURGED); /* pin */
+		ASSERT_EQ(unpin_pg(a.a, 2, 2), 0);		/* unpin */
+		EXPECT_EQ(pin_pg(a.a, 6, 2), VRANGE_NOT_PURGED); /* pin */
 		th_child_done();
 	}
 	th_wait_ok(pid);
 	EXPECT_PATTERN(a.p, PG, SEED + 1, 0);
-	EXPECT_EQ(vr_status_pg(a.fd, 2, 2), VRANGE_IS_UNPINNED);
-	EXPECT_EQ(vr_status_pg(a.fd, 6, 2), VRANGE_IS_PINNED);
-	EXPECT_EQ(vr_pin_pg(a.fd, 2, 2), VRANGE_NOT_PURGED);
+	EXPECT_EQ(status_pg(a.a, 2, 2), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(status_pg(a.a, 6, 2), VRANGE_IS_PINNED);
+	EXPECT_EQ(pin_pg(a.a, 2, 2), VRANGE_NOT_PURGED);
 	EXPECT_PATTERN(a.p + PG, 7 * PG, SEED, PG);
 }
 
 TEST(fork_child_unpin_survives_child_exit)
 {
-	struct vr_area a;
+	struct vl_area a;
 	pid_t pid;
 
-	vr_area_new(&a, NULL, 4);
+	vl_area_new(&a, NULL, 4);
 	pid = th_fork();
 	if (pid == 0) {
-		ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
+		ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
 		/* Exit: closes the child's fd, not the description. */
 		th_child_done();
 	}
 	th_wait_ok(pid);
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
 }
 
 TEST(fork_child_sees_purge_and_reports_it)
 {
-	struct vr_area a;
-	int go[2];
+	struct vl_area a;
+	uint64_t bytes = 0;
+	int go[2], ret;
 	pid_t pid;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
-	vr_area_new(&a, NULL, 4);
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	vl_area_new(&a, NULL, 4);
 	th_fill(a.p, a.size, SEED, 0);
 	ASSERT_OK(pipe(go));
 	pid = th_fork();
 	if (pid == 0) {
 		sync_read(go[0]);
-		EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
+		EXPECT_EQ(vrange_pin(a.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+		EXPECT_EQ(bytes, 2 * PG);
 		EXPECT_ZEROED(a.p + 2 * PG, 2 * PG);
 		EXPECT_PATTERN(a.p, 2 * PG, SEED, 0);
 		th_child_done();
 	}
-	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 2), 0);
-	EXPECT_EQ(vr_purge_all(), 2);
+	ASSERT_EQ(unpin_pg(a.a, 2, 2), 0);
+	EXPECT_EQ(vrange_purge_all(a.a), 2);
 	sync_write(go[1]);
 	th_wait_ok(pid);
 	/* The child pinned it: not purged any more. */
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
-	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
+	EXPECT_EQ(vrange_pin(a.a, 0, 0, NULL), VRANGE_NOT_PURGED);
 }
 
 TEST(scm_rights_receiver_sees_same_area)
 {
 	int sv[2], back[2];
 	pid_t pid;
-	struct vr_area a;
+	struct vl_area a;
 
 	ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_OK(pipe(back));
@@ -138,42 +166,43 @@ TEST(scm_rights_receiver_sees_same_area)
 	pid = th_fork();
 	if (pid == 0) {
 		char name[VRANGE_NAME_LEN];
+		struct vrange_area *b;
+		uint64_t size = 0;
 		unsigned char *m;
-		int fd;
+		void *q = NULL;
 
 		close(sv[0]);
-		fd = th_recv_fd(sv[1]);
-		ASSERT_OK(fd);
-		ASSERT_EQ(ioctl(fd, VRANGE_GET_NAME, name), 0);
+		b = import_fd(th_recv_fd(sv[1]));
+		ASSERT_EQ(vrange_get_name(b, name, sizeof(name)), 0);
 		EXPECT_STREQ(name, "t_share-scm");
-		ASSERT_EQ(ioctl(fd, VRANGE_GET_SIZE), (int)(8 * PG));
-		m = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 0);
-		ASSERT_MAP_OK(m);
+		ASSERT_EQ(vrange_get_size(b, &size), 0);
+		ASSERT_EQ(size, 8 * PG);
+		ASSERT_EQ(vrange_map(b, 0, 0, PROT_READ | PROT_WRITE, &q), 0);
+		m = q;
 		EXPECT_PATTERN(m, 4 * PG, SEED, 0);
 		EXPECT_PATTERN(m + 6 * PG, 2 * PG, SEED, 6 * PG);
-		EXPECT_EQ(vr_status_pg(fd, 0, 4), VRANGE_IS_PINNED);
-		EXPECT_EQ(vr_status_pg(fd, 4, 2), VRANGE_IS_UNPINNED);
-		EXPECT_EQ(vr_status_pg(fd, 6, 2), VRANGE_IS_PINNED);
+		EXPECT_EQ(status_pg(b, 0, 4), VRANGE_IS_PINNED);
+		EXPECT_EQ(status_pg(b, 4, 2), VRANGE_IS_UNPINNED);
+		EXPECT_EQ(status_pg(b, 6, 2), VRANGE_IS_PINNED);
 		/* Changes that the sender must see. */
 		th_fill(m, PG, SEED + 1, 0);
-		ASSERT_EQ(vr_unpin_pg(fd, 0, 1), 0);
-		EXPECT_EQ(vr_pin_pg(fd, 4, 2), VRANGE_NOT_PURGED);
+		ASSERT_EQ(unpin_pg(b, 0, 1), 0);
+		EXPECT_EQ(pin_pg(b, 4, 2), VRANGE_NOT_PURGED);
 		EXPECT_PATTERN(m + 4 * PG, 2 * PG, SEED, 4 * PG);
 		/* Set-once properties are set already. */
-		EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SIZE, 16 * PG), EINVAL);
+		EXPECT_EQ(vrange_set_size(b, 16 * PG), -EINVAL);
 		sync_write(back[1]);
 		th_child_done();
 	}
 	close(sv[1]);
-	vr_area_new(&a, "t_share-scm", 8);
+	vl_area_new(&a, "t_share-scm", 8);
 	th_fill(a.p, a.size, SEED, 0);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 2), 0);
-	ASSERT_OK(th_send_fd(sv[0], a.fd));
+	ASSERT_EQ(unpin_pg(a.a, 4, 2), 0);
+	ASSERT_OK(th_send_fd(sv[0], vrange_fd(a.a)));
 	sync_read(back[0]);
 	EXPECT_PATTERN(a.p, PG, SEED + 1, 0);
-	EXPECT_EQ(vr_status_pg(a.fd, 0, 1), VRANGE_IS_UNPINNED);
-	EXPECT_EQ(vr_status_pg(a.fd, 4, 2), VRANGE_IS_PINNED);
+	EXPECT_EQ(status_pg(a.a, 0, 1), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(status_pg(a.a, 4, 2), VRANGE_IS_PINNED);
 	th_wait_ok(pid);
 }
 
@@ -186,30 +215,32 @@ TEST(scm_rights_area_outlives_sender)
 	pid = th_fork();
 	if (pid == 0) {
 		/* The sender: make, fill, unpin, send, close, unmap, exit. */
-		struct vr_area a;
+		struct vl_area a;
 
 		close(sv[1]);
-		vr_area_new(&a, "t_share-gone", 4);
+		vl_area_new(&a, "t_share-gone", 4);
 		th_fill(a.p, a.size, SEED, 0);
-		ASSERT_EQ(vr_unpin_pg(a.fd, 3, 1), 0);
-		ASSERT_OK(th_send_fd(sv[0], a.fd));
-		vr_area_free(&a);
+		ASSERT_EQ(unpin_pg(a.a, 3, 1), 0);
+		ASSERT_OK(th_send_fd(sv[0], vrange_fd(a.a)));
+		vl_area_free(&a);
 		th_child_done();
 	}
 	close(sv[0]);
 	th_wait_ok(pid);
 	{
-		int fd = th_recv_fd(sv[1]);
+		struct vrange_area *b = import_fd(th_recv_fd(sv[1]));
+		uint64_t size = 0;
 		unsigned char *m;
+		void *q = NULL;
 
-		ASSERT_OK(fd);
-		EXPECT_EQ(ioctl(fd, VRANGE_GET_SIZE), (int)(4 * PG));
-		EXPECT_EQ(vr_status_pg(fd, 3, 1), VRANGE_IS_UNPINNED);
-		EXPECT_EQ(vr_status_pg(fd, 0, 3), VRANGE_IS_PINNED);
-		m = mmap(NULL, 4 * PG, PROT_READ, MAP_SHARED, fd, 0);
-		ASSERT_MAP_OK(m);
+		EXPECT_EQ(vrange_get_size(b, &size), 0);
+		EXPECT_EQ(size, 4 * PG);
+		EXPECT_EQ(status_pg(b, 3, 1), VRANGE_IS_UNPINNED);
+		EXPECT_EQ(status_pg(b, 0, 3), VRANGE_IS_PINNED);
+		ASSERT_EQ(vrange_map(b, 0, 0, PROT_READ, &q), 0);
+		m = q;
 		EXPECT_PATTERN(m, 3 * PG, SEED, 0);
-		EXPECT_EQ(vr_pin_pg(fd, 3, 1), VRANGE_NOT_PURGED);
+		EXPECT_EQ(pin_pg(b, 3, 1), VRANGE_NOT_PURGED);
 		EXPECT_PATTERN(m + 3 * PG, PG, SEED, 3 * PG);
 	}
 }
