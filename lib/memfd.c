@@ -18,9 +18,11 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -310,29 +312,66 @@ static int memfd_range(struct vrange_area *a, unsigned int op,
 	return ret;
 }
 
-static int memfd_batch(struct vrange_area *a, unsigned int op,
-		       struct vrange_range64 *ranges, unsigned int nr)
+/*
+ * Copy a batch's array from (@out 0) or to (@out 1) the caller's memory as
+ * the kernel's copy_from_user() and copy_to_user() do: memory the caller
+ * cannot read or write is -EFAULT, not a crash.  process_vm_readv(2) and
+ * process_vm_writev(2) on ourselves check it; where they are refused
+ * (seccomp, no CONFIG_CROSS_MEMORY_ATTACH), a plain copy.
+ */
+static int memfd_copy_user(void *ours, void *user, size_t len, int out)
 {
+	struct iovec local = { .iov_base = ours, .iov_len = len };
+	struct iovec remote = { .iov_base = user, .iov_len = len };
+	ssize_t n;
+
+	if (out)
+		n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	else
+		n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || errno == EFAULT)
+		return -EFAULT;
+	if (out)
+		memcpy(user, ours, len);
+	else
+		memcpy(ours, user, len);
+	return 0;
+}
+
+/*
+ * VRANGE_BATCH's steps in its order on our copy @r of the caller's
+ * @ranges: read, fields, can it be written back, EPERM, the area, write.
+ */
+static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
+			    struct vrange_range64 *ranges,
+			    struct vrange_range64 *r, unsigned int nr)
+{
+	size_t size = (size_t)nr * sizeof(*r);
 	unsigned int i;
 	uint64_t len;
 	int ret;
 
-	if (!nr || nr > VRANGE_BATCH_MAX || !op || op > VRANGE_BATCH_STATUS)
-		return -EINVAL;
-	if (!ranges)
-		return -EFAULT;
+	ret = memfd_copy_user(r, ranges, size, 0);
+	if (ret)
+		return ret;
 	for (i = 0; i < nr; i++) {
-		ret = memfd_range_fields(op, &ranges[i]);
+		ret = memfd_range_fields(op, &r[i]);
 		if (ret)
 			return ret;
 	}
+	/* An array that cannot be written back fails before anything. */
+	ret = memfd_copy_user(r, ranges, size, 1);
+	if (ret)
+		return ret;
 	if (op == VRANGE_BATCH_UNPIN) {
 		ret = memfd_may_unpin(a);
 		if (ret)
 			return ret;
 	}
 	for (i = 0; i < nr; i++) {
-		ret = memfd_range_area(a, &ranges[i], &len);
+		ret = memfd_range_area(a, &r[i], &len);
 		if (ret)
 			return ret;
 	}
@@ -341,13 +380,31 @@ static int memfd_batch(struct vrange_area *a, unsigned int op,
 	 * sealed once mapped, so what passed above passes again.
 	 */
 	for (i = 0; i < nr; i++) {
-		ret = memfd_range_area(a, &ranges[i], &len);
+		ret = memfd_range_area(a, &r[i], &len);
 		if (ret)
 			return ret;
-		memfd_range_result(&ranges[i]);
-		ranges[i].len = len;
+		memfd_range_result(&r[i]);
+		r[i].len = len;
 	}
-	return 0;
+	return memfd_copy_user(r, ranges, size, 1);
+}
+
+static int memfd_batch(struct vrange_area *a, unsigned int op,
+		       struct vrange_range64 *ranges, unsigned int nr)
+{
+	struct vrange_range64 *r;
+	int ret;
+
+	if (!nr || nr > VRANGE_BATCH_MAX || !op || op > VRANGE_BATCH_STATUS)
+		return -EINVAL;
+	if (!ranges)
+		return -EFAULT;
+	r = malloc((size_t)nr * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = memfd_batch_copy(a, op, ranges, r, nr);
+	free(r);
+	return ret;
 }
 
 static int memfd_get_stats(struct vrange_area *a, struct vrange_stats *st)
