@@ -778,6 +778,77 @@ TEST_TIMEOUT(conformance_device_and_memfd, 60)
 	TH_LOG("%u cases, %u failed", ncases, bad);
 }
 
+/*
+ * vrange_batch() on an array it cannot read or write: -EFAULT (documented)
+ * and nothing changed, on both backends; a bad field in a read-only array
+ * is EINVAL first, as the kernel reads before it writes.  Each call runs
+ * in a child, which reports the result in its exit status, so that a
+ * backend touching the array itself shows as a crash, not a dead test.
+ */
+static int batch_in_child(unsigned int flag, int prot, int bad_field,
+			  unsigned int op)
+{
+	struct vrange_range64 *r;
+	struct vrange_area *a;
+	int st, ret;
+	void *p;
+	pid_t pid;
+
+	a = make(flag, "t_lib-efault", 4 * PG, 0);
+	p = map_all(a, RW);
+	r = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(r);
+	r[0].offset = 0;
+	r[0].len = PG;
+	r[1].offset = PG;
+	r[1].len = 0;
+	r[1].__pad = (uint32_t)bad_field;
+	ASSERT_OK(mprotect(r, PG, prot));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0)
+		_exit(-vrange_batch(a, op, r, 2) & 0x7f);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st)) {
+		TH_LOG("%s: vrange_batch on a %s array: killed by signal %d",
+		       backend_name(flag), prot ? "read-only" : "PROT_NONE",
+		       WTERMSIG(st));
+		ret = 1000 + WTERMSIG(st);
+	} else {
+		ret = -WEXITSTATUS(st);
+	}
+	/* Nothing was unpinned. */
+	EXPECT_EQ(vrange_status(a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
+	munmap(r, PG);
+	vrange_unmap(p, 4 * PG);
+	vrange_close(a);
+	return ret;
+}
+
+TEST(batch_unreadable_or_unwritable_array)
+{
+	unsigned int flags[2] = { VRANGE_CREATE_DEVICE, VRANGE_CREATE_MEMFD };
+
+	for (int i = 0; i < 2; i++) {
+		unsigned int f = flags[i];
+
+		EXPECT_EQ(batch_in_child(f, PROT_READ, 0, VRANGE_BATCH_UNPIN),
+			  -EFAULT);
+		EXPECT_EQ(batch_in_child(f, PROT_READ, 0, VRANGE_BATCH_STATUS),
+			  -EFAULT);
+		EXPECT_EQ(batch_in_child(f, PROT_NONE, 0, VRANGE_BATCH_PIN),
+			  -EFAULT);
+		EXPECT_EQ(batch_in_child(f, PROT_READ, 1, VRANGE_BATCH_UNPIN),
+			  -EINVAL);
+		EXPECT_EQ(batch_in_child(f, PROT_NONE, 1, VRANGE_BATCH_UNPIN),
+			  -EFAULT);
+		/* The header is checked before the array is read. */
+		EXPECT_EQ(batch_in_child(f, PROT_NONE, 0, 0), -EINVAL);
+	}
+}
+
 /* The output of a single-range call must not depend on the backend. */
 TEST(status_and_pin_fill_the_same_on_a_pinned_area)
 {
