@@ -9,12 +9,13 @@
  * the walk stop early and come back many times.  Afterwards every unpinned
  * range is purged (PIN says so, the pages read as zeros, mincore shows
  * them gone) and every pinned page is intact.
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -33,33 +34,38 @@ static void drop_slab(void)
 }
 
 /* @nr ranges of @len pages, a pinned page after each; all touched. */
-static void ranges_with_gaps(struct vr_area *a, size_t nr, size_t len)
+static void ranges_with_gaps(struct vl_area *a, size_t nr, size_t len)
 {
-	vr_area_new(a, "t_shrinker", nr * (len + 1));
+	vl_area_new(a, "t_shrinker", nr * (len + 1));
 	th_fill(a->p, a->size, SEED, 0);
 	for (size_t i = 0; i < nr; i++)
-		ASSERT_EQ(vr_unpin_pg(a->fd, i * (len + 1), len), 0);
+		ASSERT_EQ(vrange_unpin(a->a, i * (len + 1) * PG, len * PG, 0),
+			  0);
 }
 
-static void check_purged(struct vr_area *a, size_t nr, size_t len)
+static void check_purged(struct vl_area *a, size_t nr, size_t len)
 {
+	uint64_t bytes;
+
 	for (size_t i = 0; i < nr; i++) {
 		unsigned char *r = a->p + i * (len + 1) * PG;
 		unsigned char *gap = r + len * PG;
 
 		EXPECT_EQ(th_resident(r, len * PG), 0);
 		EXPECT_EQ(th_resident(gap, PG), 1);
-		EXPECT_EQ(vr_pin_pg(a->fd, i * (len + 1), len),
-			  VRANGE_WAS_PURGED);
+		bytes = 0;
+		EXPECT_EQ(vrange_pin(a->a, i * (len + 1) * PG, len * PG,
+				     &bytes), VRANGE_WAS_PURGED);
+		EXPECT_EQ(bytes, len * PG);
 		EXPECT_ZEROED(r, len * PG);
 		EXPECT_PATTERN(gap, PG, SEED, (i * (len + 1) + len) * PG);
 	}
-	EXPECT_EQ(vr_status(a->fd, 0, 0), VRANGE_IS_PINNED);
+	EXPECT_EQ(vrange_status(a->a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 }
 
 TEST(drop_caches_purges_ranges_bigger_than_a_batch)
 {
-	struct vr_area a;
+	struct vl_area a;
 
 	ranges_with_gaps(&a, 6, 256);		/* 6 x 1 MiB */
 	drop_slab();
@@ -68,7 +74,7 @@ TEST(drop_caches_purges_ranges_bigger_than_a_batch)
 
 TEST(drop_caches_purges_many_small_ranges)
 {
-	struct vr_area a;
+	struct vl_area a;
 
 	ranges_with_gaps(&a, 200, 1);		/* 200 one-page ranges */
 	drop_slab();
@@ -77,7 +83,7 @@ TEST(drop_caches_purges_many_small_ranges)
 
 TEST(drop_caches_across_areas_and_processes)
 {
-	struct vr_area a, b;
+	struct vl_area a, b;
 	int go[2], done[2];
 	char c = 0;
 	pid_t pid;
@@ -87,7 +93,7 @@ TEST(drop_caches_across_areas_and_processes)
 	pid = th_fork();
 	if (pid == 0) {
 		/* Another process's area, unpinned in between ours. */
-		struct vr_area x;
+		struct vl_area x;
 
 		ASSERT_EQ(read(go[0], &c, 1), 1);
 		ranges_with_gaps(&x, 3, 128);
@@ -109,16 +115,16 @@ TEST(drop_caches_across_areas_and_processes)
 
 TEST(drop_caches_leaves_pinned_areas_alone)
 {
-	struct vr_area a;
+	struct vl_area a;
 
-	vr_area_new(&a, "t_shrinker-pinned", 512);
+	vl_area_new(&a, "t_shrinker-pinned", 512);
 	th_fill(a.p, a.size, SEED, 0);
 	/* Unpinned and pinned again: nothing may be left on any list. */
-	ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
-	ASSERT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+	ASSERT_EQ(vrange_pin(a.a, 0, 0, NULL), VRANGE_NOT_PURGED);
 	drop_slab();
 	EXPECT_EQ(th_resident(a.p, a.size), 512);
-	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vrange_pin(a.a, 0, 0, NULL), VRANGE_NOT_PURGED);
 	EXPECT_PATTERN(a.p, a.size, SEED, 0);
 }
 
