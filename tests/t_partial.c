@@ -8,12 +8,13 @@
  * One 64 MiB range unpinned with VRANGE_PURGE_PARTIAL; a hog grows 4 MiB a
  * step until mincore() shows the range partly gone, then stops.  With NUMA
  * nodes the test and the hog run on node 0.  Bounded: 45 s, RAM + 256 MiB.
+ *
+ * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "harness.h"
@@ -25,47 +26,49 @@
 
 TEST(purge_all_takes_partial_ranges_whole)
 {
-	struct vrange_range64 r;
-	struct vr_area a;
+	uint64_t unpinned = 0, purged = 0;
+	struct vl_area a;
 
-	vr_area_new(&a, "t_partial-all", 16);
+	vl_area_new(&a, "t_partial-all", 16);
 	th_fill(a.p, a.size, 5, 0);
-	ASSERT_EQ(vr_unpin64(a.fd, 4 * PG, 8 * PG, VRANGE_PURGE_PARTIAL), 0);
-	ASSERT_EQ(vr_unpin64(a.fd, 12 * PG, 2 * PG,
-			     VRANGE_PURGE_PARTIAL | VRANGE_PURGE_LAST), 0);
-	ASSERT_GE(vr_purge_all(), 10);
+	ASSERT_EQ(vrange_unpin(a.a, 4 * PG, 8 * PG, VRANGE_PURGE_PARTIAL), 0);
+	ASSERT_EQ(vrange_unpin(a.a, 12 * PG, 2 * PG,
+			       VRANGE_PURGE_PARTIAL | VRANGE_PURGE_LAST), 0);
+	ASSERT_GE(vrange_purge_all(a.a), 10);
 	EXPECT_EQ(th_resident(a.p + 4 * PG, 10 * PG), 0);
-	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
-	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
-	EXPECT_EQ(r.purged, (uint64_t)(10 * PG));
-	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, 0, &r), 0);
-	EXPECT_EQ(r.bytes, (uint64_t)(10 * PG));
+	ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)(10 * PG));
+	EXPECT_EQ(purged, (uint64_t)(10 * PG));
+	ASSERT_EQ(vrange_pin(a.a, 0, 0, &purged), VRANGE_WAS_PURGED);
+	EXPECT_EQ(purged, (uint64_t)(10 * PG));
 	EXPECT_PATTERN(a.p, 4 * PG, 5, 0);
 	EXPECT_ZEROED(a.p + 4 * PG, 10 * PG);
-	vr_area_free(&a);
+	vl_area_free(&a);
 }
 
 TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 {
 	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
-	struct vrange_range64 r;
+	uint64_t unpinned = 0, purged = 0;
 	unsigned char *vec;
-	struct vr_area a;
+	struct vl_area a;
 	struct th_hog h;
 	uint64_t t0;
 	long res = (long)full;
 	size_t gone, k;
-	int numa = th_numa_nodes() >= 2;
+	int numa = th_numa_nodes() >= 2, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
 	if (numa && th_place_on_node(0))
 		SKIP("cannot place the test on node 0: %s", th_errname(errno));
 	/* The range, then one pinned page. */
-	vr_area_new(&a, "t_partial", full + 1);
+	vl_area_new(&a, "t_partial", full + 1);
 	th_fill(a.p, a.size, 9, 0);
-	ASSERT_EQ(vr_unpin64(a.fd, 0, RANGE, VRANGE_PURGE_PARTIAL), 0);
+	ASSERT_EQ(vrange_unpin(a.a, 0, RANGE, VRANGE_PURGE_PARTIAL), 0);
 
 	th_hog_start(&h, numa ? 0 : -1);
 	t0 = th_now_ms();
@@ -91,7 +94,7 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 		FAIL("nothing was purged under pressure");
 	/* Part, not all: the rest stays resident and unpinned. */
 	EXPECT_GT(res, 0);
-	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
 
 	/* What went is a prefix of the range. */
 	vec = malloc(full);
@@ -108,23 +111,26 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 		}
 	free(vec);
 
-	/* Exact counts: STATUS64 and a pin across the edge. */
-	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, RANGE, &r), 0);
-	EXPECT_EQ(r.bytes, (uint64_t)RANGE);
-	EXPECT_EQ(r.purged, (uint64_t)gone * PG);
+	/* Exact counts: the status and a pin across the edge. */
+	ASSERT_EQ(vrange_status(a.a, 0, RANGE, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)RANGE);
+	EXPECT_EQ(purged, (uint64_t)gone * PG);
 	if (gone > 0 && gone < full) {
-		ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, (gone - 1) * PG,
-				     2 * PG, &r), 0);
-		EXPECT_EQ(r.bytes, (uint64_t)PG);
+		ASSERT_EQ(vrange_pin(a.a, (gone - 1) * PG, 2 * PG, &purged),
+			  VRANGE_WAS_PURGED);
+		EXPECT_EQ(purged, (uint64_t)PG);
 	}
 	/* The resident rest kept its data. */
 	if (gone + 1 < full)
 		EXPECT_PATTERN(a.p + (gone + 1) * PG, (full - gone - 1) * PG, 9,
 			       (gone + 1) * PG);
-	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, 0, &r), 0);
-	EXPECT_EQ(r.bytes, (uint64_t)(gone > 0 ? gone - 1 : 0) * PG);
+	ret = vrange_pin(a.a, 0, 0, &purged);
+	ASSERT_GE(ret, 0);
+	EXPECT_EQ(purged, (uint64_t)(gone > 0 ? gone - 1 : 0) * PG);
+	EXPECT_EQ(ret, purged ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED);
 	EXPECT_ZEROED(a.p, (gone > 0 ? gone - 1 : 0) * PG);
-	vr_area_free(&a);
+	vl_area_free(&a);
 }
 
 int main(int argc, char **argv)
