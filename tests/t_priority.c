@@ -11,6 +11,9 @@
  * may have lost pages while a range of a lower level is wholly resident.
  * With NUMA nodes the test and the hog run on node 0 (the LRUs are per
  * node).  Bounded: 45 s, RAM + 256 MiB of hog.
+ *
+ * flags_rules is about the UNPIN64 ABI and uses the raw ioctls; the
+ * pressure test is a behaviour test and goes through libvrange.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -76,17 +79,18 @@ TEST_TIMEOUT(lower_levels_go_first, 90)
 	size_t full = RANGE / PG, limit = th_ram_bytes() + 256 * MIB;
 	size_t area_pg = NR * (full + 1);
 	long res[NR];
-	struct vr_area a;
+	struct vl_area a;
 	struct th_hog h;
 	uint64_t t0;
-	int numa = th_numa_nodes() >= 2, purged_any = 0;
+	int numa = th_numa_nodes() >= 2, purged_any = 0, ret;
 
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
 	if (numa && th_place_on_node(0))
 		SKIP("cannot place the test on node 0: %s", th_errname(errno));
-	vr_area_new(&a, "t_priority", area_pg);
+	vl_area_new(&a, "t_priority", area_pg);
 	for (int i = 0; i < NR; i++) {
 		unsigned char *p = a.p + (size_t)i * (RANGE + PG);
 
@@ -96,8 +100,8 @@ TEST_TIMEOUT(lower_levels_go_first, 90)
 	for (int i = 0; i < NR; i++) {
 		ASSERT_EQ(th_resident(a.p + (size_t)i * (RANGE + PG), RANGE),
 			  (long)full);
-		ASSERT_EQ(vr_unpin64(a.fd, (uint64_t)i * (RANGE + PG), RANGE,
-				  flags[i]), 0);
+		ASSERT_EQ(vrange_unpin(a.a, (uint64_t)i * (RANGE + PG), RANGE,
+				       flags[i]), 0);
 		res[i] = (long)full;
 	}
 
@@ -155,7 +159,7 @@ TEST_TIMEOUT(lower_levels_go_first, 90)
 	/* The newest ranges, at the first level, went first. */
 	EXPECT_EQ(res[4], 0);
 	EXPECT_EQ(res[5], 0);
-	vr_area_free(&a);
+	vl_area_free(&a);
 }
 
 int main(int argc, char **argv)
