@@ -686,6 +686,8 @@ TEST_TIMEOUT(conformance_device_and_memfd, 60)
 		  R, PG, RW, IV, IV },
 		{ "map READ within the mask", ST_SIZED_RO, OP_MAP, 0, 0, PROT_READ, 0, 0 },
 		{ "map READ | EXEC within the mask", ST_SIZED_RO, OP_MAP, 0, PG, RX, 0, 0 },
+		{ "map with a bit mmap ignores (PROT_SEM)", ST_SIZED_RO, OP_MAP, 0, PG,
+		  PROT_READ | 0x8, 0, 0 },
 		/* names */
 		{ "set_name 255 bytes (memfd: documented)", ST_SIZED, OP_SET_NAME, 0,
 		  VRANGE_NAME_LEN - 1, 0, 0, NS },
