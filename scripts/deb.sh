@@ -1,0 +1,63 @@
+#!/bin/bash
+# make deb: the Debian packages (vrange-dkms, libvrange0, libvrange-dev,
+# vrange-tools) into build/deb/, from debian/.
+#
+#   scripts/deb.sh [dpkg-buildpackage options]     default: -us -uc -b
+#
+# Builds in a scratch copy of the tree (build/deb/vrange-VERSION: the
+# files git knows, with their working-tree contents), so that the tree
+# stays clean; dpkg-buildpackage leaves the .debs, .buildinfo and .changes
+# beside it.  As root, installs the build dependencies it lacks; otherwise
+# names them.  The log is build/deb/build.log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(
+	make gcc libc6-dev  # the builds
+	dpkg-dev            # dpkg-buildpackage, dpkg-architecture
+	debhelper           # debhelper-compat (= 13)
+	dh-dkms             # dh-sequence-dkms (dh_dkms)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	pkg_installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	is_root || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+	apt_update_if_stale
+	msg "installing: ${missing[*]}"
+	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+		apt-get update -qq || die "apt-get update failed"
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+			die "apt-get install ${missing[*]} failed"
+	fi
+fi
+
+version=$(cat "$TOP/VERSION")
+debversion=$(cd "$TOP" && dpkg-parsechangelog -S Version)
+[ "$debversion" = "$version" ] ||
+	die "debian/changelog says $debversion, VERSION says $version: add a changelog entry (dch -v $version)"
+
+out=$BUILD/deb
+src=$out/vrange-$version
+rm -rf "$out"
+mkdir -p "$src"
+if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# Tracked and new (not ignored) files; deleted ones are skipped.
+	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard |
+		xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+		tar --null -T - -cf -) | tar -C "$src" -xf -
+else
+	tar -C "$TOP" --exclude=./build -cf - . | tar -C "$src" -xf -
+fi
+
+[ $# -gt 0 ] || set -- -us -uc -b
+msg "dpkg-buildpackage $* in $src (log: $out/build.log)"
+start=$(now)
+if ! (cd "$src" && dpkg-buildpackage "$@") >"$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	die "dpkg-buildpackage failed; log: $out/build.log"
+fi
+msg "built in $(elapsed "$start") s:"
+(cd "$out" && ls -1 ./*.deb ./*.changes) | sed 's|^\./|  build/deb/|' >&2
