@@ -19,6 +19,10 @@
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
 #   make dkms-uninstall    dkms remove, sources deleted
 #   make dkms-check        both, into scratch trees, for every kernel's headers
+#   make deb               Debian packages (vrange-dkms, libvrange0,
+#                          libvrange-dev, vrange-tools) into build/deb/
+#   make deb-check         make deb, then lintian and an install in a
+#                          bookworm chroot (root; scripts/deb-check.sh)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -26,7 +30,8 @@ KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	host-check deps demo lint dkms-check dkms-install dkms-uninstall clean
+	host-check deps demo lint dkms-check dkms-install dkms-uninstall deb \
+	deb-check clean
 
 all: lib examples tools
 
@@ -75,6 +80,12 @@ dkms-install:
 dkms-uninstall:
 	scripts/dkms.sh uninstall
 
+deb:
+	scripts/deb.sh
+
+deb-check: deb
+	scripts/deb-check.sh
+
 clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
@@ -84,5 +95,4 @@ clean:
 
 # Room for the targets others add (keep each thin: logic goes in scripts/
 # or in the directory it belongs to):
-#   deb           Debian packages (vrange-dkms, libvrange)
 #   bench         the benchmarks, in a guest like make check
