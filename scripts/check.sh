@@ -11,7 +11,9 @@
 #
 # Stages: host packages (deps.sh); each kernel (kernel.sh: resolve,
 # download, headers; the trixie chroot for the newest); the module for each
-# kernel (build-module.sh); the test programs (build-tests.sh); host-side
+# kernel (build-module.sh); without TESTS, checkpatch (lint.sh), DKMS
+# (dkms-check.sh) and the Debian packages (deb.sh, deb-check.sh); libvrange
+# and the test programs (build-tests.sh); host-side
 # tests (host-check.sh); KVM or TCG (kvm-probe.sh); then each kernel's
 # guest (run-guest.sh) and its report (parse-results.sh).  Prints a summary,
 # the time of each stage and, as its last line, the totals:
@@ -145,6 +147,15 @@ if [ -z "$TEST_PATTERNS" ]; then
 			pass_note
 		else
 			fail_note "dkms add/build/install failed (see above)"
+		fi
+	fi
+	# The Debian packages: built, lintian-clean, installable (root only:
+	# deb-check needs a chroot; deps.sh has already made sure of root).
+	if is_root; then
+		if stage "deb packages" "$S/deb.sh" && stage "deb check" "$S/deb-check.sh"; then
+			pass_note
+		else
+			fail_note "make deb / deb-check failed (build/deb/build.log, build/deb/deb-check.log)"
 		fi
 	fi
 fi
