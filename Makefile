@@ -13,7 +13,10 @@
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
 #   make host-check        host-side (library) tests only
 #   make demo              the tile cache under memory pressure, in a guest
-#                          (KERNEL=6.1|6.12|newest, default 6.12)
+#                          (KERNEL=6.1|6.12|newest, default 6.12;
+#                          SECONDS_TO_RUN=30)
+#   make demo HOST=1       the same on this machine, with the vrange module
+#                          loaded here (fails if /dev/vrange is missing)
 #   make lint              checkpatch --strict on the module
 #   make dkms-install      dkms add/build/install for the running kernel
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
@@ -61,7 +64,7 @@ deps:
 	scripts/deps.sh
 
 demo:
-	@scripts/demo.sh
+	@HOST="$(HOST)" scripts/demo.sh
 
 lint:
 	scripts/lint.sh
