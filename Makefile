@@ -6,7 +6,12 @@
 #                          (KDIR=/path/to/kernel/build to pick another)
 #   make install           libvrange, its headers, vrange.pc, vrangectl and
 #                          the man pages (PREFIX=/usr/local, DESTDIR, LIBDIR,
-#                          BINDIR, ...)
+#                          BINDIR, ...); the udev rule 60-vrange.rules
+#                          (UDEVRULESDIR=PREFIX/lib/udev/rules.d) and, as
+#                          examples in PREFIX/share/doc/vrange/examples/,
+#                          modules-load.d/vrange.conf and modprobe.d/vrange.conf
+#                          (data/)
+#   make uninstall         the same files removed
 #   make tests             build the guest test programs into build/tests/
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
@@ -45,6 +50,7 @@ tools: lib
 install uninstall: lib
 	$(MAKE) -C lib $@
 	$(MAKE) -C tools $@
+	$(MAKE) -C data $@
 
 module modules:
 	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR):" \
