@@ -6,14 +6,22 @@
 #                          (KDIR=/path/to/kernel/build to pick another)
 #   make install           libvrange, its headers, vrange.pc, vrangectl and
 #                          the man pages (PREFIX=/usr/local, DESTDIR, LIBDIR,
-#                          BINDIR, ...)
+#                          BINDIR, ...); the udev rule 60-vrange.rules
+#                          (UDEVRULESDIR=PREFIX/lib/udev/rules.d) and, as
+#                          examples in PREFIX/share/doc/vrange/examples/,
+#                          modules-load.d/vrange.conf and modprobe.d/vrange.conf
+#                          (data/)
+#   make uninstall         the same files removed
 #   make tests             build the guest test programs into build/tests/
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
 #   make host-check        host-side (library) tests only
 #   make demo              the tile cache under memory pressure, in a guest
-#                          (KERNEL=6.1|6.12|newest, default 6.12)
+#                          (KERNEL=6.1|6.12|newest, default 6.12;
+#                          SECONDS_TO_RUN=30)
+#   make demo HOST=1       the same on this machine, with the vrange module
+#                          loaded here (fails if /dev/vrange is missing)
 #   make lint              checkpatch --strict on the module
 #   make dkms-install      dkms add/build/install for the running kernel
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
@@ -47,6 +55,7 @@ tools: lib
 install uninstall: lib
 	$(MAKE) -C lib $@
 	$(MAKE) -C tools $@
+	$(MAKE) -C data $@
 
 module modules:
 	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR):" \
@@ -66,7 +75,7 @@ deps:
 	scripts/deps.sh
 
 demo:
-	@scripts/demo.sh
+	@HOST="$(HOST)" scripts/demo.sh
 
 lint:
 	scripts/lint.sh

@@ -11,11 +11,59 @@
 # while a hog process grows to just short of the guest's memory.  Its console is this terminal: a line a second shows
 # the cache's resident bytes falling as the kernel purges unpinned tiles, and
 # the tiles it had to render again.
+#
+#   HOST=1 scripts/demo.sh     (SECONDS_TO_RUN as above)
+#
+# The same tile cache, with the same hog, run directly on this machine,
+# against the vrange module loaded here: nothing is installed, fetched or
+# booted, only tile-cache is built (statically against libvrange.a).  If
+# /dev/vrange is missing (the module is not loaded) or cannot be opened, it
+# says so and exits non-zero instead of running on the memfd backend.  The
+# hog grows to 90% of this machine's MemAvailable: expect the desktop to
+# feel it for SECONDS_TO_RUN seconds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tag=$(kernel_tags "${KERNEL:-6.12}")
 secs=${SECONDS_TO_RUN:-30}
+# tile-cache, static against build/lib/libvrange.a, as $1.
+build_tile_cache() {
+	make -s -C "$TOP/lib" O="$BUILD/lib" static
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
+		"$TOP/examples/tile-cache.c" "$BUILD/lib/libvrange.a" -o "$1"
+}
+
+case ${HOST:-} in
+'' | 0 | 1) ;;
+*) die "HOST=$HOST: 1 (on this machine) or empty (in a guest)" ;;
+esac
+if [ "${HOST:-}" = 1 ]; then
+	dev=/dev/vrange
+	if [ ! -e "$dev" ]; then
+		die "$dev does not exist: the vrange module is not loaded on this machine.
+  Load it first:  make dkms-install && sudo modprobe vrange
+            or:   make module && sudo insmod ./vrange.ko
+  (or run the demo in a guest: make demo)"
+	fi
+	if [ ! -r "$dev" ] || [ ! -w "$dev" ]; then
+		die "$dev exists but cannot be opened read-write by $(id -un):
+  $(ls -l "$dev")
+  run as root, or give it mode 0666 (data/60-vrange.rules, installed by make install)"
+	fi
+	out=$BUILD/demo-host
+	mkdir -p "$out"
+	build_tile_cache "$out/tile-cache"
+	avail=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	msg "vrange demo on this host: Linux $(uname -r), $(grep MemTotal /proc/meminfo | tr -s ' ')"
+	ls -l "$dev" >&2
+	msg "tile-cache: 256 MiB of tiles, then a hog grows towards $((avail * 9 / 10)) MiB" \
+		"(90% of MemAvailable) for $secs s"
+	rc=0
+	"$out/tile-cache" --tiles 256 --tile-kib 1024 --seconds "$secs" --hog $((avail * 9 / 10)) || rc=$?
+	msg "tile-cache exited with status $rc"
+	exit "$rc"
+fi
+
+tag=$(kernel_tags "${KERNEL:-6.12}")
 S=$TOP/scripts
 out=$BUILD/demo
 mkdir -p "$out"
@@ -26,9 +74,7 @@ mkdir -p "$out"
 # shellcheck disable=SC1090
 . "$(kernel_env "$tag")"
 
-make -s -C "$TOP/lib" O="$BUILD/lib" static
-gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
-	"$TOP/examples/tile-cache.c" "$BUILD/lib/libvrange.a" -o "$out/tile-cache"
+build_tile_cache "$out/tile-cache"
 
 root=$out/initramfs
 rm -rf "$root"

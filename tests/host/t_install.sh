@@ -83,6 +83,26 @@ soname() {
 }
 check "soname libvrange.so.$MAJOR, file libvrange.so.$VERSION (VERSION)" soname
 
+# The udev rule, and the two module-loading examples (not in /etc).
+data_files() {
+	local f
+	for f in lib/udev/rules.d/60-vrange.rules:60-vrange.rules \
+		share/doc/vrange/examples/modules-load.d/vrange.conf:modules-load.d/vrange.conf \
+		share/doc/vrange/examples/modprobe.d/vrange.conf:modprobe.d/vrange.conf; do
+		cmp "$TOP/data/${f#*:}" "$root/usr/${f%%:*}" || return 1
+		say "usr/${f%%:*}"
+	done
+	if [ -e "$root/etc" ]; then
+		say "make install wrote into etc/:"
+		find "$root/etc"
+		return 1
+	fi
+	grep -Eq '^KERNEL=="vrange", SUBSYSTEM=="misc", MODE="0666"$' \
+		"$root/usr/lib/udev/rules.d/60-vrange.rules"
+}
+check "installed: udev rule in lib/udev/rules.d, modules-load.d and modprobe.d examples in share/doc/vrange/examples, nothing in etc/" \
+	data_files
+
 # --- pkg-config ---------------------------------------------------------------
 export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_LIBDIR=$libdir/pkgconfig
 export PKG_CONFIG_SYSROOT_DIR=$root
@@ -351,5 +371,16 @@ else
 		done
 	fi
 fi
+
+# --- make uninstall -------------------------------------------------------------
+uninstall_clean() {
+	make -s -C "$TOP" uninstall DESTDIR="$root" PREFIX=/usr || return 1
+	local left
+	left=$(cd "$root" && find . \( -type f -o -type l \) | sort)
+	[ -z "$left" ] || { say "left after make uninstall:"; say "$left"; return 1; }
+	[ ! -e "$root/usr/share/doc/vrange" ] ||
+		{ say "usr/share/doc/vrange is still there"; return 1; }
+}
+check "make uninstall DESTDIR=... PREFIX=/usr removes every file it installed" uninstall_clean
 
 finish
