@@ -361,7 +361,7 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 
 TEST(ls_lists_areas_of_this_process_and_a_child)
 {
-	int ready[2], go[2], ret;
+	int ready[2], go[2], ret, cfd;
 	struct vl_area a, c;
 	struct vrange_area *m;
 	static struct run r;
@@ -393,6 +393,11 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 	vl_area_new(&a, "vctl-self", 8);
 	memset(a.p, 1, a.size);
 	ASSERT_EQ(vrange_unpin(a.a, 2 * PG, 4 * PG, 0), 0);
+	/*
+	 * PURGE_ALL takes every area's unpinned pages: only once the child
+	 * has unpinned is its row's purged figure known.
+	 */
+	ASSERT_EQ(read(ready[0], &cfd, sizeof(cfd)), (ssize_t)sizeof(cfd));
 	ret = vl_purge_all();
 	if (ret >= 0)
 		ASSERT_EQ(vrange_pin(a.a, 2 * PG, PG, NULL), VRANGE_WAS_PURGED);
@@ -401,9 +406,6 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 	ASSERT_EQ(vrange_backend(m), VRANGE_BACKEND_MEMFD);
 
 	{
-		int cfd;
-
-		ASSERT_EQ(read(ready[0], &cfd, sizeof(cfd)), (ssize_t)sizeof(cfd));
 		comm_of(getpid(), comm, sizeof(comm));
 
 		CTL(&r, AS_ROOT, "-b", "ls");
@@ -420,7 +422,11 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 				EXPECT_EQ(w.size, 3 * PG);
 				EXPECT_EQ(w.pinned, 2 * PG);
 				EXPECT_EQ(w.unpinned, PG);
-				EXPECT_EQ(w.purged, 0);
+				/* Reclaim may purge it too, never more. */
+				if (ret >= 0)
+					EXPECT_EQ(w.purged, PG);
+				else
+					EXPECT_LE(w.purged, PG);
 			} else {
 				EXPECT_FAIL("no ls row for the child %d fd %d",
 					    (int)child, cfd);
