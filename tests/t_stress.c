@@ -17,23 +17,38 @@
  * too.  A few seconds; the kernel log (lockdep, KASAN, list debugging) is
  * the rig's.
  *
+ * pressure_compaction_migration runs the same workers (two processes on a
+ * shared area, two threads on private ones) while a hog grows in waves
+ * until reclaim purges (in a 96 MiB cgroup, so that it happens quickly), compaction runs, a process faults, unmaps and
+ * closes its own handles of the shared area, and another moves its pages
+ * between the NUMA nodes.  A stuck run is killed by the harness's timeout
+ * and fails.
+ *
  * A behaviour test: it goes through libvrange (device areas), but the
  * status reader also asks the ashmem GET_PIN_STATUS ioctl, which the
  * kernel answers by its own path.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/mempolicy.h>
 
 #include "harness.h"
 
 #define NPG		64
 #define HALF		(NPG / 2)
 #define RUN_MS		4000
+
+/* How long the workers run: RUN_MS, longer under a growing hog. */
+static uint64_t run_ms = RUN_MS;
 
 static uint32_t xs(uint32_t *s)
 {
@@ -47,7 +62,8 @@ static uint32_t xs(uint32_t *s)
 
 static int page_is(const unsigned char *p, uint32_t seed, size_t off)
 {
-	static unsigned char want[65536];
+	/* Per thread: private-area workers run as threads of one process. */
+	static _Thread_local unsigned char want[65536];
 
 	if (PG > sizeof(want))
 		SKIP("page size %zu too large for this test", PG);
@@ -63,12 +79,38 @@ static int page_zero(const unsigned char *p)
 	return 1;
 }
 
+/* What a page that is neither its data nor zeros holds instead. */
+static void garbage_report(const unsigned char *p, size_t pg, uint32_t want,
+			   uint32_t gen)
+{
+	size_t first = 0, nonzero = 0;
+
+	while (first < PG && p[first] == th_pattern_byte(want, pg * PG + first))
+		first++;
+	for (size_t i = 0; i < PG; i++)
+		nonzero += p[i] != 0;
+	TH_LOG("page %zu (seed %u): first wrong byte at %zu, %zu bytes "
+	       "nonzero; bytes 0-7: %02x %02x %02x %02x %02x %02x %02x %02x",
+	       pg, want, first, nonzero, p[0], p[1], p[2], p[3], p[4], p[5],
+	       p[6], p[7]);
+	(void)gen;
+	/* Any worker's seed (1000000 * (id + 1) on) at any page offset. */
+	for (uint32_t w = 1; w <= 4; w++)
+		for (uint32_t s = 1000000u * w; s < 1000000u * w + 20000; s++)
+			for (size_t q = 0; q < 2 * NPG; q++)
+				if (p[0] == th_pattern_byte(s, q * PG) &&
+				    p[1] == th_pattern_byte(s, q * PG + 1) &&
+				    page_is(p, s, q * PG))
+					TH_LOG("page %zu holds seed %u of page "
+					       "%zu", pg, s, q);
+}
+
 static void worker(struct vl_area *a, int id, int can_purge)
 {
 	size_t base = (size_t)id * HALF;
 	int pinned[HALF];
-	uint32_t seed[HALF], gen = 1000u * (id + 1), rs = 0x9e3779b9u + id;
-	uint64_t end = th_now_ms() + RUN_MS;
+	uint32_t seed[HALF], gen = 1000000u * (id + 1), rs = 0x9e3779b9u + id;
+	uint64_t end = th_now_ms() + run_ms;
 	unsigned long ops = 0, purged_pins = 0;
 
 	for (int i = 0; i < HALF; i++) {
@@ -118,6 +160,8 @@ static void worker(struct vl_area *a, int id, int can_purge)
 					     page_zero(p);
 				int zero = !intact && page_zero(p);
 
+				if (!intact && !zero)
+					garbage_report(p, pg, seed[i], gen);
 				if (pinned[i] && !intact)
 					FAIL("worker %d: page %zu was pinned "
 					     "all along but its data changed "
@@ -299,6 +343,250 @@ TEST_TIMEOUT(concurrent_status_while_splitting, 60)
 	th_count_check();
 	th_wait_ok(pid);
 	TH_LOG("%lu status reads", n);
+}
+
+/* ===================== under pressure, compaction, migration ===================== */
+
+/*
+ * What the whole system does to the areas while the workers check them:
+ * a hog that grows until the kernel reclaims and then lets go, compaction,
+ * and pages moved between nodes.  Each helper runs until the workers end.
+ */
+static void hog_waves(uint64_t end)
+{
+	unsigned long waves = 0;
+
+	th_oom_protect();
+	while (th_now_ms() < end) {
+		struct th_hog h;
+		size_t grown = 0;
+
+		th_hog_start(&h, -1);
+		/* Up to most of RAM: reclaim (and purges) must happen. */
+		while (th_now_ms() < end && grown < th_ram_bytes() * 9 / 10 &&
+		       th_hog_grow(&h, 8 << 20, 20000) == 0)
+			grown += 8 << 20;
+		th_hog_stop(&h);
+		if (!waves)
+			TH_LOG("hog: first wave reached %zu MiB", grown >> 20);
+		waves++;
+	}
+	TH_LOG("hog: %lu waves", waves);
+	th_child_done();
+}
+
+static void compactor(uint64_t end)
+{
+	unsigned long n = 0;
+
+	while (th_now_ms() < end) {
+		if (th_write_str("/proc/sys/vm/compact_memory", "1"))
+			break;
+		n++;
+		th_sleep_ms(100);
+	}
+	TH_LOG("compactor: %lu runs", n);
+	th_child_done();
+}
+
+/* Moves its own mapping of @a's pages between the two nodes, back and forth. */
+static void migrator(struct vl_area *a, uint64_t end)
+{
+	size_t npg = a->size / PG;
+	void **pages = calloc(npg, sizeof(*pages));
+	int *nodes = calloc(npg, sizeof(*nodes));
+	int *status = calloc(npg, sizeof(*status));
+	unsigned long moved = 0, rounds = 0;
+	volatile unsigned char sink;
+
+	ASSERT_TRUE(pages && nodes && status);
+	while (th_now_ms() < end) {
+		int to = rounds++ % 2;
+
+		for (size_t i = 0; i < npg; i++) {
+			/* Fault the page in here (it may have been purged). */
+			sink = a->p[i * PG];
+			pages[i] = a->p + i * PG;
+			nodes[i] = to;
+			status[i] = -1;
+		}
+		(void)sink;
+		/* Shared pages move only with MPOL_MF_MOVE_ALL (root). */
+		if (syscall(SYS_move_pages, 0, npg, pages, nodes, status,
+			    MPOL_MF_MOVE_ALL) < 0 && errno != ENOENT)
+			FAIL("move_pages: %s", th_errname(errno));
+		for (size_t i = 0; i < npg; i++)
+			moved += status[i] == to;
+		th_sleep_ms(20);
+	}
+	th_count_check();
+	TH_LOG("migrator: %lu rounds, %lu pages found on the target node",
+	       rounds, moved);
+	th_child_done();
+}
+
+/* Maps the shared area again and again, faults it, unmaps, dups and closes. */
+static void faulter(struct vl_area *a, uint64_t end)
+{
+	unsigned long n = 0;
+	volatile unsigned char sink;
+
+	while (th_now_ms() < end) {
+		struct vrange_area *b;
+		void *q;
+
+		ASSERT_EQ(vrange_import(vrange_fd(a->a), &b), 0);
+		ASSERT_EQ(vrange_map(b, 0, 0, PROT_READ, &q), 0);
+		for (size_t off = 0; off < a->size; off += PG)
+			sink = ((unsigned char *)q)[off];
+		(void)sink;
+		ASSERT_EQ(vrange_unmap(q, a->size), 0);
+		ASSERT_EQ(vrange_close(b), 0);
+		n++;
+	}
+	th_count_check();
+	TH_LOG("faulter: %lu map, fault, unmap, close rounds", n);
+	th_child_done();
+}
+
+/*
+ * A cgroup v2 group with a small memory.max for the whole test, so the hog
+ * makes reclaim (and purges) happen within seconds even under TCG, where
+ * filling the guest's RAM would take longer than the run.  0 if made.
+ */
+#define STRESS_CG_MAX	"100663296"	/* 96 MiB */
+
+static int stress_group(char *path, size_t len)
+{
+	char f[300];
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		return -1;
+	th_write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	snprintf(path, len, "/sys/fs/cgroup/vrange-t_stress-%d", (int)getpid());
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(f, sizeof(f), "%s/memory.max", path);
+	if (th_write_str(f, STRESS_CG_MAX)) {
+		rmdir(path);
+		return -1;
+	}
+	snprintf(f, sizeof(f), "%s/memory.swap.max", path);
+	th_write_str(f, "0");
+	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
+	if (th_write_str(f, "0")) {
+		rmdir(path);
+		return -1;
+	}
+	return 0;
+}
+
+static void stress_group_leave(const char *path)
+{
+	th_write_str("/sys/fs/cgroup/cgroup.procs", "0");
+	for (int i = 0; i < 50 && rmdir(path) && errno == EBUSY; i++)
+		th_sleep_ms(100);
+}
+
+struct thread_arg {
+	int id;
+	int can_purge;
+};
+
+/* A thread with an area of its own, in a process with others. */
+static void *private_worker(void *p)
+{
+	struct thread_arg *t = p;
+	struct vl_area a;
+
+	/* worker() takes pages id * HALF on: ids 2 and 3, areas of 2 * NPG. */
+	vl_area_new(&a, "t_stress-private", 2 * NPG);
+	worker(&a, t->id, t->can_purge);
+	vl_area_free(&a);
+	return NULL;
+}
+
+TEST_TIMEOUT(pressure_compaction_migration, 150)
+{
+	struct thread_arg targs[2] = { { 2, 1 }, { 3, 1 } };
+	uint64_t end;
+	pthread_t threads[2];
+	struct vl_area a;
+	pid_t pids[8];
+	int np = 0;
+
+	char group[256];
+	int grouped = !stress_group(group, sizeof(group));
+
+	if (!grouped)
+		TH_LOG("no cgroup v2 memory controller: the hog fills the "
+		       "guest's RAM instead, which may take longer than the run");
+	run_ms = 8000;
+	end = th_now_ms() + run_ms + 1000;
+	vl_area_new(&a, "t_stress-shared", NPG);
+	/* Two processes on one shared area, each checking its half. */
+	for (int id = 0; id < 2; id++) {
+		pids[np] = th_fork();
+		if (pids[np] == 0) {
+			worker(&a, id, 1);
+			th_child_done();
+		}
+		np++;
+	}
+	/* Two threads of one process, each on a private area. */
+	pids[np] = th_fork();
+	if (pids[np] == 0) {
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_create(&threads[i], NULL,
+						 private_worker, &targs[i]), 0);
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_join(threads[i], NULL), 0);
+		th_child_done();
+	}
+	np++;
+	pids[np] = th_fork();
+	if (pids[np] == 0)
+		faulter(&a, end);
+	np++;
+	pids[np] = th_fork();
+	if (pids[np] == 0)
+		hog_waves(end);
+	np++;
+	pids[np] = th_fork();
+	if (pids[np] == 0)
+		compactor(end);
+	np++;
+	if (th_numa_nodes() >= 2) {
+		pids[np] = th_fork();
+		if (pids[np] == 0)
+			migrator(&a, end);
+		np++;
+	} else {
+		TH_LOG("one NUMA node: no migration round");
+	}
+	for (int i = 0; i < np; i++)
+		th_wait_ok(pids[i]);
+
+	EXPECT_GE(vrange_pin(a.a, 0, 0, NULL), 0);
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
+	if (grouped) {
+		char f[300], buf[512] = "";
+		int fd;
+
+		snprintf(f, sizeof(f), "%s/memory.events", group);
+		fd = open(f, O_RDONLY);
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+			buf[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		for (char *c = buf; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		TH_LOG("group memory.events: %s", buf);
+		stress_group_leave(group);
+	}
 }
 
 int main(int argc, char **argv)
