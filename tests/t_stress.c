@@ -521,6 +521,12 @@ TEST_TIMEOUT(pressure_compaction_migration, 150)
 	if (!grouped)
 		TH_LOG("no cgroup v2 memory controller: the hog fills the "
 		       "guest's RAM instead, which may take longer than the run");
+	/*
+	 * Only the hog may be OOM-killed (its oom_score_adj is 1000): the
+	 * others inherit -1000, or a second kill while the hog's memory is
+	 * still being freed could take a worker.
+	 */
+	th_oom_protect();
 	run_ms = 8000;
 	end = th_now_ms() + run_ms + 1000;
 	vl_area_new(&a, "t_stress-shared", NPG);
