@@ -50,6 +50,27 @@
 /* How long the workers run: RUN_MS, longer under a growing hog. */
 static uint64_t run_ms = RUN_MS;
 
+/*
+ * pressure_compaction_migration's shared state: the workers run at least
+ * run_ms and until the hog has filled the group twice (at most
+ * PRESSURE_MAX_MS); the helpers run until the workers are done.
+ */
+#define PRESSURE_MAX_MS	60000
+struct stress_ctl {
+	volatile int stop;
+	volatile unsigned long waves;	/* hog waves that reached the limit */
+};
+static struct stress_ctl *ctl;
+
+static int worker_done(uint64_t end, uint64_t start)
+{
+	uint64_t now = th_now_ms();
+
+	if (now < end)
+		return 0;
+	return !ctl || ctl->waves >= 2 || now >= start + PRESSURE_MAX_MS;
+}
+
 static uint32_t xs(uint32_t *s)
 {
 	uint32_t x = *s;
@@ -110,15 +131,15 @@ static void worker(struct vl_area *a, int id, int can_purge)
 	size_t base = (size_t)id * HALF;
 	int pinned[HALF];
 	uint32_t seed[HALF], gen = 1000000u * (id + 1), rs = 0x9e3779b9u + id;
-	uint64_t end = th_now_ms() + run_ms;
-	unsigned long ops = 0, purged_pins = 0;
+	uint64_t start = th_now_ms(), end = start + run_ms;
+	unsigned long ops = 0, purged_pins = 0, enomem = 0;
 
 	for (int i = 0; i < HALF; i++) {
 		pinned[i] = 1;
 		seed[i] = gen++;
 		th_fill(a->p + (base + i) * PG, PG, seed[i], (base + i) * PG);
 	}
-	while (th_now_ms() < end) {
+	while (!worker_done(end, start)) {
 		uint32_t r = xs(&rs);
 		size_t s = xs(&rs) % HALF, n = 1 + xs(&rs) % (HALF - s);
 		uint64_t off = (base + s) * PG, len = n * PG, bytes;
@@ -126,7 +147,10 @@ static void worker(struct vl_area *a, int id, int can_purge)
 
 		ops++;
 		if (r % 3 == 0) {
+			int was_pinned[HALF];
+
 			for (size_t i = s; i < s + n; i++) {
+				was_pinned[i] = pinned[i];
 				if (!pinned[i])
 					continue;
 				seed[i] = gen++;
@@ -135,16 +159,27 @@ static void worker(struct vl_area *a, int id, int can_purge)
 				pinned[i] = 0;
 			}
 			ret = vrange_unpin(a->a, off, len, 0);
-			if (ret)
+			/* ENOMEM (a memcg at its limit) changes nothing. */
+			if (ret == -ENOMEM) {
+				for (size_t i = s; i < s + n; i++)
+					pinned[i] = was_pinned[i];
+				enomem++;
+			} else if (ret) {
 				FAIL("worker %d: unpin {%#llx,%#llx}: %s", id,
 				     (unsigned long long)off,
 				     (unsigned long long)len,
 				     th_errname(-ret));
+			}
 		} else if (r % 3 == 1) {
 			int zeros = 0;
 
 			bytes = ~0ULL;
 			ret = vrange_pin(a->a, off, len, &bytes);
+			if (ret == -ENOMEM) {
+				/* A split's range struct: nothing changed. */
+				enomem++;
+				continue;
+			}
 			if (ret != 0 && ret != 1)
 				FAIL("worker %d: pin {%#llx,%#llx}: ret %d %s",
 				     id, (unsigned long long)off,
@@ -216,8 +251,8 @@ static void worker(struct vl_area *a, int id, int can_purge)
 		}
 	}
 	th_count_check();
-	TH_LOG("worker %d: %lu ops, %lu PINs reported a purge%s", id, ops,
-	       purged_pins, can_purge ? "" : " (no purger)");
+	TH_LOG("worker %d: %lu ops, %lu PINs reported a purge, %lu ENOMEM%s",
+	       id, ops, purged_pins, enomem, can_purge ? "" : " (no purger)");
 }
 
 static void purger(void)
@@ -352,34 +387,38 @@ TEST_TIMEOUT(concurrent_status_while_splitting, 60)
  * a hog that grows until the kernel reclaims and then lets go, compaction,
  * and pages moved between nodes.  Each helper runs until the workers end.
  */
-static void hog_waves(uint64_t end)
+static void hog_waves(void)
 {
 	unsigned long waves = 0;
 
 	th_oom_protect();
-	while (th_now_ms() < end) {
+	while (!ctl->stop) {
 		struct th_hog h;
 		size_t grown = 0;
+		int r = 0;
 
 		th_hog_start(&h, -1);
 		/* Up to most of RAM: reclaim (and purges) must happen. */
-		while (th_now_ms() < end && grown < th_ram_bytes() * 9 / 10 &&
-		       th_hog_grow(&h, 8 << 20, 20000) == 0)
+		while (!ctl->stop && grown < th_ram_bytes() * 9 / 10 &&
+		       (r = th_hog_grow(&h, 8 << 20, 20000)) == 0)
 			grown += 8 << 20;
 		th_hog_stop(&h);
+		/* Killed or refused: it reached the limit. */
+		if (r)
+			ctl->waves++;
 		if (!waves)
 			TH_LOG("hog: first wave reached %zu MiB", grown >> 20);
 		waves++;
 	}
-	TH_LOG("hog: %lu waves", waves);
+	TH_LOG("hog: %lu waves, %lu reached the limit", waves, ctl->waves);
 	th_child_done();
 }
 
-static void compactor(uint64_t end)
+static void compactor(void)
 {
 	unsigned long n = 0;
 
-	while (th_now_ms() < end) {
+	while (!ctl->stop) {
 		if (th_write_str("/proc/sys/vm/compact_memory", "1"))
 			break;
 		n++;
@@ -390,7 +429,7 @@ static void compactor(uint64_t end)
 }
 
 /* Moves its own mapping of @a's pages between the two nodes, back and forth. */
-static void migrator(struct vl_area *a, uint64_t end)
+static void migrator(struct vl_area *a)
 {
 	size_t npg = a->size / PG;
 	void **pages = calloc(npg, sizeof(*pages));
@@ -400,7 +439,7 @@ static void migrator(struct vl_area *a, uint64_t end)
 	volatile unsigned char sink;
 
 	ASSERT_TRUE(pages && nodes && status);
-	while (th_now_ms() < end) {
+	while (!ctl->stop) {
 		int to = rounds++ % 2;
 
 		for (size_t i = 0; i < npg; i++) {
@@ -426,12 +465,12 @@ static void migrator(struct vl_area *a, uint64_t end)
 }
 
 /* Maps the shared area again and again, faults it, unmaps, dups and closes. */
-static void faulter(struct vl_area *a, uint64_t end)
+static void faulter(struct vl_area *a)
 {
 	unsigned long n = 0;
 	volatile unsigned char sink;
 
-	while (th_now_ms() < end) {
+	while (!ctl->stop) {
 		struct vrange_area *b;
 		void *q;
 
@@ -506,15 +545,13 @@ static void *private_worker(void *p)
 	return NULL;
 }
 
-TEST_TIMEOUT(pressure_compaction_migration, 150)
+TEST_TIMEOUT(pressure_compaction_migration, 120)
 {
 	struct thread_arg targs[2] = { { 2, 1 }, { 3, 1 } };
-	uint64_t end;
 	pthread_t threads[2];
 	struct vl_area a;
 	pid_t pids[8];
-	int np = 0;
-
+	int np = 0, nworkers;
 	char group[256];
 	int grouped = !stress_group(group, sizeof(group));
 
@@ -527,8 +564,12 @@ TEST_TIMEOUT(pressure_compaction_migration, 150)
 	 * still being freed could take a worker.
 	 */
 	th_oom_protect();
+	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(ctl != MAP_FAILED);
+	ctl->stop = 0;
+	ctl->waves = 0;
 	run_ms = 8000;
-	end = th_now_ms() + run_ms + 1000;
 	vl_area_new(&a, "t_stress-shared", NPG);
 	/* Two processes on one shared area, each checking its half. */
 	for (int id = 0; id < 2; id++) {
@@ -550,31 +591,38 @@ TEST_TIMEOUT(pressure_compaction_migration, 150)
 		th_child_done();
 	}
 	np++;
+	nworkers = np;
 	pids[np] = th_fork();
 	if (pids[np] == 0)
-		faulter(&a, end);
+		faulter(&a);
 	np++;
 	pids[np] = th_fork();
 	if (pids[np] == 0)
-		hog_waves(end);
+		hog_waves();
 	np++;
 	pids[np] = th_fork();
 	if (pids[np] == 0)
-		compactor(end);
+		compactor();
 	np++;
 	if (th_numa_nodes() >= 2) {
 		pids[np] = th_fork();
 		if (pids[np] == 0)
-			migrator(&a, end);
+			migrator(&a);
 		np++;
 	} else {
 		TH_LOG("one NUMA node: no migration round");
 	}
-	for (int i = 0; i < np; i++)
+	for (int i = 0; i < nworkers; i++)
+		th_wait_ok(pids[i]);
+	ctl->stop = 1;
+	for (int i = nworkers; i < np; i++)
 		th_wait_ok(pids[i]);
 
 	EXPECT_GE(vrange_pin(a.a, 0, 0, NULL), 0);
 	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
+	/* The point of the test: it ran under real memory pressure. */
+	if (grouped)
+		EXPECT_GE(ctl->waves, 1);
 	if (grouped) {
 		char f[300], buf[512] = "";
 		int fd;
