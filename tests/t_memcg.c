@@ -11,6 +11,10 @@
  * for the group's reclaim: the hog gets OOM-killed instead (test fails).
  * One that ignores the memcg purges "other" (test fails).
  *
+ * two_groups_only_the_full_one_is_purged does the same with "other" in a
+ * second group of its own.  range_structs_are_charged_to_the_group counts
+ * the kernel memory of 20000 unpinned ranges in the group's memory.stat.
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
@@ -47,7 +51,7 @@ static int file_has(const char *path, const char *word)
 	return strstr(buf, word) != NULL;
 }
 
-static void make_group(char *path, size_t len)
+static void make_group(char *path, size_t len, const char *what)
 {
 	char f[300];
 
@@ -55,7 +59,7 @@ static void make_group(char *path, size_t len)
 		SKIP("no cgroup v2 memory controller at %s", CG);
 	if (!file_has(CG "/cgroup.subtree_control", "memory"))
 		th_write_str(CG "/cgroup.subtree_control", "+memory");
-	snprintf(path, len, CG "/vrange-t_memcg-%d", (int)getpid());
+	snprintf(path, len, CG "/vrange-t_memcg-%s-%d", what, (int)getpid());
 	if (mkdir(path, 0755) && errno != EEXIST)
 		SKIP("mkdir %s: %s", path, th_errname(errno));
 	snprintf(f, sizeof(f), "%s/memory.max", path);
@@ -133,7 +137,7 @@ TEST_TIMEOUT(memcg_reclaim_purges_only_its_group, 90)
 	ret = vl_purge_all();
 	if (ret < 0)
 		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	make_group(path, sizeof(path));
+	make_group(path, sizeof(path), "mine");
 	th_oom_protect();
 
 	/* Unpinned first: the oldest range in any global LRU. */
@@ -155,6 +159,136 @@ TEST_TIMEOUT(memcg_reclaim_purges_only_its_group, 90)
 	EXPECT_EQ(vrange_pin(other.a, 0, 0, &bytes), VRANGE_NOT_PURGED);
 	EXPECT_EQ(bytes, 0);
 	EXPECT_PATTERN(other.p, other.size, 0x07e, 0);
+}
+
+static void join_group(const char *path)
+{
+	char f[300];
+
+	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
+	ASSERT_OK(th_write_str(f, "0"));
+}
+
+static void remove_group(const char *path)
+{
+	for (int i = 0; i < 50 && rmdir(path) && errno == EBUSY; i++)
+		th_sleep_ms(100);
+}
+
+TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
+{
+	char mine[256], other[256], byte = 0;
+	int ready[2], go[2], st, ret;
+	pid_t b, a;
+
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	make_group(other, sizeof(other), "other");
+	make_group(mine, sizeof(mine), "mine");
+	th_oom_protect();
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+
+	/* Group "other": an unpinned area, older than anything in "mine". */
+	b = th_fork();
+	if (b == 0) {
+		struct vl_area o;
+		uint64_t bytes = ~0ULL;
+
+		join_group(other);
+		vl_area_new(&o, "t_memcg-other", OTHER / PG);
+		th_fill(o.p, o.size, 0x07e, 0);
+		ASSERT_EQ(vrange_unpin(o.a, 0, 0, 0), 0);
+		ASSERT_EQ(write(ready[1], &byte, 1), 1);
+		ASSERT_EQ(read(go[0], &byte, 1), 1);
+		/* The other group's reclaim left it alone. */
+		EXPECT_EQ(th_resident(o.p, o.size), (long)(OTHER / PG));
+		EXPECT_EQ(vrange_pin(o.a, 0, 0, &bytes), VRANGE_NOT_PURGED);
+		EXPECT_EQ(bytes, 0);
+		EXPECT_PATTERN(o.p, o.size, 0x07e, 0);
+		th_child_done();
+	}
+	ASSERT_EQ(read(ready[0], &byte, 1), 1);
+
+	/* Group "mine": fill, unpin, push to memory.max until purged. */
+	a = th_fork();
+	if (a == 0)
+		in_group(mine);
+	while (waitpid(a, &st, 0) < 0 && errno == EINTR)
+		;
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(write(go[1], &byte, 1), 1);
+	th_wait_ok(b);
+	remove_group(mine);
+	remove_group(other);
+}
+
+/* "slab N" of a group's memory.stat, in bytes; -1 if absent. */
+static long long group_slab(const char *path)
+{
+	char f[300], line[256];
+	long long v = -1;
+	FILE *fp;
+
+	snprintf(f, sizeof(f), "%s/memory.stat", path);
+	fp = fopen(f, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "slab %lld", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+#define CHARGE_RANGES	20000
+
+TEST_TIMEOUT(range_structs_are_charged_to_the_group, 60)
+{
+	char path[256];
+	pid_t pid;
+
+	make_group(path, sizeof(path), "charge");
+	pid = th_fork();
+	if (pid == 0) {
+		struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+		long long before, after;
+		struct vl_area a;
+		unsigned int done = 0;
+
+		ASSERT_TRUE(r != NULL);
+		join_group(path);
+		/* Untouched pages: only the range structs cost memory. */
+		vl_area_new(&a, "t_memcg-charge", 2 * CHARGE_RANGES);
+		before = group_slab(path);
+		if (before < 0)
+			SKIP("no slab line in %s/memory.stat", path);
+		while (done < CHARGE_RANGES) {
+			unsigned int n = CHARGE_RANGES - done;
+
+			if (n > VRANGE_BATCH_MAX)
+				n = VRANGE_BATCH_MAX;
+			for (unsigned int i = 0; i < n; i++)
+				r[i] = (struct vrange_range64){
+					.offset = 2ULL * (done + i) * PG,
+					.len = PG,
+				};
+			ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, n), 0);
+			done += n;
+		}
+		after = group_slab(path);
+		TH_LOG("%d unpinned ranges: the group's slab grew by %lld "
+		       "bytes (%lld per range)", CHARGE_RANGES, after - before,
+		       (after - before) / CHARGE_RANGES);
+		/* struct vrange_range is 80 bytes on 64-bit; allow slack. */
+		EXPECT_GE(after - before, (long long)CHARGE_RANGES * 64);
+		vl_area_free(&a);
+		free(r);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+	remove_group(path);
 }
 
 int main(int argc, char **argv)
