@@ -14,7 +14,7 @@
  *   - any page of it is either intact or all zeros;
  * and for every STATUS of its half, the exact expected answer; the purged
  * bytes a PIN reports and the unpinned bytes a STATUS reports are exact
- * too.  A few seconds; the kernel log (lockdep, KASAN, list debugging) is
+ * too.  A few seconds (VRANGE_STRESS_SECONDS=N: N in all); the kernel log (lockdep, KASAN, list debugging) is
  * the rig's.
  *
  * A behaviour test: it goes through libvrange (device areas), but the
@@ -33,7 +33,9 @@
 
 #define NPG		64
 #define HALF		(NPG / 2)
-#define RUN_MS		4000
+/* VRANGE_STRESS_SECONDS=N (make stress): N seconds in all. */
+static unsigned int run_ms = 4000;
+#define RUN_MS		run_ms
 
 static uint32_t xs(uint32_t *s)
 {
@@ -303,5 +305,13 @@ TEST_TIMEOUT(concurrent_status_while_splitting, 60)
 
 int main(int argc, char **argv)
 {
+	const char *env = getenv("VRANGE_STRESS_SECONDS");
+
+	if (env && atoi(env) > 0) {
+		/* the first test runs RUN_MS, the second RUN_MS / 2 */
+		run_ms = (unsigned int)atoi(env) * 1000 * 2 / 3;
+		th_t_concurrent_pin_unpin_purge.timeout += run_ms / 1000;
+		th_t_concurrent_status_while_splitting.timeout += run_ms / 2000;
+	}
 	return th_main(argc, argv);
 }
