@@ -103,7 +103,7 @@ struct cfg {
 	int steps;
 	int maxa;		/* areas at once */
 	int sigbus;		/* 0 zero, 1 sigbus, 2 random per area */
-	int pressure;		/* pressure bursts allowed */
+	int pressure;		/* pressure bursts allowed per sequence */
 	int w[NOPK];		/* weights */
 };
 
@@ -123,6 +123,7 @@ struct ctx {
 	unsigned long ops, pins, purged_pins, widened, pressure_bytes;
 	unsigned long purge_alls, children, sigbus_seen;
 	unsigned long checks;
+	int bursts;		/* in this sequence */
 };
 
 static struct ctx *cur;
@@ -1186,14 +1187,15 @@ static void do_pressure(struct ctx *x)
 	for (int ai = 0; ai < MAXA; ai++)
 		for (size_t i = 0; x->a[ai].live && i < x->a[ai].npg; i++)
 			res += x->a[ai].st[i] == P_RES;
-	if (!res || !x->have_pc || !x->c->pressure)
+	if (!res || !x->have_pc || x->bursts >= x->c->pressure)
 		return;
+	x->bursts++;
 	snprintf(x->desc, sizeof(x->desc), "pressure");
 	if (x->verbose)
 		th_log("step %d: %s", x->step, x->desc);
 	read_pc(&v0);
 	th_hog_start(&h, -1);
-	while (h.total + (32 << 20) < limit && th_now_ms() - t0 < 20000) {
+	while (h.total + (32 << 20) < limit && th_now_ms() - t0 < 12000) {
 		if (th_hog_grow(&h, 32 << 20, 20000) != 0)
 			break;
 		if (read_pc(&v) == 0 && v != v0)
@@ -1256,6 +1258,7 @@ static int run_ops(struct ctx *x, const struct op *ops, int n,
 	for (i = 0; i < MAXA; i++)
 		area_reset(&x->a[i]);
 	x->gen = 1;
+	x->bursts = 0;
 	x->have_pc = read_pc(&x->pc) == 0;
 	cur = x;
 	if (sigsetjmp(x->div, 1)) {
@@ -1548,7 +1551,7 @@ TEST_TIMEOUT(multi_area, 240)
 
 TEST_TIMEOUT(multi_area_pressure, 300)
 {
-	struct cfg c = { "multi_area_pressure", 0x5eed04, 400, MAXA, 2, 1,
+	struct cfg c = { "multi_area_pressure", 0x5eed04, 400, MAXA, 2, 2,
 			 W_COMMON };
 
 	c.w[O_PRESSURE] = 2;
