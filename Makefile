@@ -22,6 +22,10 @@
 #                          SECONDS_TO_RUN=30)
 #   make demo HOST=1       the same on this machine, with the vrange module
 #                          loaded here (fails if /dev/vrange is missing)
+#   make stress            t_model, t_stress and t_fuzz in a guest for
+#                          SECONDS=120 per kernel (KERNEL=6.12 by default,
+#                          or KERNELS=...); prints operations, divergences,
+#                          fuzz calls, purged bytes (scripts/stress.sh)
 #   make lint              checkpatch --strict on the module
 #   make dkms-install      dkms add/build/install for the running kernel
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
@@ -38,7 +42,7 @@ KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	host-check deps demo lint dkms-check dkms-install dkms-uninstall deb \
+	host-check deps demo stress lint dkms-check dkms-install dkms-uninstall deb \
 	deb-check clean
 
 all: lib examples tools
@@ -76,6 +80,11 @@ deps:
 
 demo:
 	@HOST="$(HOST)" scripts/demo.sh
+
+stress:
+	@STRESS_SECONDS="$(or $(SECONDS),120)" \
+	KERNELS="$(or $(KERNEL),$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12))" \
+	scripts/stress.sh
 
 lint:
 	scripts/lint.sh

@@ -38,6 +38,10 @@ TEST_TIMEOUT='${VRANGE_TEST_TIMEOUT:-300}'
 export TH_TIMEOUT_SCALE='${TH_TIMEOUT_SCALE:-3}'
 export VRANGE_GUEST=1
 EOF
+# Knobs of the long runs (scripts/stress.sh), passed on when set.
+for v in VRANGE_MODEL_SECONDS VRANGE_STRESS_SECONDS VRANGE_FUZZ_SECONDS VRANGE_FUZZ_SEED; do
+	[ -z "${!v:-}" ] || printf "export %s='%s'\n" "$v" "${!v}" >>"$root/rig.conf"
+done
 # The kernel opens /dev/console for init before anything is mounted.
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||
 	warn "cannot mknod /dev/console (not root?): init starts without a console"

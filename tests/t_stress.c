@@ -14,7 +14,7 @@
  *   - any page of it is either intact or all zeros;
  * and for every STATUS of its half, the exact expected answer; the purged
  * bytes a PIN reports and the unpinned bytes a STATUS reports are exact
- * too.  A few seconds; the kernel log (lockdep, KASAN, list debugging) is
+ * too.  A few seconds (VRANGE_STRESS_SECONDS=N: N in all); the kernel log (lockdep, KASAN, list debugging) is
  * the rig's.
  *
  * pressure_compaction_migration runs the same workers (two processes on a
@@ -45,10 +45,12 @@
 
 #define NPG		64
 #define HALF		(NPG / 2)
-#define RUN_MS		4000
-
-/* How long the workers run: RUN_MS, longer under a growing hog. */
-static uint64_t run_ms = RUN_MS;
+/*
+ * How long the workers run: 4 s, VRANGE_STRESS_SECONDS=N (make stress)
+ * sets it from N; at least 8 s under the hog.
+ */
+static uint64_t run_ms = 4000;
+#define RUN_MS		run_ms
 
 /*
  * pressure_compaction_migration's shared state: the workers run at least
@@ -569,7 +571,8 @@ TEST_TIMEOUT(pressure_compaction_migration, 120)
 	ASSERT_TRUE(ctl != MAP_FAILED);
 	ctl->stop = 0;
 	ctl->waves = 0;
-	run_ms = 8000;
+	if (run_ms < 8000)
+		run_ms = 8000;
 	vl_area_new(&a, "t_stress-shared", NPG);
 	/* Two processes on one shared area, each checking its half. */
 	for (int id = 0; id < 2; id++) {
@@ -645,5 +648,13 @@ TEST_TIMEOUT(pressure_compaction_migration, 120)
 
 int main(int argc, char **argv)
 {
+	const char *env = getenv("VRANGE_STRESS_SECONDS");
+
+	if (env && atoi(env) > 0) {
+		/* the first test runs RUN_MS, the second RUN_MS / 2 */
+		run_ms = (uint64_t)atoi(env) * 1000 * 2 / 3;
+		th_t_concurrent_pin_unpin_purge.timeout += run_ms / 1000;
+		th_t_concurrent_status_while_splitting.timeout += run_ms / 2000;
+	}
 	return th_main(argc, argv);
 }

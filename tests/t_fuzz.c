@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_fuzz: a bounded ioctl fuzzer.
+ *
+ * Random command numbers near vrange's (magic 0x77, any nr 0..0xff, random
+ * direction and size bits), the exact vrange commands with random
+ * arguments: random by-value arguments, sizes and offsets near 0, the area
+ * size and U64_MAX, random structs with random flags, padding and reserved
+ * bits, batches with random nr, and bad pointers (NULL, a kernel address,
+ * an unmapped page, a PROT_NONE page, a read-only page, a struct ending at
+ * a guard page).  Every call must succeed or fail with an errno allowed for
+ * its command; the kernel log is the rig's (no warning may appear).  Then a
+ * thread fuzzes while another closes and dups the fd, or munmaps and maps
+ * the argument buffer again under it.
+ *
+ * Seeded: "# seed S" is printed; VRANGE_FUZZ_SEED=S replays, and
+ * VRANGE_FUZZ_SECONDS=N (make stress) runs for N seconds instead of a
+ * fixed number of calls.  Prints "# fuzz: calls N".
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <setjmp.h>
+#include <signal.h>
+
+#include "harness.h"
+
+/* The munmap racer may take the buffer away while we fill it. */
+static __thread sigjmp_buf segv_jmp;
+static __thread volatile sig_atomic_t segv_armed;
+
+static void on_segv(int sig)
+{
+	if (segv_armed) {
+		segv_armed = 0;
+		siglongjmp(segv_jmp, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+#define KADDR	((void *)0xffff888000000000UL)
+#define NCALLS	100000
+
+static uint64_t rs;
+static uint64_t rnd(void)
+{
+	/* xorshift64* */
+	rs ^= rs >> 12;
+	rs ^= rs << 25;
+	rs ^= rs >> 27;
+	return rs * 2685821657736338717ULL;
+}
+
+static uint64_t rnd_u64(uint64_t size)
+{
+	switch (rnd() % 10) {
+	case 0: return 0;
+	case 1: return ~0ULL - rnd() % 8192;
+	case 2: return size;
+	case 3: return size - PG;
+	case 4: return (rnd() % 32) * PG;
+	case 5: return rnd() % 65536;
+	case 6: return 1ULL << (rnd() % 64);
+	case 7: return (1ULL << 32) - PG * (rnd() % 4);
+	case 8: return (uint64_t)INT32_MAX + rnd() % 3;
+	default: return rnd();
+	}
+}
+
+struct bufs {
+	unsigned char *rw;	/* 2 pages RW, then a PROT_NONE guard page */
+	unsigned char *ro;	/* read-only page */
+	unsigned char *none;	/* PROT_NONE page */
+	unsigned char *unmapped;
+};
+
+static void bufs_init(struct bufs *b)
+{
+	unsigned char *p = mmap(NULL, 6 * PG, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_MAP_OK(p);
+	b->rw = p;
+	ASSERT_OK(mprotect(p + 2 * PG, PG, PROT_NONE));
+	b->none = p + 2 * PG;
+	b->ro = p + 3 * PG;
+	memset(b->ro, 0, PG);
+	ASSERT_OK(mprotect(b->ro, PG, PROT_READ));
+	b->unmapped = p + 5 * PG;
+	ASSERT_OK(munmap(b->unmapped, PG));
+}
+
+/* A pointer argument: mostly good, sometimes bad in one of many ways. */
+static void *rnd_ptr(struct bufs *b, size_t objsz, int *bad, int *ro)
+{
+	*bad = 1;
+	*ro = 0;
+	switch (rnd() % 12) {
+	case 0: return NULL;
+	case 1: return KADDR;
+	case 2: return b->unmapped;
+	case 3: return b->none;
+	case 4: *ro = 1; *bad = 0; return b->ro;
+	case 5:	/* straddles the guard page */
+		if (objsz > 1)
+			return b->rw + 2 * PG - objsz / 2;
+		/* fall through */
+	default:
+		*bad = 0;
+		if (objsz + 32 > PG)
+			return b->rw;
+		return b->rw + (rnd() % 2 ? 0 : PG - objsz - (rnd() % 4) * 8);
+	}
+}
+
+static const unsigned long cmds[] = {
+	VRANGE_SET_NAME, VRANGE_GET_NAME, VRANGE_SET_SIZE, VRANGE_GET_SIZE,
+	VRANGE_SET_PROT_MASK, VRANGE_GET_PROT_MASK, VRANGE_PIN, VRANGE_UNPIN,
+	VRANGE_GET_PIN_STATUS, VRANGE_PURGE_ALL_CACHES, VRANGE_PIN64,
+	VRANGE_UNPIN64, VRANGE_STATUS64, VRANGE_GET_STATS, VRANGE_BATCH,
+	VRANGE_SET_MODE, VRANGE_GET_MODE,
+};
+#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+
+/* The errnos a command may answer with. */
+static int allowed(unsigned long cmd, int err)
+{
+	int known = 0;
+
+	for (size_t i = 0; i < NCMDS; i++)
+		known |= cmds[i] == cmd;
+	if (!known && _IOC_TYPE(cmd) == VRANGE_IOC_MAGIC)
+		return err == ENOTTY;
+	/* Other magics: the VFS's own (FIONBIO, FIOQSIZE...) may answer. */
+	if (!known)
+		return err == ENOTTY || err == EFAULT || err == EINVAL;
+	switch (err) {
+	case EFAULT: case EINVAL:
+		return 1;
+	case ENAMETOOLONG:
+		return cmd == VRANGE_SET_NAME;
+	case EFBIG:
+		return cmd == VRANGE_SET_SIZE;
+	case EOVERFLOW:
+		return cmd == VRANGE_GET_SIZE;
+	case EPERM:
+		return cmd == VRANGE_PURGE_ALL_CACHES ||
+		       cmd == VRANGE_UNPIN || cmd == VRANGE_UNPIN64 ||
+		       cmd == VRANGE_BATCH;
+	case ENOMEM:
+		return cmd == VRANGE_PIN || cmd == VRANGE_UNPIN ||
+		       cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
+		       cmd == VRANGE_BATCH;
+	case EBADF:	/* the racing thread closed it */
+		return 1;
+	}
+	return 0;
+}
+
+struct fuzz {
+	volatile int fd;
+	struct bufs b;
+	uint64_t size;
+	unsigned long calls, errs, oks;
+	int race;
+};
+
+/* Fill @p (@len bytes, writable) with a random struct of @cmd. */
+static void rnd_struct(struct fuzz *f, unsigned long cmd, void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		((unsigned char *)p)[i] = (unsigned char)rnd();
+	if (cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
+	    cmd == VRANGE_STATUS64) {
+		struct vrange_range64 *r = p;
+
+		r->offset = rnd_u64(f->size);
+		r->len = rnd_u64(f->size);
+		if (rnd() % 3) {
+			r->flags = rnd() % 3 ? (uint32_t)rnd() % 8 : 0;
+			r->__pad = rnd() % 8 ? 0 : (uint32_t)rnd();
+			r->__reserved[0] = r->__reserved[1] = rnd() % 8 ? 0 :
+							       rnd();
+		}
+	} else if (cmd == VRANGE_PIN || cmd == VRANGE_UNPIN) {
+		struct vrange_pin *r = p;
+
+		r->offset = (uint32_t)rnd_u64(f->size);
+		r->len = (uint32_t)rnd_u64(f->size);
+	} else if (cmd == VRANGE_BATCH) {
+		struct vrange_batch *b = p;
+		/* the ranges: in the second page of rw, or a bad pointer */
+		struct vrange_range64 *rr = (void *)(f->b.rw + PG);
+		unsigned int n = PG / sizeof(*rr);
+		int bad, ro;
+
+		for (unsigned int i = 0; i < n; i++)
+			if (rnd() % 2)
+				rnd_struct(f, VRANGE_PIN64 + (rnd() % 3) *
+					   (VRANGE_UNPIN64 - VRANGE_PIN64),
+					   &rr[i], sizeof(rr[i]));
+		b->ranges = rnd() % 3 ? (uintptr_t)(rr + rnd() % n) :
+			    (uintptr_t)rnd_ptr(&f->b, 64, &bad, &ro);
+		b->nr = rnd() % 4 ? 1 + rnd() % 8 : (uint32_t)rnd_u64(8192);
+		b->op = rnd() % 6;
+		if (rnd() % 4)
+			b->__reserved[0] = b->__reserved[1] = 0;
+	} else if (cmd == VRANGE_SET_NAME) {
+		if (rnd() % 4)
+			((char *)p)[rnd() % len] = 0;
+	}
+}
+
+/* rnd_struct(), or 1 if the buffer went away meanwhile (SIGSEGV). */
+static __attribute__((noinline)) int fill_guarded(struct fuzz *f,
+						  unsigned long cmd, void *p,
+						  size_t sz)
+{
+	if (sigsetjmp(segv_jmp, 1))
+		return 1;
+	segv_armed = 1;
+	rnd_struct(f, cmd, p, sz);
+	segv_armed = 0;
+	return 0;
+}
+
+static void fuzz_one(struct fuzz *f)
+{
+	unsigned long cmd, arg;
+	long ret;
+	int err, bad = 0, ro = 0;
+	size_t sz;
+
+	if (rnd() % 3 == 0) {
+		/* A number near ours: magic 0x77, random nr, dir, size. */
+		cmd = _IOC(rnd() % 4, VRANGE_IOC_MAGIC, rnd() % 256,
+			   rnd() % 4 ? rnd() % 128 : rnd() % (1 << 14));
+		if (rnd() % 8 == 0)	/* another magic */
+			cmd = (cmd & ~0xff00UL) | ((rnd() % 256) << 8);
+	} else {
+		cmd = cmds[rnd() % NCMDS];
+	}
+	if (cmd == VRANGE_PURGE_ALL_CACHES && rnd() % 16)
+		cmd = VRANGE_GET_MODE;	/* rarely: it purges everything */
+	sz = _IOC_SIZE(cmd);
+	if (cmd == VRANGE_SET_SIZE || cmd == VRANGE_SET_PROT_MASK ||
+	    cmd == VRANGE_SET_MODE || _IOC_DIR(cmd) == _IOC_NONE) {
+		arg = rnd() % 2 ? (unsigned long)rnd_u64(f->size) :
+		      (unsigned long)(rnd() % 8);
+	} else {
+		void *p = rnd_ptr(&f->b, sz ? sz : 64, &bad, &ro);
+
+		if (!bad && !ro && sz && sz <= PG && fill_guarded(f, cmd, p, sz))
+			return;	/* the racer unmapped it */
+		arg = (unsigned long)p;
+	}
+	errno = 0;
+	ret = ioctl(f->fd, cmd, arg);
+	err = errno;
+	f->calls++;
+	th_count_check();
+	if (ret >= 0) {
+		f->oks++;
+		/* VRANGE_SET_SIZE of an unmapped area may change the size */
+		if (cmd == VRANGE_SET_SIZE)
+			f->size = arg;
+		return;
+	}
+	f->errs++;
+	if (ret == -1 && err == EBADF && f->race)
+		return;		/* the racer had closed it */
+	if (ret != -1 || !allowed(cmd, err) || err == EBADF)
+		FAIL("ioctl(fd, %#lx (nr %#lx size %lu dir %lu), %#lx) = %ld, "
+		     "errno %s: not allowed for it", cmd, _IOC_NR(cmd),
+		     (unsigned long)_IOC_SIZE(cmd),
+		     (unsigned long)_IOC_DIR(cmd), arg, ret, th_errname(err));
+}
+
+static uint64_t seed_of(void)
+{
+	const char *s = getenv("VRANGE_FUZZ_SEED");
+
+	if (s && *s)
+		return strtoull(s, NULL, 0);
+	return th_now_ms() ^ ((uint64_t)getpid() << 32);
+}
+
+static uint64_t calls_or_time(unsigned long def, uint64_t *end)
+{
+	const char *s = getenv("VRANGE_FUZZ_SECONDS");
+
+	*end = 0;
+	if (s && atoi(s) > 0) {
+		*end = th_now_ms() + (uint64_t)atoi(s) * 1000 / 4;
+		return ~0UL;
+	}
+	return def;
+}
+
+/* An area in a random state: unsized, sized, mapped with unpinned bits. */
+static int fuzz_area(struct fuzz *f)
+{
+	int fd = vr_open(), st = rnd() % 4;
+
+	f->size = 0;
+	if (st >= 1) {
+		f->size = (2 + rnd() % 15) * PG;
+		ASSERT_OK(ioctl(fd, VRANGE_SET_SIZE, (size_t)f->size));
+	}
+	if (st >= 2) {
+		void *p = mmap(NULL, f->size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, 0);
+
+		ASSERT_MAP_OK(p);
+		memset(p, 0x3c, f->size);
+		munmap(p, f->size);
+	}
+	if (st == 3)
+		ASSERT_OK(vr_unpin(fd, PG, 0));
+	return fd;
+}
+
+TEST_TIMEOUT(random_ioctls, 120)
+{
+	struct fuzz f = { .fd = -1 };
+	uint64_t seed = seed_of(), end;
+	unsigned long n = calls_or_time(NCALLS, &end), i;
+
+	TH_LOG("seed %#llx (VRANGE_FUZZ_SEED=%#llx replays)",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	rs = seed | 1;
+	bufs_init(&f.b);
+	for (i = 0; i < n; i++) {
+		if (i % 200 == 0) {
+			if (f.fd >= 0)
+				close(f.fd);
+			f.fd = fuzz_area(&f);
+		}
+		fuzz_one(&f);
+		if (end && i % 256 == 0 && th_now_ms() >= end)
+			break;
+	}
+	close(f.fd);
+	TH_LOG("%lu calls: %lu succeeded, %lu failed with allowed errnos",
+	       f.calls, f.oks, f.errs);
+	th_log("fuzz: calls %lu", f.calls);
+}
+
+/* Unprivileged: PURGE_ALL_CACHES must say EPERM, nothing else changes. */
+TEST_TIMEOUT(random_ioctls_unprivileged, 120)
+{
+	struct fuzz f = { .fd = -1 };
+	uint64_t seed = seed_of() + 1, end;
+	unsigned long n = calls_or_time(NCALLS / 4, &end), i;
+
+	TH_LOG("seed %#llx", (unsigned long long)seed);
+	rs = seed | 1;
+	bufs_init(&f.b);
+	f.fd = fuzz_area(&f);
+	if (th_become_nobody())
+		SKIP("cannot become nobody: %s", th_errname(errno));
+	ASSERT_ERRNO(ioctl(f.fd, VRANGE_PURGE_ALL_CACHES), EPERM);
+	for (i = 0; i < n; i++) {
+		fuzz_one(&f);
+		if (end && i % 256 == 0 && th_now_ms() >= end)
+			break;
+	}
+	th_log("fuzz: calls %lu", f.calls);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct racer {
+	struct fuzz *f;
+	volatile int stop;
+	unsigned long n;
+	int fd0;
+};
+
+static void *close_dup_racer(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		int fd = r->f->fd, nfd;
+
+		/* close it under the fuzzer, then put an area there again */
+		close(fd);
+		nfd = dup2(r->fd0, fd);
+		(void)nfd;
+		r->n++;
+	}
+	return NULL;
+}
+
+static void *munmap_racer(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!r->stop) {
+		unsigned char *p = r->f->b.rw;
+
+		munmap(p, 2 * PG);
+		/* the same address again, writable */
+		mmap(p, 2 * PG, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		r->n++;
+	}
+	return NULL;
+}
+
+static void race(void *(*fn)(void *), const char *what)
+{
+	struct fuzz f = { .fd = -1, .race = 1 };
+	struct racer r = { .f = &f };
+	uint64_t seed = seed_of() + 2, end;
+	unsigned long n = calls_or_time(NCALLS / 4, &end), i;
+	pthread_t t;
+	void *p;
+
+	TH_LOG("%s: seed %#llx", what, (unsigned long long)seed);
+	rs = seed | 1;
+	bufs_init(&f.b);
+	signal(SIGSEGV, on_segv);
+	r.fd0 = vr_new(NULL, 8 * PG);
+	p = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd0, 0);
+	ASSERT_MAP_OK(p);
+	ASSERT_OK(vr_unpin(r.fd0, 2 * PG, 4 * PG));
+	f.fd = dup(r.fd0);
+	f.size = 8 * PG;
+	ASSERT_OK(f.fd);
+	ASSERT_EQ(pthread_create(&t, NULL, fn, &r), 0);
+	for (i = 0; i < n; i++) {
+		fuzz_one(&f);
+		if (end && i % 256 == 0 && th_now_ms() >= end)
+			break;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	/* The area is still consistent. */
+	EXPECT_GE(vr_pin(r.fd0, 0, 0), 0);
+	EXPECT_EQ(vr_status(r.fd0, 0, 0), VRANGE_IS_PINNED);
+	TH_LOG("%s: %lu calls, %lu racing operations", what, f.calls, r.n);
+	th_log("fuzz: calls %lu", f.calls);
+}
+
+TEST_TIMEOUT(race_close_dup, 120)
+{
+	race(close_dup_racer, "close/dup2 under the fuzzer");
+}
+
+TEST_TIMEOUT(race_munmap_buffer, 120)
+{
+	race(munmap_racer, "munmap/mmap of the argument buffer");
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("VRANGE_FUZZ_SECONDS");
+
+	if (env && atoi(env) > 0) {
+		unsigned int extra = (unsigned int)atoi(env) / 4 + 60;
+
+		th_t_random_ioctls.timeout += extra;
+		th_t_race_close_dup.timeout += extra;
+		th_t_race_munmap_buffer.timeout += extra;
+		th_t_random_ioctls_unprivileged.timeout += extra;
+	}
+	return th_main(argc, argv);
+}
