@@ -22,6 +22,10 @@
 #                          SECONDS_TO_RUN=30)
 #   make demo HOST=1       the same on this machine, with the vrange module
 #                          loaded here (fails if /dev/vrange is missing)
+#   make bench             the benchmarks (bench/), in one guest: tables,
+#                          build/bench/results.{txt,csv}, bench.png
+#                          (KERNEL=6.1|6.12|newest, default 6.12;
+#                          BENCH_ARGS=--quick for a short run)
 #   make lint              checkpatch --strict on the module
 #   make dkms-install      dkms add/build/install for the running kernel
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
@@ -38,7 +42,7 @@ KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	host-check deps demo lint dkms-check dkms-install dkms-uninstall deb \
+	host-check deps demo bench lint dkms-check dkms-install dkms-uninstall deb \
 	deb-check clean
 
 all: lib examples tools
@@ -77,6 +81,9 @@ deps:
 demo:
 	@HOST="$(HOST)" scripts/demo.sh
 
+bench:
+	@KERNEL="$(KERNEL)" BENCH_ARGS="$(BENCH_ARGS)" scripts/bench.sh
+
 lint:
 	scripts/lint.sh
 
@@ -102,6 +109,3 @@ clean:
 		-o -name '*.mod.c' -o -name '.*.cmd' \) -type f -print | xargs -r rm -f
 	rm -f modules.order Module.symvers module/vrange_config.h
 
-# Room for the targets others add (keep each thin: logic goes in scripts/
-# or in the directory it belongs to):
-#   bench         the benchmarks, in a guest like make check
