@@ -100,11 +100,11 @@ int main(int argc, char **argv)
 		if (ioctl(fd[i], VRANGE_UNPIN, &p8) < 0)
 			bench_die("VRANGE_UNPIN");
 	}
-	w[0][0] = (struct worker){ fd[0], 0, 0 };
-	w[1][0] = (struct worker){ fd[0], 0, 0 };
-	w[1][1] = (struct worker){ fd[1], 0, 1 % ncpu };
-	w[2][0] = (struct worker){ fd[0], 0, 0 };
-	w[2][1] = (struct worker){ fd[0], 2, 1 % ncpu };
+	w[0][0] = (struct worker){ .fd = fd[0], .pageno = 0, .cpu = 0 };
+	w[1][0] = (struct worker){ .fd = fd[0], .pageno = 0, .cpu = 0 };
+	w[1][1] = (struct worker){ .fd = fd[1], .pageno = 0, .cpu = 1 % ncpu };
+	w[2][0] = (struct worker){ .fd = fd[0], .pageno = 0, .cpu = 0 };
+	w[2][1] = (struct worker){ .fd = fd[0], .pageno = 2, .cpu = 1 % ncpu };
 	for (v = 0; v < 3; v++) {
 		lat[v] = calloc(reps, sizeof(double));
 		tput[v] = calloc(reps, sizeof(double));
