@@ -8,11 +8,17 @@
  *   1thread       one thread, its own area
  *   2thr_2areas   two threads, each on its own area
  *   2thr_1area    two threads on one area, each on its own page
+ *   1thr_null, 2thr_null  the control: the same with two null ioctls
+ *                 (VRANGE_GET_SIZE) instead of a pair, each thread on its
+ *                 own area: how well two threads scale on this machine
+ *                 (under TCG, on a loaded host, they may not) when the
+ *                 module takes no lock
  * Each area has 16 pages and holds one other unpinned range.  Figures: the
  * wall time from the first thread's start to the last one's end, over K
  * (ns per pair per thread) and the
  * aggregate throughput (pairs per second, all threads); scaling = the
- * aggregate of two threads over that of one, per repetition.
+ * aggregate of two threads over that of one, per repetition (for the
+ * control, 2thr_null over 1thr_null).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -31,6 +37,7 @@ static pthread_barrier_t barrier;
 
 struct worker {
 	int fd, pageno, cpu;
+	int null;		/* two VRANGE_GET_SIZE calls instead of a pair */
 	double t0, t1;		/* its first and last pair began, ended */
 };
 
@@ -46,9 +53,14 @@ static void *work(void *arg)
 	sched_setaffinity(0, sizeof(set), &set);
 	pthread_barrier_wait(&barrier);
 	w->t0 = bench_ns();
-	for (k = 0; k < K; k++)
-		if (ioctl(w->fd, VRANGE_UNPIN, &p) < 0 || ioctl(w->fd, VRANGE_PIN, &p) < 0)
+	for (k = 0; k < K; k++) {
+		if (w->null) {
+			if (ioctl(w->fd, VRANGE_GET_SIZE) < 0 || ioctl(w->fd, VRANGE_GET_SIZE) < 0)
+				bench_die("VRANGE_GET_SIZE");
+		} else if (ioctl(w->fd, VRANGE_UNPIN, &p) < 0 || ioctl(w->fd, VRANGE_PIN, &p) < 0) {
 			bench_die("VRANGE_UNPIN/PIN");
+		}
+	}
 	w->t1 = bench_ns();
 	return NULL;
 }
@@ -80,11 +92,14 @@ static double run(struct worker *w, int n)
 
 int main(int argc, char **argv)
 {
-	static const char *const names[3] = { "1thread", "2thr_2areas", "2thr_1area" };
-	static const int nthr[3] = { 1, 2, 2 };
+#define NV 5
+	static const char *const names[NV] = {
+		"1thread", "2thr_2areas", "2thr_1area", "1thr_null", "2thr_null",
+	};
+	static const int nthr[NV] = { 1, 2, 2, 1, 2 };
 	struct vrange_pin p8;
-	struct worker w[3][2];
-	double *lat[3], *tput[3], *sc[2], t;
+	struct worker w[NV][2];
+	double *lat[NV], *tput[NV], *sc[3], t;
 	struct bstat sl, st;
 	int fd[2], i, rep, reps, v, ncpu;
 	void *addr;
@@ -105,30 +120,36 @@ int main(int argc, char **argv)
 	w[1][1] = (struct worker){ .fd = fd[1], .pageno = 0, .cpu = 1 % ncpu };
 	w[2][0] = (struct worker){ .fd = fd[0], .pageno = 0, .cpu = 0 };
 	w[2][1] = (struct worker){ .fd = fd[0], .pageno = 2, .cpu = 1 % ncpu };
-	for (v = 0; v < 3; v++) {
+	w[3][0] = (struct worker){ .fd = fd[0], .cpu = 0, .null = 1 };
+	w[4][0] = (struct worker){ .fd = fd[0], .cpu = 0, .null = 1 };
+	w[4][1] = (struct worker){ .fd = fd[1], .cpu = 1 % ncpu, .null = 1 };
+	for (v = 0; v < NV; v++) {
 		lat[v] = calloc(reps, sizeof(double));
 		tput[v] = calloc(reps, sizeof(double));
 	}
 	sc[0] = calloc(reps, sizeof(double));
 	sc[1] = calloc(reps, sizeof(double));
+	sc[2] = calloc(reps, sizeof(double));
 
 	for (rep = 0; rep < reps; rep++) {
-		for (v = 0; v < 3; v++) {
+		for (v = 0; v < NV; v++) {
 			t = run(w[v], nthr[v]);
 			lat[v][rep] = t / K;
 			tput[v][rep] = (double)nthr[v] * K / (t / 1e9);
 		}
 		sc[0][rep] = tput[1][rep] / tput[0][rep];
 		sc[1][rep] = tput[2][rep] / tput[0][rep];
+		sc[2][rep] = tput[4][rep] / tput[3][rep];
 	}
 
 	printf("contention: UNPIN+PIN pairs, %d reps x %d pairs per thread, %d CPUs, interleaved\n",
 	       reps, K, ncpu);
 	printf("  %-28s %22s %24s\n", "case", "ns/pair/thread (p10-p90)", "aggregate kpairs/s (p10-p90)");
-	static const char *const label[3] = {
+	static const char *const label[NV] = {
 		"1 thread, own area", "2 threads, separate areas", "2 threads, one area",
+		"control: 1 thread, null", "control: 2 threads, null",
 	};
-	for (v = 0; v < 3; v++) {
+	for (v = 0; v < NV; v++) {
 		sl = bstat_of(lat[v], reps);
 		st = bstat_of(tput[v], reps);
 		printf("  %-28s %8.0f (%5.0f-%5.0f) %10.1f (%6.1f-%6.1f)\n", label[v], sl.med,
@@ -142,5 +163,9 @@ int main(int argc, char **argv)
 	       sl.med, sl.p10, sl.p90, st.med, st.p10, st.p90);
 	bench_csv("2thr_2areas", "", "scaling", sl, "x");
 	bench_csv("2thr_1area", "", "scaling", st, "x");
+	sl = bstat_of(sc[2], reps);
+	printf("  control, two null ioctls per pair: 2 threads over 1 %.2fx (p10 %.2f, p90 %.2f)\n",
+	       sl.med, sl.p10, sl.p90);
+	bench_csv("2thr_null", "", "scaling", sl, "x");
 	return 0;
 }
