@@ -63,8 +63,8 @@ int main(int argc, char **argv)
 		pair[i] = calloc(reps, sizeof(double));
 		stat[i] = calloc(reps, sizeof(double));
 		n = sizes[i];
-		t = bench_ns();
 		fd[i] = bench_area(2 * n * page, &addr);
+		t = bench_ns();
 		make_ranges(fd[i], n, page);
 		t = bench_ns() - t;
 		printf("# area %d: %ld pages, %ld unpinned ranges made (VRANGE_BATCH) in %.1f ms\n",
