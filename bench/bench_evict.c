@@ -16,6 +16,8 @@
  * kswapd threads' CPU time, the vrange shrinker's scanned and freed pages
  * (/sys/class/misc/vrange/shrinker_*), the LRU's (/proc/vmstat pgscan_*,
  * pgsteal_*), and the bytes of the area purged.
+ * A hog that does not finish (OOM-killed) is counted (hog_killed) and its
+ * run left out of the other figures.
  * N = 384 MiB (--quick: 96 MiB): more than the 48 MiB left, so most of
  * it must be purged.  Also: the hog's extra wall time with volatile memory
  * (per repetition, against the "none" run next to it) per MiB purged.
@@ -23,6 +25,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +97,10 @@ static long long vmsum(const char *a, const char *b)
 	return bench_vmstat(a) + bench_vmstat(b);
 }
 
-/* Run the hog of @h bytes; fill @r; return its CPU time in ns. */
+/*
+ * Run the hog of @h bytes; fill @r; return its CPU time in ns, or -1 if it
+ * did not finish (the OOM killer: it is the first candidate).
+ */
 static double run_hog(size_t h, struct hog_res *r)
 {
 	double cpu0 = bench_children_cpu_ns();
@@ -130,8 +136,9 @@ static double run_hog(size_t h, struct hog_res *r)
 	if (waitpid(pid, &st, 0) != pid)
 		bench_die("waitpid");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) || !r->done) {
-		fprintf(stderr, "evict: the hog did not finish (status 0x%x): OOM?\n", st);
-		exit(1);
+		printf("# the hog did not finish (wait status 0x%x%s)\n", st,
+		       WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? ": SIGKILL, the OOM killer" : "");
+		return -1;
 	}
 	return bench_children_cpu_ns() - cpu0;
 }
@@ -156,6 +163,17 @@ static struct vrange_area *volatile_area(size_t n)
 	return a;
 }
 
+/* Statistics of the values of @v that are not NAN. */
+static struct bstat valid_stat(double *v, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			v[k++] = v[i];
+	return bstat_of(v, k);
+}
+
 enum { M_WALL, M_CPU, M_MAXSTEP, M_KSWAPD, M_VSCAN, M_VFREE, M_LSCAN, M_LSTEAL, M_PURGED, NM };
 
 static const char *const mname[NM] = {
@@ -175,7 +193,7 @@ int main(int argc, char **argv)
 	struct vrange_area *a;
 	struct bstat s;
 	size_t n, h;
-	int rep, reps, v, i, fd;
+	int rep, reps, v, i, fd, killed[2] = { 0, 0 };
 	char param[32];
 
 	bench_init(argc, argv, "evict", 3, 1);
@@ -212,6 +230,14 @@ int main(int argc, char **argv)
 			lst = vmsum("pgsteal_kswapd", "pgsteal_direct");
 			ks = kswapd_ns();
 			cpu = run_hog(h, r);
+			if (cpu < 0) {
+				killed[v]++;
+				for (i = 0; i < NM; i++)
+					m[v][i][rep] = NAN;
+				if (a)
+					vrange_close(a);
+				continue;
+			}
 			m[v][M_WALL][rep] = r->wall_ns / 1e6;
 			m[v][M_CPU][rep] = cpu / 1e6;
 			m[v][M_MAXSTEP][rep] = r->max_step_ns / 1e6;
@@ -227,8 +253,8 @@ int main(int argc, char **argv)
 				vrange_close(a);
 			}
 		}
-		extra[rep] = m[0][M_PURGED][rep] > 0 ?
-			(m[0][M_WALL][rep] - m[1][M_WALL][rep]) / m[0][M_PURGED][rep] : 0;
+		extra[rep] = m[0][M_PURGED][rep] > 0 && !isnan(m[1][M_WALL][rep]) ?
+			(m[0][M_WALL][rep] - m[1][M_WALL][rep]) / m[0][M_PURGED][rep] : NAN;
 		/* The purge alone: PURGE_ALL_CACHES on the same N. */
 		a = volatile_area(n);
 		fd = vrange_fd(a);
@@ -248,17 +274,26 @@ int main(int argc, char **argv)
 	       "volatile", "p10", "p90", "none", "p10", "p90");
 	snprintf(param, sizeof(param), "%zuMiB", n / MIB);
 	for (i = 0; i < NM; i++) {
-		struct bstat sv = bstat_of(m[0][i], reps), sn = bstat_of(m[1][i], reps);
+		struct bstat sv = valid_stat(m[0][i], reps), sn = valid_stat(m[1][i], reps);
 
 		printf("  %-20s %8s | %10.1f %10.1f %10.1f | %10.1f %10.1f %10.1f\n", mname[i],
 		       munit[i], sv.med, sv.p10, sv.p90, sn.med, sn.p10, sn.p90);
-		bench_csv("volatile", param, mname[i], sv, munit[i]);
-		bench_csv("none", param, mname[i], sn, munit[i]);
+		if (sv.n)	/* no row for a figure that was not measured */
+			bench_csv("volatile", param, mname[i], sv, munit[i]);
+		if (sn.n)
+			bench_csv("none", param, mname[i], sn, munit[i]);
 	}
-	s = bstat_of(extra, reps);
+	printf("  %-20s %8s | %10d %21s | %10d\n", "hog_killed", "runs", killed[0],
+	       "", killed[1]);
+	printf("  (figures above: the %d and %d runs whose hog finished)\n", reps - killed[0],
+	       reps - killed[1]);
+	bench_csv1("volatile", param, "hog_killed", killed[0], "runs");
+	bench_csv1("none", param, "hog_killed", killed[1], "runs");
+	s = valid_stat(extra, reps);
 	printf("  hog's extra wall time with volatile memory, per MiB purged: %.2f ms (p10 %.2f, p90 %.2f)\n",
 	       s.med, s.p10, s.p90);
-	bench_csv("volatile", param, "extra_hog_wall_per_MiB_purged", s, "ms");
+	if (s.n)
+		bench_csv("volatile", param, "extra_hog_wall_per_MiB_purged", s, "ms");
 	s = bstat_of(pa, reps);
 	printf("  PURGE_ALL_CACHES of %zu MiB: %.1f ms (p10 %.1f, p90 %.1f) = %.2f GiB/s\n",
 	       n / MIB, s.med, s.p10, s.p90, s.med > 0 ? (double)n / (1 << 30) / (s.med / 1e3) : 0);
