@@ -26,6 +26,10 @@
 #                          SECONDS=120 per kernel (KERNEL=6.12 by default,
 #                          or KERNELS=...); prints operations, divergences,
 #                          fuzz calls, purged bytes (scripts/stress.sh)
+#   make bench             the benchmarks (bench/), in one guest: tables,
+#                          build/bench/results.{txt,csv}, bench.png
+#                          (KERNEL=6.1|6.12|newest, default 6.12;
+#                          BENCH_ARGS=--quick for a short run)
 #   make lint              checkpatch --strict on the module
 #   make dkms-install      dkms add/build/install for the running kernel
 #                          (DKMS_KERNELS="REL[=KDIR] ..." for others)
@@ -42,7 +46,7 @@ KERNELS ?= 6.1 6.12 newest
 TESTS ?=
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	host-check deps demo stress lint dkms-check dkms-install dkms-uninstall deb \
+	host-check deps demo stress bench lint dkms-check dkms-install dkms-uninstall deb \
 	deb-check clean
 
 all: lib examples tools
@@ -86,6 +90,9 @@ stress:
 	KERNELS="$(or $(KERNEL),$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12))" \
 	scripts/stress.sh
 
+bench:
+	@KERNEL="$(KERNEL)" BENCH_ARGS="$(BENCH_ARGS)" scripts/bench.sh
+
 lint:
 	scripts/lint.sh
 
@@ -111,6 +118,3 @@ clean:
 		-o -name '*.mod.c' -o -name '.*.cmd' \) -type f -print | xargs -r rm -f
 	rm -f modules.order Module.symvers module/vrange_config.h
 
-# Room for the targets others add (keep each thin: logic goes in scripts/
-# or in the directory it belongs to):
-#   bench         the benchmarks, in a guest like make check

@@ -4,7 +4,7 @@
 # -m32, as build/tests/NAME.32bit.  The other tests/*.c (no main: the TAP
 # harness, helpers) are linked into every program, and so is libvrange.a
 # (built here, 64- and 32-bit).  Only programs named t_* are run as tests;
-# the others (hogs, benchmarks, and examples/*.c and tools/*.c, built static
+# the others (hogs, and examples/*.c, tools/*.c and bench/bench_*.c, built static
 # against libvrange alone) ride along in the guest for the tests to use.
 #
 # Extra flags: VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS.
@@ -88,6 +88,13 @@ for s in "$TOP"/examples/*.c "$TOP"/tools/*.c; do
 	name=$(basename "$s" .c)
 	"$CC" -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/include/uapi" -I"$TOP/lib" \
 		-o "$out/$name" "$s" "$BUILD/lib/libvrange.a" || die "$name failed to build"
+done
+# The benchmarks (bench/bench_*.c, each with bench/bench.c), for make bench
+# and tests/t_bench_smoke.c.
+for s in "$TOP"/bench/bench_*.c; do
+	name=$(basename "$s" .c)
+	"$CC" -std=gnu11 -O2 -Wall -Wextra -Werror -pthread -static -I"$TOP/include/uapi" -I"$TOP/lib" \
+		-o "$out/$name" "$s" "$TOP/bench/bench.c" "$BUILD/lib/libvrange.a" || die "$name failed to build"
 done
 
 n=$(find "$out" -maxdepth 1 -type f -name 't_*' | wc -l)

@@ -22,6 +22,7 @@ PACKAGES=(
 	debian-archive-keyring    # ... and the keys it is checked with
 	dpkg-dev                  # dpkg-architecture, used by dkms
 	linux-source-6.1          # scripts/checkpatch.pl, for scripts/lint.sh
+	gnuplot-nox               # make bench's plot (scripts/bench.sh)
 )
 BPO_FILE=/etc/apt/sources.list.d/vrange-backports.sources
 

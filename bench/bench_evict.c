@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_evict: the eviction side (issue 7, item 4).
+ *
+ * A hog process allocates and touches H bytes of anonymous memory, H being
+ * the guest's MemAvailable (measured with no area) less 48 MiB, in 8 MiB
+ * steps, each timed.  Interleaved in each repetition:
+ *   volatile  first, N bytes of a vrange area are written and unpinned (in
+ *             1 MiB ranges): the hog can only get its memory if the
+ *             shrinker purges them
+ *   none      the same hog with no volatile memory (nothing to reclaim)
+ *   purge_all the N bytes written and unpinned, then VRANGE_PURGE_ALL_CACHES
+ *             timed: the purge itself, without reclaim around it
+ * Figures: the hog's wall time and CPU time (user + system: direct reclaim
+ * runs in it), its slowest 8 MiB step (the reclaim latency it sees), the
+ * kswapd threads' CPU time, the vrange shrinker's scanned and freed pages
+ * (/sys/class/misc/vrange/shrinker_*), the LRU's (/proc/vmstat pgscan_*,
+ * pgsteal_*), and the bytes of the area purged.
+ * A hog that does not finish (OOM-killed) is counted (hog_killed) and its
+ * run left out of the other figures.
+ * N = 384 MiB (--quick: 96 MiB): more than the 48 MiB left, so most of
+ * it must be purged.  Also: the hog's extra wall time with volatile memory
+ * (per repetition, against the "none" run next to it) per MiB purged.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "bench.h"
+#include "vrange.h"
+
+#define STEP	(8 * MIB)
+#define SYS	"/sys/class/misc/vrange/"
+
+/* What the hog reports through shared memory. */
+struct hog_res {
+	double wall_ns, max_step_ns;
+	int done;
+};
+
+static long page;
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, s, strlen(s)) < 0)
+			fprintf(stderr, "write %s failed\n", path);
+		close(fd);
+	}
+}
+
+/* CPU time of the kswapd threads so far, ns. */
+static double kswapd_ns(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], buf[512], *p;
+	double tot = 0;
+	long tick = sysconf(_SC_CLK_TCK);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		unsigned long ut, st;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(kswapd") &&
+		    (p = strrchr(buf, ')')) &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+			tot += (double)(ut + st) * 1e9 / tick;
+		fclose(f);
+	}
+	closedir(d);
+	return tot;
+}
+
+static long long vmsum(const char *a, const char *b)
+{
+	return bench_vmstat(a) + bench_vmstat(b);
+}
+
+/*
+ * Run the hog of @h bytes; fill @r; return its CPU time in ns, or -1 if it
+ * did not finish (the OOM killer: it is the first candidate).
+ */
+static double run_hog(size_t h, struct hog_res *r)
+{
+	double cpu0 = bench_children_cpu_ns();
+	pid_t pid;
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork");
+	if (pid == 0) {
+		char *p;
+		size_t off, i;
+		double t0, t;
+
+		write_str("/proc/self/oom_score_adj", "1000");
+		p = mmap(NULL, h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		t0 = bench_ns();
+		for (off = 0; off < h; off += STEP) {
+			t = bench_ns();
+			for (i = off; i < off + STEP && i < h; i += page)
+				p[i] = 1;
+			t = bench_ns() - t;
+			if (t > r->max_step_ns)
+				r->max_step_ns = t;
+		}
+		r->wall_ns = bench_ns() - t0;
+		r->done = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		bench_die("waitpid");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !r->done) {
+		printf("# the hog did not finish (wait status 0x%x%s)\n", st,
+		       WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? ": SIGKILL, the OOM killer" : "");
+		return -1;
+	}
+	return bench_children_cpu_ns() - cpu0;
+}
+
+/* A vrange area of @n bytes, written, unpinned in 1 MiB ranges. */
+static struct vrange_area *volatile_area(size_t n)
+{
+	struct vrange_area *a;
+	char *p;
+	size_t off;
+
+	if (vrange_create("bench-evict", n, VRANGE_CREATE_DEVICE, &a) ||
+	    vrange_map(a, 0, n, PROT_READ | PROT_WRITE, (void **)&p))
+		bench_die("vrange area of %zu bytes", n);
+	for (off = 0; off < n; off += page)
+		p[off] = 1;
+	for (off = 0; off < n; off += MIB)
+		if (vrange_unpin(a, off, MIB, 0))
+			bench_die("vrange_unpin");
+	if (munmap(p, n))
+		bench_die("munmap");
+	return a;
+}
+
+/* Statistics of the values of @v that are not NAN. */
+static struct bstat valid_stat(double *v, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			v[k++] = v[i];
+	return bstat_of(v, k);
+}
+
+enum { M_WALL, M_CPU, M_MAXSTEP, M_KSWAPD, M_VSCAN, M_VFREE, M_LSCAN, M_LSTEAL, M_PURGED, NM };
+
+static const char *const mname[NM] = {
+	"hog_wall", "hog_cpu", "hog_max_8MiB_step", "kswapd_cpu", "vrange_scanned",
+	"vrange_freed", "lru_scanned", "lru_stolen", "purged",
+};
+static const char *const munit[NM] = {
+	"ms", "ms", "ms", "ms", "pages", "pages", "pages", "pages", "MiB",
+};
+
+int main(int argc, char **argv)
+{
+	struct hog_res *r;
+	double *m[2][NM], *pa, *extra, cpu, ks;
+	long long vs, vf, ls, lst, avail;
+	struct vrange_stats st;
+	struct vrange_area *a;
+	struct bstat s;
+	size_t n, h;
+	int rep, reps, v, i, fd, killed[2] = { 0, 0 };
+	char param[32];
+
+	bench_init(argc, argv, "evict", 3, 1);
+	reps = bench_reps;
+	page = sysconf(_SC_PAGESIZE);
+	n = bench_quick ? 96 * MIB : 384 * MIB;
+	write_str("/proc/self/oom_score_adj", "-1000");
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		bench_die("mmap");
+	write_str("/proc/sys/vm/drop_caches", "3");
+	avail = bench_meminfo_kb("MemAvailable");
+	if (avail < 0)
+		bench_die("MemAvailable");
+	h = (size_t)avail * KIB - 48 * MIB;
+	h -= h % STEP;
+	if (h < n + 64 * MIB)
+		bench_die("too little memory: MemAvailable %lld kB", avail);
+	for (v = 0; v < 2; v++)
+		for (i = 0; i < NM; i++)
+			m[v][i] = calloc(reps, sizeof(double));
+	pa = calloc(reps, sizeof(double));
+	extra = calloc(reps, sizeof(double));
+	printf("# MemAvailable %lld MiB; hog %zu MiB; volatile %zu MiB\n", avail / 1024,
+	       h / MIB, n / MIB);
+
+	for (rep = 0; rep < reps; rep++) {
+		for (v = 0; v < 2; v++) {
+			write_str("/proc/sys/vm/drop_caches", "3");
+			a = v == 0 ? volatile_area(n) : NULL;
+			vs = bench_read_ll(SYS "shrinker_scanned_pages");
+			vf = bench_read_ll(SYS "shrinker_freed_pages");
+			ls = vmsum("pgscan_kswapd", "pgscan_direct");
+			lst = vmsum("pgsteal_kswapd", "pgsteal_direct");
+			ks = kswapd_ns();
+			cpu = run_hog(h, r);
+			if (cpu < 0) {
+				killed[v]++;
+				for (i = 0; i < NM; i++)
+					m[v][i][rep] = NAN;
+				if (a)
+					vrange_close(a);
+				continue;
+			}
+			m[v][M_WALL][rep] = r->wall_ns / 1e6;
+			m[v][M_CPU][rep] = cpu / 1e6;
+			m[v][M_MAXSTEP][rep] = r->max_step_ns / 1e6;
+			m[v][M_KSWAPD][rep] = (kswapd_ns() - ks) / 1e6;
+			m[v][M_VSCAN][rep] = bench_read_ll(SYS "shrinker_scanned_pages") - vs;
+			m[v][M_VFREE][rep] = bench_read_ll(SYS "shrinker_freed_pages") - vf;
+			m[v][M_LSCAN][rep] = vmsum("pgscan_kswapd", "pgscan_direct") - ls;
+			m[v][M_LSTEAL][rep] = vmsum("pgsteal_kswapd", "pgsteal_direct") - lst;
+			if (a) {
+				if (vrange_get_stats(a, &st))
+					bench_die("vrange_get_stats");
+				m[v][M_PURGED][rep] = (double)st.purged / MIB;
+				vrange_close(a);
+			}
+		}
+		extra[rep] = m[0][M_PURGED][rep] > 0 && !isnan(m[1][M_WALL][rep]) ?
+			(m[0][M_WALL][rep] - m[1][M_WALL][rep]) / m[0][M_PURGED][rep] : NAN;
+		/* The purge alone: PURGE_ALL_CACHES on the same N. */
+		a = volatile_area(n);
+		fd = vrange_fd(a);
+		{
+			double t = bench_ns();
+
+			if (ioctl(fd, VRANGE_PURGE_ALL_CACHES) < 0)
+				bench_die("VRANGE_PURGE_ALL_CACHES");
+			pa[rep] = (bench_ns() - t) / 1e6;
+		}
+		vrange_close(a);
+	}
+
+	printf("eviction: hog of %zu MiB, %d reps, interleaved; volatile: %zu MiB unpinned in 1 MiB ranges\n",
+	       h / MIB, reps, n / MIB);
+	printf("  %-20s %8s | %10s %10s %10s | %10s %10s %10s\n", "metric", "unit",
+	       "volatile", "p10", "p90", "none", "p10", "p90");
+	snprintf(param, sizeof(param), "%zuMiB", n / MIB);
+	for (i = 0; i < NM; i++) {
+		struct bstat sv = valid_stat(m[0][i], reps), sn = valid_stat(m[1][i], reps);
+
+		printf("  %-20s %8s | %10.1f %10.1f %10.1f | %10.1f %10.1f %10.1f\n", mname[i],
+		       munit[i], sv.med, sv.p10, sv.p90, sn.med, sn.p10, sn.p90);
+		if (sv.n)	/* no row for a figure that was not measured */
+			bench_csv("volatile", param, mname[i], sv, munit[i]);
+		if (sn.n)
+			bench_csv("none", param, mname[i], sn, munit[i]);
+	}
+	printf("  %-20s %8s | %10d %21s | %10d\n", "hog_killed", "runs", killed[0],
+	       "", killed[1]);
+	printf("  (figures above: the %d and %d runs whose hog finished)\n", reps - killed[0],
+	       reps - killed[1]);
+	bench_csv1("volatile", param, "hog_killed", killed[0], "runs");
+	bench_csv1("none", param, "hog_killed", killed[1], "runs");
+	s = valid_stat(extra, reps);
+	printf("  hog's extra wall time with volatile memory, per MiB purged: %.2f ms (p10 %.2f, p90 %.2f)\n",
+	       s.med, s.p10, s.p90);
+	if (s.n)
+		bench_csv("volatile", param, "extra_hog_wall_per_MiB_purged", s, "ms");
+	s = bstat_of(pa, reps);
+	printf("  PURGE_ALL_CACHES of %zu MiB: %.1f ms (p10 %.1f, p90 %.1f) = %.2f GiB/s\n",
+	       n / MIB, s.med, s.p10, s.p90, s.med > 0 ? (double)n / (1 << 30) / (s.med / 1e3) : 0);
+	bench_csv("purge_all", param, "time", s, "ms");
+	return 0;
+}
