@@ -75,13 +75,15 @@ mkdir -p "$out"
 . "$(kernel_env "$tag")"
 
 build_tile_cache "$out/tile-cache"
+gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
+	"$TOP/tools/vrangectl.c" "$BUILD/lib/libvrange.a" -o "$out/vrangectl"
 
 root=$out/initramfs
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
-cp "$BUILD/$tag/vrange.ko" "$out/tile-cache" "$root/"
+cp "$BUILD/$tag/vrange.ko" "$out/tile-cache" "$out/vrangectl" "$root/"
 cat >"$root/init" <<EOI
 #!/bin/sh
 /bin/busybox --install -s /bin
@@ -93,7 +95,13 @@ ls -l /dev/vrange
 # a hog grows to 90% of the memory that is left.
 avail=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo)
 echo "=== tile-cache: 256 MiB of tiles, then a hog grows towards \$((avail * 9 / 10)) MiB"
-/tile-cache --tiles 256 --tile-kib 1024 --seconds $secs --hog \$((avail * 9 / 10))
+/tile-cache --tiles 256 --tile-kib 1024 --seconds $secs --hog \$((avail * 9 / 10)) &
+cache=\$!
+# Half way through: what vrangectl sees of it.
+sleep $((secs / 2))
+echo "=== vrangectl ls"; /vrangectl ls
+echo "=== vrangectl stats"; /vrangectl stats
+wait \$cache
 echo "=== tile-cache exited with status \$?"
 rmmod vrange && echo "=== module unloaded"
 poweroff -f
