@@ -11,8 +11,11 @@
 # that every option the fragment sets ended up so (fails naming the others),
 # and builds bzImage and modules (Module.symvers, for the out-of-tree
 # module build).  The tree stays: the next run with the same source and
-# fragment reuses it at once (build/debug-kernel/VERSION-HASH/done), and
-# a finished build removes the trees of other versions or fragments.
+# fragment reuses it at once (build/debug-kernel/VERSION-HASH/done), an
+# interrupted one goes on where it stopped, and a finished build removes
+# the trees of other versions or fragments.
+#
+# make -j: VRANGE_DEBUG_JOBS, default the number of CPUs.
 #
 # Prints, on stdout, shell assignments for scripts/kernel.sh: KABI,
 # KVERSION, KSUITE, VMLINUZ, KDIR.  Log: build/debug-kernel/build.log;
@@ -90,15 +93,21 @@ check_options() {
 
 t0=$(now)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -rf "$dir"
-mkdir -p "$dir"
 : >"$log"
-msg "unpacking $TARBALL ($srcver) into $dir"
-tar -xJf "$TARBALL" -C "$dir"
-mv "$dir/$SRCPKG" "$tree"
+if [ -f "$dir/unpacked" ] && [ -f "$tree/Makefile" ]; then
+	# An interrupted build: make goes on from where it stopped.
+	msg "resuming the build in $dir"
+else
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	msg "unpacking $TARBALL ($srcver) into $dir"
+	tar -xJf "$TARBALL" -C "$dir"
+	mv "$dir/$SRCPKG" "$tree"
+	touch "$dir/unpacked"
+fi
 t_unpack=$(elapsed "$t0")
 
-jobs=$(nproc)
+jobs=${VRANGE_DEBUG_JOBS:-$(nproc)}
 kmake() { make -C "$tree" -j"$jobs" "$@" >>"$log" 2>&1; }
 msg "configuring: x86_64_defconfig + $(basename "$FRAGMENT")"
 kmake x86_64_defconfig || die "make x86_64_defconfig failed ($log)"
