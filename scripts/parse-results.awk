@@ -190,8 +190,11 @@ BEGIN {
 	# it is on are not reports (any other kmemleak line is: it warns, or
 	# it stopped).
 	bad_re = bad_re "|page dumped because"
+	# Nor is lockdep's own boot notice, nor a mark of the rig's (its
+	# labels name kmemleak).
 	ok_re = "kmemleak: (Kernel memory leak detector initialized|" \
-		"Automatic memory scanning thread (started|ended))"
+		"Automatic memory scanning thread (started|ended))|" \
+		"RCU lockdep checking is enabled|vrange-rig: (test|dmesg dumped)"
 	while ((getline l < runlist) > 0) {
 		split(l, w, " ")
 		if (w[1] != "" && !(w[1] in expected)) { expected[w[1]] = 1; order[++nexp] = w[1] }
