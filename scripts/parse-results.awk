@@ -48,6 +48,10 @@ function is_bad(line) {
 	if (line ~ /invoked oom-killer/) { in_oom = 1; return 0 }
 	if (in_oom && line ~ /(Killed process|oom_reaper|Out of memory and no killable)/) { in_oom = 0; return 0 }
 	if (line ~ ok_re) return 0
+	# A stack frame is not a report, whatever its function is called (a
+	# lockdep kernel's OOM report has "lockdep_hardirqs_on_prepare+0x..."
+	# frames): the report's own headline counts.
+	if (line ~ /\] +(\? )?[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+/) return 0
 	if (line ~ /Call Trace/) return !in_oom
 	return line ~ bad_re
 }
