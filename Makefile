@@ -16,6 +16,12 @@
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
+#   make check-debug       the debug kernel (KASAN, lockdep, kmemleak, KFENCE,
+#                          DEBUG_VM/LIST/ATOMIC_SLEEP; scripts/debug-kernel.sh
+#                          builds it once into build/debug-kernel/): the
+#                          guest suite on it, then STRESS_ROUNDS (2) more
+#                          rounds of the stress programs; any kernel report
+#                          fails (TESTS= as for make check)
 #   make host-check        host-side (library) tests only
 #   make demo              the tile cache under memory pressure, in a guest
 #                          (KERNEL=6.1|6.12|newest, default 6.12;
@@ -44,8 +50,10 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 newest
 TESTS ?=
+STRESS_ROUNDS ?= 2
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
+	check-debug \
 	host-check deps demo stress bench lint dkms-check dkms-install dkms-uninstall deb \
 	deb-check clean
 
@@ -75,6 +83,10 @@ tests:
 
 check:
 	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" scripts/check.sh
+
+check-debug:
+	@KERNELS=debug TESTS="$(TESTS)" VRANGE_GUEST_ONLY=1 \
+		VRANGE_STRESS_ROUNDS="$(STRESS_ROUNDS)" scripts/check.sh
 
 host-check:
 	@scripts/host-check.sh $(TESTS)

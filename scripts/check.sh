@@ -3,7 +3,8 @@
 #
 #   KERNELS="6.1 6.12 newest" TESTS="" scripts/check.sh
 #
-# KERNELS: the kernels to test (default all; KERNELS=none: no guest).
+# KERNELS: the kernels to test (default 6.1 6.12 newest; debug, the
+#          debug kernel of make check-debug; KERNELS=none: no guest).
 # TESTS:   test programs to run (default all t_*), blank- or
 #          comma-separated; each is a name or a shell pattern (t_pin*), may
 #          name one test of a program as PROGRAM:TEST, and selects the
@@ -34,6 +35,14 @@
 #   VRANGE_TEST_CFLAGS, VRANGE_TEST_LDLIBS, VRANGE_HOST_CFLAGS,
 #   VRANGE_HOST_LDLIBS              extra flags for the test programs
 #   VRANGE_MIRROR                   the Debian mirror (deb.debian.org)
+#   VRANGE_GUEST_ONLY=1             only the kernels and their guests: no
+#                                   checkpatch, DKMS, Debian packages or
+#                                   host tests (make check-debug: make check
+#                                   runs those)
+#   VRANGE_STRESS_ROUNDS=N          after the suite, each stress program
+#                                   (VRANGE_STRESS_TESTS: t_stress t_model
+#                                   t_fuzz, those that exist) N times more,
+#                                   as PROGRAM@stress1..N (make check-debug)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -97,7 +106,7 @@ host_line() {
 if [ "${KERNELS:-}" = none ]; then
 	KERNEL_TAGS=""
 else
-	KERNEL_TAGS=$(kernel_tags "${KERNELS:-$ALL_KERNELS}")
+	KERNEL_TAGS=$(kernel_tags "${KERNELS:-$DEFAULT_KERNELS}")
 fi
 TEST_PATTERNS=${TESTS:-}
 TEST_PATTERNS=${TEST_PATTERNS//,/ }
@@ -128,7 +137,7 @@ for t in $KERNEL_TAGS; do
 done
 
 # --- 3b. kernel style and DKMS (whole-suite checks: not with TESTS) --------
-if [ -z "$TEST_PATTERNS" ]; then
+if [ -z "$TEST_PATTERNS" ] && [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
 	if stage "checkpatch" "$S/lint.sh" "$BUILD/lint"; then
 		pass_note
 	else
@@ -169,8 +178,12 @@ fi
 
 # --- 5. host-side tests -------------------------------------------------
 host_rc=0
-# shellcheck disable=SC2086
-stage "host tests" "$S/host-check.sh" $TEST_PATTERNS || host_rc=$?
+if [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
+	# shellcheck disable=SC2086
+	stage "host tests" "$S/host-check.sh" $TEST_PATTERNS || host_rc=$?
+else
+	rm -rf "$BUILD/host"
+fi
 if [ -f "$BUILD/host/counts" ]; then
 	add_counts "$BUILD/host/counts"
 elif [ "$host_rc" -ne 0 ]; then
@@ -204,6 +217,13 @@ for pat in $TEST_PATTERNS; do
 		continue
 	fi
 	fail_note "TESTS: '$pat' names no test program (have: $(cd "$BUILD/tests" 2>/dev/null && echo t_*))"
+done
+# The stress round: the stress programs again, under other names (the
+# guest runs PROGRAM@TAG as /tests/PROGRAM), so each round counts apart.
+for r in $(seq 1 "${VRANGE_STRESS_ROUNDS:-0}"); do
+	for name in ${VRANGE_STRESS_TESTS:-t_stress t_model t_fuzz}; do
+		if [ -x "$BUILD/tests/$name" ]; then echo "$name@stress$r" >>"$runlist"; fi
+	done
 done
 if [ "$tests_ok" -eq 1 ] && [ ! -s "$runlist" ] && [ -z "$TEST_PATTERNS" ]; then
 	warn "no guest test programs: the guests only load and unload the module"

@@ -1,7 +1,11 @@
 #!/bin/bash
 # Resolve, fetch and describe one test kernel.
 #
-#   scripts/kernel.sh TAG       TAG is 6.1, 6.12 or newest
+#   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest or debug
+#
+# debug is not downloaded: scripts/debug-kernel.sh builds it (once, then
+# reuses it) from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak
+# and the rest, into build/debug-kernel/; KDIR is that tree.
 #
 # Names are resolved at run time from the package archive, never written
 # down here:
@@ -28,7 +32,11 @@ set -euo pipefail
 TAG=$(kernel_tags "$1")
 
 KCHROOT=""
-is_root && lock "$CACHE/.lock" "the kernel cache"
+# The debug kernel lives in build/, not in the shared cache: no lock on it
+# (its build takes minutes; scripts/debug-kernel.sh locks its own tree).
+if [ "$TAG" != debug ] && is_root; then
+	lock "$CACHE/.lock" "the kernel cache"
+fi
 
 # in_root CMD...: run CMD on the host, or in the chroot for the newest kernel.
 in_root() {
@@ -230,15 +238,21 @@ newest)
 		warn "trixie-backports has no linux-image-amd64: falling back to $KSUITE ($KVERSION)"
 	fi
 	;;
+debug)
+	# Sets KABI, KVERSION, KSUITE, VMLINUZ and KDIR.
+	debug_env=$("$TOP/scripts/debug-kernel.sh") || die "the debug kernel could not be built"
+	eval "$debug_env"
+	;;
 esac
-[ -n "$KVERSION" ] || retry "no linux-image-amd64 found in ${want//|/, }"
-KABI=$(abi_of "$KVERSION")
-[ -n "$KABI" ] || die "cannot find the ABI of linux-image-amd64=$KVERSION"
-KDIR=/usr/src/linux-headers-$KABI
-
-install_headers
+if [ "$TAG" != debug ]; then
+	[ -n "$KVERSION" ] || retry "no linux-image-amd64 found in ${want//|/, }"
+	KABI=$(abi_of "$KVERSION")
+	[ -n "$KABI" ] || die "cannot find the ABI of linux-image-amd64=$KVERSION"
+	KDIR=/usr/src/linux-headers-$KABI
+	install_headers
+fi
 check_config
-fetch_vmlinuz
+[ "$TAG" = debug ] || fetch_vmlinuz
 
 mkdir -p "$BUILD/kernels"
 cat >"$(kernel_env "$TAG")" <<EOF

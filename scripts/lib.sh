@@ -6,11 +6,14 @@
 #   BUILD        $TOP/build (override with VRANGE_BUILD)
 #   CACHE        ${VRANGE_CACHE:-/var/cache/vrange}: kernels and the trixie chroot
 #   ALL_KERNELS  the kernel tags the rig knows, in test order
+#   DEFAULT_KERNELS  the ones make check tests when KERNELS is not given
+#                (all but debug: make check-debug builds and tests that one)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VRANGE_BUILD:-$TOP/build}
 CACHE=${VRANGE_CACHE:-/var/cache/vrange}
-ALL_KERNELS="6.1 6.12 newest"
+DEFAULT_KERNELS="6.1 6.12 newest"
+ALL_KERNELS="$DEFAULT_KERNELS debug"
 MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${VRANGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
@@ -45,6 +48,19 @@ kernel_tags() {
 	done
 	[ -n "$out" ] || die "no kernel selected (known: $ALL_KERNELS)"
 	printf '%s\n' "${out# }"
+}
+
+# tag_timeouts TAG: the guest timeouts' defaults for TAG (an exported
+# value wins).  The debug kernel (KASAN, lockdep, kmemleak...) runs
+# everything several times slower: its test timeout and its guests' budget
+# are larger, and TH_SLOWDOWN multiplies the harness's timeout scale
+# (scripts/run-guest.sh).
+tag_timeouts() {
+	TH_SLOWDOWN=1
+	[ "$1" = debug ] || return 0
+	TH_SLOWDOWN=4
+	export VRANGE_TEST_TIMEOUT=${VRANGE_TEST_TIMEOUT:-900}
+	export VRANGE_GUEST_TIMEOUT=${VRANGE_GUEST_TIMEOUT:-2400}
 }
 
 # kernel_env TAG: path of the file that scripts/kernel.sh writes for TAG.

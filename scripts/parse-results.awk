@@ -47,6 +47,11 @@ function add_detail(prog, text) { detail[prog] = detail[prog] text }
 function is_bad(line) {
 	if (line ~ /invoked oom-killer/) { in_oom = 1; return 0 }
 	if (in_oom && line ~ /(Killed process|oom_reaper|Out of memory and no killable)/) { in_oom = 0; return 0 }
+	if (line ~ ok_re) return 0
+	# A stack frame is not a report, whatever its function is called (a
+	# lockdep kernel's OOM report has "lockdep_hardirqs_on_prepare+0x..."
+	# frames): the report's own headline counts.
+	if (line ~ /\] +(\? )?[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+\/0x[0-9a-f]+/) return 0
 	if (line ~ /Call Trace/) return !in_oom
 	return line ~ bad_re
 }
@@ -176,6 +181,24 @@ BEGIN {
 		"hung_task|blocked for more than|soft lockup|hard LOCKUP|kmemleak|" \
 		"Kernel panic|UBSAN|KASAN|refcount_t:|rcu.*stall|Bad page|" \
 		"unreferenced object|Slab cache still has objects"
+	# The debug kernel (make check-debug) reports with: KASAN "BUG: KASAN:",
+	# KFENCE "BUG: KFENCE:", DEBUG_ATOMIC_SLEEP "BUG: sleeping function
+	# called from invalid context", lockdep "WARNING: possible circular
+	# locking dependency", "WARNING: possible recursive locking", "WARNING:
+	# inconsistent lock state", "WARNING: suspicious RCU usage" (PROVE_RCU),
+	# DEBUG_LIST "list_add corruption" / "list_del corruption", kmemleak
+	# "unreferenced object" (scripts/guest-init puts its report in the
+	# output) and "kmemleak: N new suspected memory leaks", DEBUG_VM
+	# "kernel BUG at" / "BUG: Bad page state" / "page dumped because":
+	# all matched above but the last, added here.  kmemleak's notices that
+	# it is on are not reports (any other kmemleak line is: it warns, or
+	# it stopped).
+	bad_re = bad_re "|page dumped because"
+	# Nor is lockdep's own boot notice, nor a mark of the rig's (its
+	# labels name kmemleak).
+	ok_re = "kmemleak: (Kernel memory leak detector initialized|" \
+		"Automatic memory scanning thread (started|ended))|" \
+		"RCU lockdep checking is enabled|vrange-rig: (test|dmesg dumped)"
 	while ((getline l < runlist) > 0) {
 		split(l, w, " ")
 		if (w[1] != "" && !(w[1] in expected)) { expected[w[1]] = 1; order[++nexp] = w[1] }

@@ -13,6 +13,7 @@ set -euo pipefail
 [ $# -eq 1 ] || die "usage: $0 TAG"
 TAG=$(kernel_tags "$1")
 out=$BUILD/$TAG
+tag_timeouts "$TAG"
 rm -f "$out/counts"
 
 shopt -s nullglob

@@ -11,7 +11,8 @@
 # A watchdog kills the guest when the test output stops for
 # VRANGE_IDLE_TIMEOUT seconds (the test timeout + 60), or for 60 s after a
 # lockup or stall report on the console, or when the guests of this kernel
-# have run for VRANGE_GUEST_TIMEOUT seconds (1800).
+# have run for VRANGE_GUEST_TIMEOUT seconds (1800).  The debug kernel's
+# defaults are larger (tag_timeouts in scripts/lib.sh).
 #
 # A guest that crashes or hangs takes down only the test it was in: a new
 # guest runs the tests that had not started yet, up to VRANGE_MAX_BOOTS
@@ -37,6 +38,7 @@ env_file=$(kernel_env "$TAG")
 # shellcheck disable=SC1090
 . "$env_file"
 out=$BUILD/$TAG
+tag_timeouts "$TAG"
 
 test_timeout=${VRANGE_TEST_TIMEOUT:-300}
 idle_limit=${VRANGE_IDLE_TIMEOUT:-$((test_timeout + 60))}
@@ -50,7 +52,7 @@ tcg) accel_args=(-accel tcg,thread=multi -cpu max) scale=3 ;;
 *) die "ACCEL must be kvm or tcg" ;;
 esac
 # The tests' harness stretches its own timeouts by this (slow emulation).
-export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$scale}
+export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$((scale * TH_SLOWDOWN))}
 
 # panic=-1 with -no-reboot: a panic (oops=panic) ends QEMU.  The debug
 # options catch memory corruption early: SLUB sanity checks, red zones and

@@ -1,0 +1,141 @@
+#!/bin/bash
+# Build the debug test kernel (kernel tag "debug") from Debian's source.
+#
+#   scripts/debug-kernel.sh         (scripts/kernel.sh debug calls it)
+#
+# Unpacks /usr/src/linux-source-6.1.tar.xz (package linux-source-6.1;
+# VRANGE_DEBUG_SOURCE=linux-source-6.12 for that one) into
+# build/debug-kernel/VERSION-HASH/linux, where VERSION is the source
+# package's version and HASH that of scripts/debug-kernel.config; runs
+# make x86_64_defconfig, appends that fragment, make olddefconfig, checks
+# that every option the fragment sets ended up so (fails naming the others),
+# and builds bzImage and modules (Module.symvers, for the out-of-tree
+# module build).  The tree stays: the next run with the same source and
+# fragment reuses it at once (build/debug-kernel/VERSION-HASH/done), an
+# interrupted one goes on where it stopped, and a finished build removes
+# the trees of other versions or fragments.
+#
+# make -j: VRANGE_DEBUG_JOBS, default the number of CPUs.
+#
+# Prints, on stdout, shell assignments for scripts/kernel.sh: KABI,
+# KVERSION, KSUITE, VMLINUZ, KDIR.  Log: build/debug-kernel/build.log;
+# the build's time and the load average: build/debug-kernel/build-time.txt.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SRCPKG=${VRANGE_DEBUG_SOURCE:-linux-source-6.1}
+TARBALL=/usr/src/$SRCPKG.tar.xz
+FRAGMENT=$TOP/scripts/debug-kernel.config
+base=$BUILD/debug-kernel
+log=$base/build.log
+
+# The packages a kernel build needs besides the rig's own (deps.sh).
+PACKAGES=(bc bison flex libelf-dev libssl-dev "$SRCPKG")
+missing=()
+for p in "${PACKAGES[@]}"; do
+	pkg_installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	is_root || die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
+	msg "installing: ${missing[*]}"
+	apt_update_if_stale
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+		die "apt-get install ${missing[*]} failed"
+fi
+[ -f "$TARBALL" ] || die "no $TARBALL (package $SRCPKG)"
+
+srcver=$(dpkg-query -W -f='${Version}' "$SRCPKG")
+hash=$(sha256sum "$FRAGMENT" | cut -c1-12)
+dir=$base/$srcver-$hash
+tree=$dir/linux
+
+mkdir -p "$base"
+lock "$base/.lock" "the debug kernel's build tree"
+
+print_env() {
+	local rel
+	rel=$(cat "$dir/done")
+	printf "KABI='%s'\nKVERSION='%s'\nKSUITE='%s'\nVMLINUZ='%s'\nKDIR='%s'\n" \
+		"$rel" "$srcver" "$SRCPKG + debug-kernel.config $hash" \
+		"$tree/arch/x86/boot/bzImage" "$tree"
+}
+
+if [ -s "$dir/done" ] && [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$tree/Module.symvers" ]; then
+	msg "reusing the debug kernel $(cat "$dir/done") in $dir"
+	print_env
+	exit 0
+fi
+
+# check_options: every CONFIG_X=V and "# CONFIG_X is not set" of the
+# fragment, against the final .config.
+check_options() {
+	local cfg=$tree/.config line opt val bad=""
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=n)
+			opt=${line%%=*}
+			! grep -qE "^$opt=" "$cfg" || bad="$bad $opt(want n, got $(grep -E "^$opt=" "$cfg" | cut -d= -f2))"
+			;;
+		CONFIG_*=*)
+			opt=${line%%=*} val=${line#*=}
+			grep -qxF "$opt=$val" "$cfg" ||
+				bad="$bad $opt(want $val, got $(grep -E "^$opt=" "$cfg" | cut -d= -f2- || echo unset))"
+			;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# } opt=${opt%% *}
+			! grep -qE "^$opt=" "$cfg" || bad="$bad $opt(want unset, got $(grep -E "^$opt=" "$cfg" | cut -d= -f2))"
+			;;
+		esac
+	done <"$FRAGMENT"
+	[ -z "$bad" ] || die "the debug kernel's .config does not have what debug-kernel.config asks:$bad"
+}
+
+t0=$(now)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+: >"$log"
+if [ -f "$dir/unpacked" ] && [ -f "$tree/Makefile" ]; then
+	# An interrupted build: make goes on from where it stopped.
+	msg "resuming the build in $dir"
+else
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	msg "unpacking $TARBALL ($srcver) into $dir"
+	tar -xJf "$TARBALL" -C "$dir"
+	mv "$dir/$SRCPKG" "$tree"
+	touch "$dir/unpacked"
+fi
+t_unpack=$(elapsed "$t0")
+
+jobs=${VRANGE_DEBUG_JOBS:-$(nproc)}
+kmake() { make -C "$tree" -j"$jobs" "$@" >>"$log" 2>&1; }
+msg "configuring: x86_64_defconfig + $(basename "$FRAGMENT")"
+kmake x86_64_defconfig || die "make x86_64_defconfig failed ($log)"
+cat "$FRAGMENT" >>"$tree/.config"
+kmake olddefconfig || die "make olddefconfig failed ($log)"
+check_options
+
+msg "building bzImage and modules with -j$jobs (log: $log; load average $load0)"
+t1=$(now)
+if ! kmake bzImage modules; then
+	tail -n 30 "$log" >&2
+	die "the debug kernel's build failed ($log)"
+fi
+t_build=$(elapsed "$t1")
+[ -f "$tree/Module.symvers" ] || die "the build left no Module.symvers"
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+rel=$(make -s -C "$tree" kernelrelease)
+# Objects the out-of-tree module build does not need: most of the room.
+find "$tree" -name '*.o' ! -path '*/scripts/*' ! -path '*/tools/*' -delete
+echo "$rel" >"$dir/done"
+{
+	printf 'source %s %s, fragment %s, %s CPUs (-j%s)\n' "$SRCPKG" "$srcver" "$hash" "$(nproc)" "$jobs"
+	printf 'unpack %s s, make bzImage modules %s s, total %s s\n' "$t_unpack" "$t_build" "$(elapsed "$t0")"
+	printf 'load average before: %s, after: %s\n' "$load0" "$load1"
+} | tee "$base/build-time.txt" >&2
+# Other versions or fragments: stale.
+for old in "$base"/*/; do
+	[ "${old%/}" = "$dir" ] || rm -rf "$old"
+done
+msg "built the debug kernel $rel in $dir"
+print_env
