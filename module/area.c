@@ -118,6 +118,16 @@ int vrange_backing_init(void)
 	return 0;
 }
 
+/*
+ * The shrinker punches holes in backing files from reclaim, taking their
+ * inode's i_rwsem under fs_reclaim; shmem files written through write(2)
+ * take fs_reclaim under i_rwsem.  Backing files are never written through
+ * a file (their f_op has no write and they cannot be opened anew), so the
+ * two orders cannot meet: a lockdep class of their own says so (as ashmem
+ * did).
+ */
+static struct lock_class_key vrange_backing_inode_class;
+
 static struct file *vrange_backing_create(struct vrange_area *area)
 {
 	struct file *file;
@@ -129,6 +139,8 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 	__module_get(THIS_MODULE);
 	file->f_op = &vrange_backing_fops;
 	file_inode(file)->i_fop = &vrange_backing_inode_fops;
+	lockdep_set_class(&file_inode(file)->i_rwsem,
+			  &vrange_backing_inode_class);
 	return file;
 }
 

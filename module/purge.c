@@ -198,8 +198,15 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	spin_lock(&area->state_lock);
 	r->purged_end += pages;
 	spin_unlock(&area->state_lock);
-	ret = vfs_fallocate(area->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			    start, len);
+	/*
+	 * Not vfs_fallocate(): its freeze protection (sb_writers) would be
+	 * taken under fs_reclaim, the reverse of every tmpfs path that
+	 * allocates with sb_writers held (lockdep saw mkdir).  The internal
+	 * shmem mount is never frozen, and nobody watches it with fsnotify.
+	 */
+	ret = area->file->f_op->fallocate(area->file,
+					  FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE, start, len);
 	/*
 	 * The pages count as purged even if the punch failed: their owner is
 	 * told to regenerate data it still has, which loses nothing.
