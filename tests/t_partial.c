@@ -67,6 +67,18 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 		SKIP("cannot place the test on node 0: %s", th_errname(errno));
 	/* The range, then one pinned page. */
 	vl_area_new(&a, "t_partial", full + 1);
+	/*
+	 * Reclaim that falls far behind (a loaded host under TCG) may ask
+	 * for all of it in one call, which says nothing about partial purges:
+	 * then the range is filled and unpinned again, twice at most.
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+	if (attempt) {
+		TH_LOG("attempt %d: all %zu pages went at once; again",
+		       attempt, full);
+		ASSERT_GE(vrange_pin(a.a, 0, 0, NULL), 0);
+	}
+	res = (long)full;
 	th_fill(a.p, a.size, 9, 0);
 	ASSERT_EQ(vrange_unpin(a.a, 0, RANGE, VRANGE_PURGE_PARTIAL), 0);
 
@@ -92,6 +104,9 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 	       full);
 	if (res == (long)full)
 		FAIL("nothing was purged under pressure");
+	if (res > 0)
+		break;
+	}
 	/* Part, not all: the rest stays resident and unpinned. */
 	EXPECT_GT(res, 0);
 	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
@@ -127,7 +142,9 @@ TEST_TIMEOUT(pressure_takes_part_of_a_partial_range, 90)
 			       (gone + 1) * PG);
 	ret = vrange_pin(a.a, 0, 0, &purged);
 	ASSERT_GE(ret, 0);
-	EXPECT_EQ(purged, (uint64_t)(gone > 0 ? gone - 1 : 0) * PG);
+	/* The edge pin above took the last purged page's report. */
+	EXPECT_EQ(purged, (uint64_t)(gone > 0 && gone < full ? gone - 1 : gone) *
+		  PG);
 	EXPECT_EQ(ret, purged ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED);
 	EXPECT_ZEROED(a.p, (gone > 0 ? gone - 1 : 0) * PG);
 	vl_area_free(&a);
