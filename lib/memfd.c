@@ -253,22 +253,25 @@ static int memfd_range_fields(unsigned int op, const struct vrange_range64 *r)
 	return (r->flags & levels) == levels ? -EINVAL : 0;
 }
 
-/*
- * ... and against the area: mapped, aligned, within the size, not empty.
- * *@lenp: the length, a @len of 0 resolved.
- */
-static int memfd_range_area(struct vrange_area *a,
-			    const struct vrange_range64 *r, uint64_t *lenp)
+/* The page-rounded size ranges are checked against; only once mapped. */
+static int memfd_range_size(struct vrange_area *a, uint64_t *sizep)
 {
-	uint64_t page = memfd_page_size(), size, len = r->len;
-	int ret;
+	int ret = memfd_was_mapped(a);
 
-	ret = memfd_was_mapped(a);
 	if (ret <= 0)
 		return ret < 0 ? ret : -EINVAL;
-	ret = memfd_rounded_size(a, &size);
-	if (ret)
-		return ret;
+	return memfd_rounded_size(a, sizep);
+}
+
+/*
+ * ... and against the area's page-rounded @size: aligned, within it, not
+ * empty.  *@lenp: the length, a @len of 0 resolved.
+ */
+static int memfd_range_check(uint64_t size, const struct vrange_range64 *r,
+			     uint64_t *lenp)
+{
+	uint64_t page = memfd_page_size(), len = r->len;
+
 	if ((r->offset | len) & (page - 1))
 		return -EINVAL;
 	if (r->offset >= size)
@@ -300,11 +303,13 @@ static void memfd_range_result(struct vrange_range64 *r)
 static int memfd_range(struct vrange_area *a, unsigned int op,
 		       struct vrange_range64 *r)
 {
-	uint64_t len;
+	uint64_t len, size;
 	int ret = memfd_range_fields(op, r);
 
 	if (!ret)
-		ret = memfd_range_area(a, r, &len);
+		ret = memfd_range_size(a, &size);
+	if (!ret)
+		ret = memfd_range_check(size, r, &len);
 	if (!ret && op == VRANGE_BATCH_UNPIN)
 		ret = memfd_may_unpin(a);
 	if (!ret)
@@ -350,7 +355,7 @@ static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
 {
 	size_t size = (size_t)nr * sizeof(*r);
 	unsigned int i;
-	uint64_t len;
+	uint64_t len, area_size;
 	int ret;
 
 	ret = memfd_copy_user(r, ranges, size, 0);
@@ -370,22 +375,20 @@ static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
 		if (ret)
 			return ret;
 	}
+	/* One look at the area for the whole batch, not one per range. */
+	ret = memfd_range_size(a, &area_size);
+	if (ret)
+		return ret;
 	for (i = 0; i < nr; i++) {
-		ret = memfd_range_area(a, &r[i], &len);
+		ret = memfd_range_check(area_size, &r[i], &len);
 		if (ret)
 			return ret;
-	}
-	/*
-	 * As the device: the out fields, and each len resolved.  The size is
-	 * sealed once mapped, so what passed above passes again.
-	 */
-	for (i = 0; i < nr; i++) {
-		ret = memfd_range_area(a, &r[i], &len);
-		if (ret)
-			return ret;
-		memfd_range_result(&r[i]);
+		/* Our copy: the caller's array changes only on success. */
 		r[i].len = len;
 	}
+	/* As the device: the out fields, and each len resolved. */
+	for (i = 0; i < nr; i++)
+		memfd_range_result(&r[i]);
 	return memfd_copy_user(r, ranges, size, 1);
 }
 
