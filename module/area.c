@@ -12,7 +12,7 @@
  *    never inside.
  *  - It nests outside the list_lru lock (ranges join and leave the LRU
  *    under it).  The shrinker runs under the list_lru lock and therefore
- *    only ever mutex_trylock()s area->lock, skipping busy areas.
+ *    only ever mutex_trylock()s area->lock: a busy area ends its walk.
  *  - Purging holds area->lock while punching holes, which takes the backing
  *    inode's i_rwsem and i_mmap_rwsem and folio locks.  So a pin or unpin
  *    that waits for area->lock waits for an in-flight purge of its area to

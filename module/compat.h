@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/shrinker.h>
+#include <linux/swap.h>
 
 #include "vrange_config.h"
 
@@ -251,6 +252,26 @@ static inline u64 compat_memcg_cgroup_id(struct mem_cgroup *memcg)
 	return mem_cgroup_ino(memcg);
 #else
 	return mem_cgroup_id(memcg);
+#endif
+}
+
+/**
+ * compat_account_reclaimed_pages() - credit reclaim with pages a shrinker freed
+ * @pages: pages freed
+ *
+ * Reclaim counts only the LRU pages it frees itself.  Without this credit
+ * the pages a purge frees are not progress: reclaim goes on to ask every
+ * shrinker for everything, and may OOM-kill while purgeable ranges remain.
+ * mm_account_reclaimed_pages() wraps the sum from 6.4, which also renamed
+ * reclaim_state->reclaimed_slab; from then on memcg reclaim ignores it.
+ */
+static inline void compat_account_reclaimed_pages(unsigned long pages)
+{
+#ifdef HAVE_MM_ACCOUNT_RECLAIMED_PAGES
+	mm_account_reclaimed_pages(pages);
+#else
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += pages;
 #endif
 }
 

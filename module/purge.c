@@ -115,6 +115,7 @@ struct vrange_purge_slot {
  * @want:	pages to isolate before stopping
  * @isolated:	pages isolated
  * @busy:	an area was skipped because its lock was taken
+ * @stopped:	the walk met a busy area and takes nothing more
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -124,6 +125,7 @@ struct vrange_purge {
 	unsigned long want;
 	unsigned long isolated;
 	bool busy;
+	bool stopped;
 	u64 memcg_id;
 	bool purge_all;
 };
@@ -141,7 +143,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	 * returning it must drop the list's lock itself.  Skipping the rest
 	 * costs at most the walk's bounded length.
 	 */
-	if (p->isolated >= p->want)
+	if (p->isolated >= p->want || p->stopped)
 		return LRU_SKIP;
 
 	for (i = 0; i < p->nr_slots; i++)
@@ -157,6 +159,14 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		 */
 		if (!mutex_trylock(&area->lock)) {
 			p->busy = true;
+			/*
+			 * Usually another reclaimer purging this area.  Taking
+			 * newer ranges of other areas instead would break LRU
+			 * order, so reclaim stops here, as ashmem's did when
+			 * its lock was taken; purge-all just comes back.
+			 */
+			if (!p->purge_all)
+				p->stopped = true;
 			return LRU_SKIP;
 		}
 		refcount_inc(&area->ref);
@@ -307,9 +317,9 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	 * pages purged, touched or not: counting only those freed would send
 	 * a large untouched range through here a chunk at a time.
 	 */
-	for (level = 0; level < VRANGE_LEVELS; level++) {
+	for (level = 0; level < VRANGE_LEVELS && !p.stopped; level++) {
 		lru = &vrange_lrus[level];
-		while (scanned < sc->nr_to_scan) {
+		while (scanned < sc->nr_to_scan && !p.stopped) {
 			p.want = sc->nr_to_scan - scanned;
 			nr_to_walk = min(list_lru_shrink_count(lru, sc),
 					 VRANGE_WALK_MAX);
@@ -324,6 +334,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 			cond_resched();
 		}
 	}
+	compat_account_reclaimed_pages(freed);
 	vrange_stat_shrinker(sc->nr_to_scan, freed);
 	return freed ? freed : SHRINK_STOP;
 }
