@@ -61,6 +61,8 @@ tag_timeouts() {
 	TH_SLOWDOWN=4
 	export VRANGE_TEST_TIMEOUT=${VRANGE_TEST_TIMEOUT:-900}
 	export VRANGE_GUEST_TIMEOUT=${VRANGE_GUEST_TIMEOUT:-2400}
+	# It boots in about 40 s under TCG, scanning for leaks included.
+	export VRANGE_BOOT_TIMEOUT=${VRANGE_BOOT_TIMEOUT:-300}
 }
 
 # kernel_env TAG: path of the file that scripts/kernel.sh writes for TAG.

@@ -10,9 +10,11 @@
 #
 # A watchdog kills the guest when the test output stops for
 # VRANGE_IDLE_TIMEOUT seconds (the test timeout + 60), or for 60 s after a
-# lockup or stall report on the console, or when the guests of this kernel
-# have run for VRANGE_GUEST_TIMEOUT seconds (1800).  The debug kernel's
-# defaults are larger (tag_timeouts in scripts/lib.sh).
+# lockup or stall report on the console, or when the kernel has not booted
+# as far as loading the module within VRANGE_BOOT_TIMEOUT seconds (120; TCG
+# sometimes hangs a boot early), or when the guests of this kernel have run
+# for VRANGE_GUEST_TIMEOUT seconds (1800).  The debug kernel's defaults are
+# larger (tag_timeouts in scripts/lib.sh).
 #
 # A guest that crashes or hangs takes down only the test it was in: a new
 # guest runs the tests that had not started yet, up to VRANGE_MAX_BOOTS
@@ -44,6 +46,7 @@ test_timeout=${VRANGE_TEST_TIMEOUT:-300}
 idle_limit=${VRANGE_IDLE_TIMEOUT:-$((test_timeout + 60))}
 total_limit=${VRANGE_GUEST_TIMEOUT:-1800}
 max_boots=${VRANGE_MAX_BOOTS:-4}
+boot_limit=${VRANGE_BOOT_TIMEOUT:-120}
 
 # shellcheck disable=SC2054 # QEMU's options have commas
 case $accel in
@@ -69,7 +72,7 @@ stall_re='soft lockup|self-detected stall|detected stalls|blocked for more than'
 
 # boot DIR: run the guest whose run list is DIR/run.list.
 boot() {
-	local dir=$1 pid size idle start last_change last_size=0 status="" qrc=0
+	local dir=$1 pid size idle start last_change last_size=0 status="" qrc=0 booted=""
 	local budget=$((total_limit - (SECONDS - all_start)))
 	"$TOP/scripts/mkinitramfs.sh" "$TAG" "$dir/run.list" "$dir/initramfs.cpio.gz"
 	: >"$dir/console.log"
@@ -97,7 +100,12 @@ boot() {
 		sleep 2
 		size=$(stat -c %s "$dir/tests.log")
 		idle=$((SECONDS - last_change))
-		if [ "$size" -ne "$last_size" ]; then
+		if [ -z "$booted" ] && grep -q '### INFO loading vrange.ko' "$dir/tests.log"; then
+			booted=1
+		fi
+		if [ -z "$booted" ] && [ $((SECONDS - start)) -ge "$boot_limit" ]; then
+			status="hung: the kernel had not booted to the module's load after $boot_limit s"
+		elif [ "$size" -ne "$last_size" ]; then
 			last_size=$size
 			last_change=$SECONDS
 		elif [ "$idle" -ge "$idle_limit" ]; then
