@@ -210,6 +210,11 @@ struct vrange_batch {
  * that read volatile data without pinning and regenerate on a fault; pinned
  * pages, and unpinned pages not purged, fault as usual, and after a PIN a
  * purged page reads as zeros in both modes.
+ *
+ * Closing the last file descriptor of an area ends its volatility: every
+ * range is pinned, nothing more is purged, and mappings that outlive the
+ * descriptor keep the memory, with pages purged before the close reading
+ * as zeros in both modes.
  */
 #define VRANGE_MODE_ZERO	0
 #define VRANGE_MODE_SIGBUS	1
