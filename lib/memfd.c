@@ -412,6 +412,7 @@ static int memfd_batch(struct vrange_area *a, unsigned int op,
 
 static int memfd_get_stats(struct vrange_area *a, struct vrange_stats *st)
 {
+	struct vrange_stats ours = { 0 };
 	uint64_t size, rounded;
 	int ret;
 
@@ -420,10 +421,10 @@ static int memfd_get_stats(struct vrange_area *a, struct vrange_stats *st)
 		ret = memfd_rounded_size(a, &rounded);
 	if (ret)
 		return ret;
-	memset(st, 0, sizeof(*st));
-	st->size = size;
-	st->pinned = rounded;
-	return 0;
+	ours.size = size;
+	ours.pinned = rounded;
+	/* As the device's copy_to_user(): -EFAULT, not a crash. */
+	return memfd_copy_user(&ours, st, sizeof(ours), 1);
 }
 
 static int memfd_purge_all(struct vrange_area *a)

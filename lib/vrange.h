@@ -313,7 +313,8 @@ int vrange_batch(struct vrange_area *area, unsigned int op,
  *
  * In the memfd backend all of the page-rounded size is pinned.
  *
- * Return: 0; -EINVAL for NULL arguments.
+ * Return: 0; -EINVAL for NULL arguments; -EFAULT if @stats cannot be
+ * written.
  */
 int vrange_get_stats(struct vrange_area *area, struct vrange_stats *stats);
 

@@ -733,6 +733,21 @@ static void stats(void **state)
 	assert_ok(vrange_close(a));
 }
 
+/* Stats into read-only memory: -EFAULT, as the device, not a crash. */
+static void stats_unwritable(void **state)
+{
+	uint64_t page = host_page();
+	struct vrange_area *a = host_area(NULL, page, NULL);
+	void *ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+
+	(void)state;
+	assert_true(ro != MAP_FAILED);
+	assert_err(vrange_get_stats(a, ro), -EFAULT);
+	assert_ok(munmap(ro, page));
+	assert_ok(vrange_close(a));
+}
+
 static void names(void **state)
 {
 	struct vrange_area *a = host_area("hello", host_page(), NULL);
@@ -1144,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(batch_all_or_nothing),
 		cmocka_unit_test(batch_order_of_errors),
 		cmocka_unit_test(stats),
+		cmocka_unit_test(stats_unwritable),
 		cmocka_unit_test(names),
 		cmocka_unit_test(fds_close_on_exec),
 		cmocka_unit_test(import_memfd),
