@@ -7,7 +7,8 @@
  * stats and -b stats: the numbers of the files of /sys/class/misc/vrange, and they
  * follow the areas this test creates, unpins and purges.  ls: the areas
  * this test and a forked child hold (pid, command, fd, name, mode, and with
- * -b the exact bytes of vrange_get_stats()), not memfd-backend areas.
+ * -b the exact bytes of vrange_get_stats(); a space in a name as \040),
+ * not memfd-backend areas.
  * purge: as root it reports the pages and purges them (vrange_pin() says
  * so); without CAP_SYS_ADMIN (or as nobody) it fails with status 1 and
  * says why, purging nothing.  watch 2: a header and two lines.  Usage
@@ -377,7 +378,7 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 		/* The child's own area, and the child's copy of nothing else. */
 		close(ready[0]);
 		close(go[1]);
-		vl_area_new(&c, "vctl-child", 3);
+		vl_area_new(&c, "vctl child", 3);
 		memset(c.p, 3, c.size);
 		ASSERT_EQ(vrange_unpin(c.a, PG, PG, 0), 0);
 		/* The parent learns which fd the child's area is. */
@@ -417,7 +418,7 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 
 			if (ls_row(r.out, child, cfd, &w)) {
 				th_count_check();
-				EXPECT_STREQ(w.name, "vctl-child");
+				EXPECT_STREQ(w.name, "vctl\\040child");
 				EXPECT_STREQ(w.comm, comm);
 				EXPECT_EQ(w.size, 3 * PG);
 				EXPECT_EQ(w.pinned, 2 * PG);
@@ -443,7 +444,7 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 
 		snprintf(want, sizeof(want), "%d", getpid());
 		EXPECT_TRUE(strstr(r.out, "vctl-self") != NULL);
-		EXPECT_TRUE(strstr(r.out, "vctl-child") != NULL);
+		EXPECT_TRUE(strstr(r.out, "vctl\\040child") != NULL);
 		EXPECT_TRUE(strstr(r.out, "vctl-memfd") == NULL);
 		EXPECT_TRUE(strstr(r.out, " KiB") != NULL);
 		EXPECT_TRUE(strstr(r.out, want) != NULL);
@@ -458,7 +459,7 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 	CTL(&r, AS_ROOT, "-b", "ls");
 	EXPECT_EQ(r.status, 0);
 	EXPECT_TRUE(strstr(r.out, "vctl-self") == NULL);
-	EXPECT_TRUE(strstr(r.out, "vctl-child") == NULL);
+	EXPECT_TRUE(strstr(r.out, "vctl\\040child") == NULL);
 }
 
 /* ---------------------------------------------------------------- */

@@ -147,14 +147,14 @@ static int cmd_watch(long seconds)
 
 /* One fdinfo's vrange lines. */
 struct fdinfo {
-	char name[VRANGE_NAME_LEN * 2];
+	char name[VRANGE_NAME_LEN * 4];
 	char mode[16];
 	uint64_t size, pinned, unpinned, purged;
 };
 
 static int read_fdinfo(const char *path, struct fdinfo *fi)
 {
-	char line[VRANGE_NAME_LEN * 2 + 16];
+	char line[VRANGE_NAME_LEN * 4 + 16];
 	FILE *f = fopen(path, "re");
 	int seen = 0;
 
@@ -201,6 +201,27 @@ static void read_comm(const char *pid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+/*
+ * ls's columns are split at blanks, so a blank in a name or command is
+ * written as an octal escape, \040 for a space, as in /proc/mounts.  fdinfo
+ * escaped a name's tabs, newlines and backslashes already (@raw 0); a
+ * command from comm gets those escaped here too (@raw 1).
+ */
+static void column(const char *in, int raw, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in && n + 5 < len; in++) {
+		if (*in == ' ' ||
+		    (raw && (*in == '\t' || *in == '\n' || *in == '\\')))
+			n += (size_t)snprintf(out + n, len - n, "\\%03o",
+					      (unsigned char)*in);
+		else
+			out[n++] = *in;
+	}
+	out[n] = '\0';
+}
+
 static int is_number(const char *s)
 {
 	if (!*s)
@@ -214,7 +235,8 @@ static int is_number(const char *s)
 /* Every fd of process @pid that is a /dev/vrange area; returns how many. */
 static int list_pid(const char *pid, int *denied)
 {
-	char dir[64], path[PATH_MAX], link[PATH_MAX], comm[64];
+	char dir[64], path[PATH_MAX], link[PATH_MAX], raw[32], comm[128];
+	char name[VRANGE_NAME_LEN * 4];
 	char b[4][32];
 	struct dirent *d;
 	struct fdinfo fi;
@@ -244,10 +266,13 @@ static int list_pid(const char *pid, int *denied)
 		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, d->d_name);
 		if (read_fdinfo(path, &fi))
 			continue;
-		if (!comm[0])
-			read_comm(pid, comm, sizeof(comm));
+		if (!comm[0]) {
+			read_comm(pid, raw, sizeof(raw));
+			column(raw, 1, comm, sizeof(comm));
+		}
+		column(fi.name, 0, name, sizeof(name));
 		printf("%7s %-15s %4s %-16s %6s %10s %10s %10s %10s\n", pid, comm,
-		       d->d_name, fi.name, fi.mode, human(fi.size, b[0], 32),
+		       d->d_name, name, fi.mode, human(fi.size, b[0], 32),
 		       human(fi.pinned, b[1], 32), human(fi.unpinned, b[2], 32),
 		       human(fi.purged, b[3], 32));
 		n++;
