@@ -9,7 +9,12 @@
  * (later pieces of that range are inside it too, so earlier pins of the
  * batch cannot add cases); an unpin needs one per run of pinned pages, and
  * each earlier unpin of the batch that overlaps it can split one run in
- * two, adding at most one.  Under area->lock, like every pin and unpin.
+ * two, adding at most one.  The overlapping pairs are counted in
+ * O(n log n), from the ranges sorted by start and by end, never pairwise;
+ * and since the ranges a batch creates are disjoint and at least a page
+ * each, it never needs more than the pages its unpins cover, which keeps
+ * a batch of one page unpinned 4096 times from asking for millions.
+ * Under area->lock, like every pin and unpin.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +22,7 @@
 #include <linux/mman.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "vrange.h"
@@ -27,11 +33,65 @@ static const unsigned int vrange_batch_ops[] = {
 	[VRANGE_BATCH_STATUS] = VRANGE_GET_PIN_STATUS,
 };
 
-static bool vrange_overlap(const struct vrange_range64 *a,
-			   const struct vrange_range64 *b)
+/* An unpin batch's ranges as byte spans, to sort. */
+struct vrange_span {
+	u64 start;
+	u64 end;
+};
+
+/* Scratch for counting an unpin batch's overlaps, nr of each. */
+struct vrange_unpin_scratch {
+	struct vrange_span *span;
+	u64 *ends;
+};
+
+static int vrange_cmp_span(const void *a, const void *b)
 {
-	/* Lengths of 0 ("to the end") were resolved into @len already. */
-	return a->offset < b->offset + b->len && b->offset < a->offset + a->len;
+	const struct vrange_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int vrange_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * An upper bound on the ranges an unpin batch creates: the pinned @runs its
+ * ranges find now, plus one per overlapping pair (in order of start, a
+ * range overlaps each range starting before it that ends after its start,
+ * and every range ending by then started before it); never more than the
+ * pages the batch covers.  Lengths of 0 were resolved already.
+ */
+static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
+			      u64 runs, struct vrange_unpin_scratch *scratch)
+{
+	struct vrange_span *span = scratch->span;
+	u64 *ends = scratch->ends;
+	u64 pairs = 0, covered = 0, bytes = 0;
+	u32 i, done = 0;
+
+	for (i = 0; i < nr; i++) {
+		span[i].start = ranges[i].offset;
+		span[i].end = ranges[i].offset + ranges[i].len;
+		ends[i] = span[i].end;
+	}
+	sort(span, nr, sizeof(*span), vrange_cmp_span, NULL);
+	sort(ends, nr, sizeof(*ends), vrange_cmp_u64, NULL);
+	for (i = 0; i < nr; i++) {
+		while (done < nr && ends[done] <= span[i].start)
+			done++;
+		if (i > done)
+			pairs += i - done;
+		if (span[i].end > covered) {
+			bytes += span[i].end - max(span[i].start, covered);
+			covered = span[i].end;
+		}
+	}
+	return min(runs + pairs, bytes >> PAGE_SHIFT);
 }
 
 /*
@@ -40,10 +100,12 @@ static bool vrange_overlap(const struct vrange_range64 *a,
  */
 static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			      struct vrange_range64 *ranges, u32 nr,
+			      struct vrange_unpin_scratch *scratch,
 			      unsigned int *need)
 {
 	pgoff_t start, end;
-	u32 i, j;
+	u64 runs = 0;
+	u32 i;
 	int ret;
 
 	*need = 0;
@@ -56,14 +118,15 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 		if (ret)
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
-		if (op == VRANGE_PIN) {
+		if (op == VRANGE_PIN)
 			*need += vrange_ranges_pin_splits(area, start, end);
-		} else if (op == VRANGE_UNPIN) {
-			*need += vrange_ranges_pinned_runs(area, start, end);
-			for (j = 0; j < i; j++)
-				*need += vrange_overlap(&ranges[j], &ranges[i]);
-		}
+		else if (op == VRANGE_UNPIN)
+			runs += vrange_ranges_pinned_runs(area, start, end);
 	}
+	/* More than UINT_MAX spares fail to allocate all the same. */
+	if (op == VRANGE_UNPIN)
+		*need = min_t(u64, vrange_unpin_bound(ranges, nr, runs, scratch),
+			      UINT_MAX);
 	return 0;
 }
 
@@ -83,6 +146,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		.nid = NUMA_NO_NODE,
 	};
 	struct vrange_range64 __user *uranges;
+	struct vrange_unpin_scratch scratch = { };
 	struct vrange_range64 *ranges;
 	struct vrange_batch batch;
 	struct vrange_op_result res;
@@ -117,10 +181,20 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	ret = -EFAULT;
 	if (copy_to_user(uranges, ranges, size))
 		goto out;
+	if (op == VRANGE_UNPIN) {
+		scratch.span = kvmalloc_array(batch.nr, sizeof(*scratch.span),
+					      GFP_KERNEL_ACCOUNT);
+		scratch.ends = kvmalloc_array(batch.nr, sizeof(*scratch.ends),
+					      GFP_KERNEL_ACCOUNT);
+		ret = -ENOMEM;
+		if (!scratch.span || !scratch.ends)
+			goto out;
+	}
 
 	for (;;) {
 		mutex_lock(&area->lock);
-		ret = vrange_batch_check(area, op, ranges, batch.nr, &need);
+		ret = vrange_batch_check(area, op, ranges, batch.nr, &scratch,
+					 &need);
 		if (!ret && need <= spare.nr)
 			break;
 		mutex_unlock(&area->lock);
@@ -151,6 +225,8 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		ret = -EFAULT;
 out:
 	vrange_ranges_spare_free(&spare);
+	kvfree(scratch.ends);
+	kvfree(scratch.span);
 	kvfree(ranges);
 	return ret;
 }

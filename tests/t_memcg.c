@@ -14,6 +14,9 @@
  * two_groups_only_the_full_one_is_purged does the same with "other" in a
  * second group of its own.  range_structs_are_charged_to_the_group counts
  * the kernel memory of 20000 unpinned ranges in the group's memory.stat.
+ * overlapping_unpin_batch_fits_the_group: a VRANGE_BATCH of 4096 unpins,
+ * 4064 of them the same whole 64-page area, runs in the 64 MiB group (the
+ * kernel once set aside a range struct per overlapping pair: 8 million).
  *
  * A behaviour test: it goes through libvrange (device areas).
  */
@@ -285,6 +288,58 @@ TEST_TIMEOUT(range_structs_are_charged_to_the_group, 60)
 		EXPECT_GE(after - before, (long long)CHARGE_RANGES * 64);
 		vl_area_free(&a);
 		free(r);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+	remove_group(path);
+}
+
+TEST_TIMEOUT(overlapping_unpin_batch_fits_the_group, 60)
+{
+	char path[256];
+	pid_t pid;
+
+	make_group(path, sizeof(path), "batch");
+	pid = th_fork();
+	if (pid == 0) {
+		struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+		uint64_t unpinned = 0, purged = 0;
+		unsigned int i, npg = 64;
+		struct vl_area a;
+		char f[300], line[64];
+		FILE *fp;
+
+		ASSERT_TRUE(r != NULL);
+		join_group(path);
+		vl_area_new(&a, "t_memcg-batch", npg);
+		/*
+		 * Every even page, then the whole area again and again: 64
+		 * new ranges, one per page, exactly the bound's worst case.
+		 */
+		for (i = 0; i < VRANGE_BATCH_MAX; i++) {
+			r[i].offset = i < npg / 2 ? 2 * i * PG : 0;
+			r[i].len = i < npg / 2 ? PG : 0;
+		}
+		ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r,
+				       VRANGE_BATCH_MAX), 0);
+		ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+			  VRANGE_IS_UNPINNED);
+		EXPECT_EQ(unpinned, (uint64_t)npg * PG);
+		/* Each page a range of its own: pinning the odd ones frees 32. */
+		for (i = 1; i < npg; i += 2)
+			ASSERT_EQ(vrange_pin(a.a, i * PG, PG, NULL),
+				  VRANGE_NOT_PURGED);
+		ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+			  VRANGE_IS_UNPINNED);
+		EXPECT_EQ(unpinned, (uint64_t)npg / 2 * PG);
+		snprintf(f, sizeof(f), "%s/memory.peak", path);
+		fp = fopen(f, "re");
+		if (fp && fgets(line, sizeof(line), fp))
+			TH_LOG("the group's memory.peak: %s", line);
+		if (fp)
+			fclose(fp);
+		free(r);
+		vl_area_free(&a);
 		th_child_done();
 	}
 	th_wait_ok(pid);
