@@ -19,8 +19,8 @@
 #   make check-debug       the debug kernel (KASAN, lockdep, kmemleak, KFENCE,
 #                          DEBUG_VM/LIST/ATOMIC_SLEEP; scripts/debug-kernel.sh
 #                          builds it once into build/debug-kernel/): the
-#                          guest suite on it, then STRESS_ROUNDS (2) more
-#                          rounds of the stress programs; any kernel report
+#                          guest suite on it, then STRESS_ROUNDS (1) more
+#                          round(s) of the stress programs; any kernel report
 #                          fails (TESTS= as for make check)
 #   make host-check        host-side (library) tests only
 #   make demo              the tile cache under memory pressure, in a guest
@@ -50,7 +50,7 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 newest
 TESTS ?=
-STRESS_ROUNDS ?= 2
+STRESS_ROUNDS ?= 1
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
 	check-debug \
