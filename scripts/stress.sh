@@ -10,9 +10,10 @@
 # these in the guest's /rig.conf.  The rig's timeouts are raised to match,
 # then it is the normal check path (scripts/check.sh with
 # TESTS=t_model,t_stress,t_fuzz).  At the end, per kernel: the model
-# operations executed, the divergences, the fuzzer's calls, the bytes
-# purged under the model's pressure bursts and the guest's minutes, from
-# the programs' "# model:" and "# fuzz:" lines (build/TAG/boot.N/tests.log).
+# operations executed, the divergences, the fuzzer's calls, the pages the
+# shrinker purged during t_stress's pressure test and those purged in the
+# model's pressure bursts, and the guest's minutes, from the programs'
+# "# model:", "# fuzz:" and "# stress:" lines (build/TAG/boot.N/tests.log).
 # Exit status: that of scripts/check.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +39,8 @@ rc=0
 KERNELS="$tags" TESTS="t_model,t_stress,t_fuzz" "$TOP/scripts/check.sh" || rc=$?
 
 printf '\n==> stress figures (%s s asked per kernel)\n' "$secs"
-printf '  %-7s %12s %12s %12s %16s %8s\n' kernel "model ops" divergences "fuzz calls" "pressure purged" minutes
+printf '  %-7s %12s %12s %12s %14s %14s %8s\n' kernel "model ops" divergences "fuzz calls" \
+	"stress purged" "model purged" minutes
 for t in $tags; do
 	logs=$(ls "$BUILD/$t"/boot.*/tests.log 2>/dev/null || true)
 	if [ -z "$logs" ]; then
@@ -48,10 +50,11 @@ for t in $tags; do
 	# shellcheck disable=SC2086
 	tr -d '\r' <<<"$(cat $logs)" | awk -v t="$t" -v s="$(cat "$BUILD/$t/guest.secs" 2>/dev/null || echo 0)" '
 		/^# model: ops / { ops += $4; div += $6; pb += $8; m++ }
+		/^# stress: pressure_purged_pages / { sp += $4 }
 		/^# fuzz: calls / { fc += $4 }
 		/^not ok / { bad++ }
 		END {
-			printf "  %-7s %12d %12d %12d %13.1f MiB %8.1f\n", t, ops, div, fc, pb / 1048576, s / 60
+			printf "  %-7s %12d %12d %12d %8d pages %8d pages %8.1f\n", t, ops, div, fc, sp, pb / 4096, s / 60
 			if (bad) printf "  %-7s %d failed test(s): see build/%s/boot.*/tests.log\n", t, bad, t
 			if (!m) printf "  %-7s no \"# model:\" lines: t_model did not finish\n", t
 		}'
