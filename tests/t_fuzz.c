@@ -3,7 +3,9 @@
  * t_fuzz: a bounded ioctl fuzzer.
  *
  * Random command numbers near vrange's (magic 0x77, any nr 0..0xff, random
- * direction and size bits), the exact vrange commands with random
+ * direction and size bits; now and then another magic, never one of those
+ * the VFS answers itself before the driver, such as FICLONE's 0x94, whose
+ * fd argument fails with EBADF), the exact vrange commands with random
  * arguments: random by-value arguments, sizes and offsets near 0, the area
  * size and U64_MAX, random structs with random flags, padding and reserved
  * bits, batches with random nr, and bad pointers (NULL, a kernel address,
@@ -231,6 +233,22 @@ static __attribute__((noinline)) int fill_guarded(struct fuzz *f,
 	return 0;
 }
 
+/*
+ * Magics of the ioctls do_vfs_ioctl() handles for every file (FIBMAP and
+ * FIGETBSZ; FS_IOC_GETFSUUID; FIOCLEX and friends; FIFREEZE, FITHAW and
+ * FS_IOC_RESVSP; FS_IOC_FIEMAP and FS_IOC_GETFLAGS; FICLONE, FIDEDUPERANGE
+ * and FS_IOC_GETFSLABEL): their errnos are the VFS's, not vrange's.
+ */
+static const unsigned char vfs_magics[] = { 0x00, 0x15, 'T', 'X', 'f', 0x94 };
+
+static int vfs_magic(unsigned long cmd)
+{
+	for (size_t i = 0; i < sizeof(vfs_magics); i++)
+		if (_IOC_TYPE(cmd) == vfs_magics[i])
+			return 1;
+	return 0;
+}
+
 static void fuzz_one(struct fuzz *f)
 {
 	unsigned long cmd, arg;
@@ -242,8 +260,11 @@ static void fuzz_one(struct fuzz *f)
 		/* A number near ours: magic 0x77, random nr, dir, size. */
 		cmd = _IOC(rnd() % 4, VRANGE_IOC_MAGIC, rnd() % 256,
 			   rnd() % 4 ? rnd() % 128 : rnd() % (1 << 14));
-		if (rnd() % 8 == 0)	/* another magic */
-			cmd = (cmd & ~0xff00UL) | ((rnd() % 256) << 8);
+		if (rnd() % 8 == 0) {	/* another magic */
+			do
+				cmd = (cmd & ~0xff00UL) | ((rnd() % 256) << 8);
+			while (vfs_magic(cmd));
+		}
 	} else {
 		cmd = cmds[rnd() % NCMDS];
 	}
