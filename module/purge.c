@@ -114,8 +114,8 @@ struct vrange_purge_slot {
  * @nr_slots:	slots in use
  * @want:	pages to isolate before stopping
  * @isolated:	pages isolated
- * @busy:	an area was skipped because its lock was taken
- * @stopped:	the walk met a busy area and takes nothing more
+ * @busy:	an area's lock was taken: the shrinker's walk takes nothing
+ *		more, purge-all's skips that area and comes back for it
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -125,7 +125,6 @@ struct vrange_purge {
 	unsigned long want;
 	unsigned long isolated;
 	bool busy;
-	bool stopped;
 	u64 memcg_id;
 	bool purge_all;
 };
@@ -143,7 +142,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	 * returning it must drop the list's lock itself.  Skipping the rest
 	 * costs at most the walk's bounded length.
 	 */
-	if (p->isolated >= p->want || p->stopped)
+	if (p->isolated >= p->want || (p->busy && !p->purge_all))
 		return LRU_SKIP;
 
 	for (i = 0; i < p->nr_slots; i++)
@@ -158,15 +157,13 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		 * the file's reference): the area and its refcount are live.
 		 */
 		if (!mutex_trylock(&area->lock)) {
-			p->busy = true;
 			/*
 			 * Usually another reclaimer purging this area.  Taking
 			 * newer ranges of other areas instead would break LRU
 			 * order, so reclaim stops here, as ashmem's did when
-			 * its lock was taken; purge-all just comes back.
+			 * its lock was taken.
 			 */
-			if (!p->purge_all)
-				p->stopped = true;
+			p->busy = true;
 			return LRU_SKIP;
 		}
 		refcount_inc(&area->ref);
@@ -317,9 +314,9 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	 * pages purged, touched or not: counting only those freed would send
 	 * a large untouched range through here a chunk at a time.
 	 */
-	for (level = 0; level < VRANGE_LEVELS && !p.stopped; level++) {
+	for (level = 0; level < VRANGE_LEVELS && !p.busy; level++) {
 		lru = &vrange_lrus[level];
-		while (scanned < sc->nr_to_scan && !p.stopped) {
+		while (scanned < sc->nr_to_scan && !p.busy) {
 			p.want = sc->nr_to_scan - scanned;
 			nr_to_walk = min(list_lru_shrink_count(lru, sc),
 					 VRANGE_WALK_MAX);
