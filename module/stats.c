@@ -123,8 +123,11 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_unlock(&area->lock);
 
 	seq_puts(m, "name:\t");
-	/* A name may hold any byte but NUL: keep it on its line. */
-	seq_escape(m, name, "\t\n\\");
+	/*
+	 * A name may hold any byte but NUL: keep it on its line, and one
+	 * blank-free token for tools that split at blanks (vrangectl ls).
+	 */
+	seq_escape(m, name, " \t\n\\");
 	seq_printf(m, "\nsize:\t%llu\nmode:\t%s\n", st.size,
 		   mode == VRANGE_MODE_SIGBUS ? "sigbus" : "zero");
 	seq_printf(m, "pinned:\t%llu\nunpinned:\t%llu\npurged:\t%llu\n",

@@ -17,8 +17,8 @@
  * fdinfo: after the generic lines (pos, flags, mnt_id, ino), exactly once
  * each and in this order, "name:\t", "size:\t", "mode:\tzero", "pinned:\t",
  * "unpinned:\t", "purged:\t", numbers in decimal bytes, checked against
- * GET_STATS through the same sequence of operations; a name holding a
- * newline must not forge lines.
+ * GET_STATS through the same sequence of operations; a name's blanks and
+ * backslashes are octal escapes, and a newline must not forge lines.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -491,9 +491,18 @@ TEST(fdinfo_name_follows_set_name)
 	EXPECT_FDINFO(fd, longname, 2 * PG, 2 * PG, 0, 0);
 }
 
+/* Blanks and backslashes in a name: octal escapes, one token. */
+TEST(fdinfo_name_escapes_blanks)
+{
+	int fd = vr_open();
+
+	ASSERT_OK(ioctl(fd, VRANGE_SET_NAME, "a b\tc\\d"));
+	EXPECT_FDINFO(fd, "a\\040b\\011c\\134d", 0, 0, 0, 0);
+}
+
 /*
  * A name may hold a newline: it must not start a line of its own in
- * fdinfo (how it is escaped is not specified; logged).
+ * fdinfo (fdinfo_name_escapes_blanks checks the escapes).
  */
 TEST(fdinfo_name_cannot_forge_lines)
 {

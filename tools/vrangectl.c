@@ -202,18 +202,16 @@ static void read_comm(const char *pid, char *buf, size_t len)
 }
 
 /*
- * ls's columns are split at blanks, so a blank in a name or command is
- * written as an octal escape, \040 for a space, as in /proc/mounts.  fdinfo
- * escaped a name's tabs, newlines and backslashes already (@raw 0); a
- * command from comm gets those escaped here too (@raw 1).
+ * ls's columns are split at blanks, so a blank in a command is written as
+ * an octal escape, \040 for a space, as fdinfo writes names and
+ * /proc/mounts paths.
  */
-static void column(const char *in, int raw, char *out, size_t len)
+static void column(const char *in, char *out, size_t len)
 {
 	size_t n = 0;
 
 	for (; *in && n + 5 < len; in++) {
-		if (*in == ' ' ||
-		    (raw && (*in == '\t' || *in == '\n' || *in == '\\')))
+		if (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\\')
 			n += (size_t)snprintf(out + n, len - n, "\\%03o",
 					      (unsigned char)*in);
 		else
@@ -236,7 +234,6 @@ static int is_number(const char *s)
 static int list_pid(const char *pid, int *denied)
 {
 	char dir[64], path[PATH_MAX], link[PATH_MAX], raw[32], comm[128];
-	char name[VRANGE_NAME_LEN * 4];
 	char b[4][32];
 	struct dirent *d;
 	struct fdinfo fi;
@@ -268,11 +265,10 @@ static int list_pid(const char *pid, int *denied)
 			continue;
 		if (!comm[0]) {
 			read_comm(pid, raw, sizeof(raw));
-			column(raw, 1, comm, sizeof(comm));
+			column(raw, comm, sizeof(comm));
 		}
-		column(fi.name, 0, name, sizeof(name));
 		printf("%7s %-15s %4s %-16s %6s %10s %10s %10s %10s\n", pid, comm,
-		       d->d_name, name, fi.mode, human(fi.size, b[0], 32),
+		       d->d_name, fi.name, fi.mode, human(fi.size, b[0], 32),
 		       human(fi.pinned, b[1], 32), human(fi.unpinned, b[2], 32),
 		       human(fi.purged, b[3], 32));
 		n++;
