@@ -245,105 +245,106 @@ static long long group_slab(const char *path)
 	return v;
 }
 
-#define CHARGE_RANGES	20000
-
-TEST_TIMEOUT(range_structs_are_charged_to_the_group, 60)
+/* Run @body(path) in a child that joined a new 64 MiB group @what. */
+static void in_new_group(const char *what, void (*body)(const char *path))
 {
 	char path[256];
 	pid_t pid;
 
-	make_group(path, sizeof(path), "charge");
+	make_group(path, sizeof(path), what);
 	pid = th_fork();
 	if (pid == 0) {
-		struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
-		long long before, after;
-		struct vl_area a;
-		unsigned int done = 0;
-
-		ASSERT_TRUE(r != NULL);
 		join_group(path);
-		/* Untouched pages: only the range structs cost memory. */
-		vl_area_new(&a, "t_memcg-charge", 2 * CHARGE_RANGES);
-		before = group_slab(path);
-		if (before < 0)
-			SKIP("no slab line in %s/memory.stat", path);
-		while (done < CHARGE_RANGES) {
-			unsigned int n = CHARGE_RANGES - done;
-
-			if (n > VRANGE_BATCH_MAX)
-				n = VRANGE_BATCH_MAX;
-			for (unsigned int i = 0; i < n; i++)
-				r[i] = (struct vrange_range64){
-					.offset = 2ULL * (done + i) * PG,
-					.len = PG,
-				};
-			ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, n), 0);
-			done += n;
-		}
-		after = group_slab(path);
-		TH_LOG("%d unpinned ranges: the group's slab grew by %lld "
-		       "bytes (%lld per range)", CHARGE_RANGES, after - before,
-		       (after - before) / CHARGE_RANGES);
-		/* struct vrange_range is 80 bytes on 64-bit; allow slack. */
-		EXPECT_GE(after - before, (long long)CHARGE_RANGES * 64);
-		vl_area_free(&a);
-		free(r);
+		body(path);
 		th_child_done();
 	}
 	th_wait_ok(pid);
 	remove_group(path);
 }
 
+#define CHARGE_RANGES	20000
+
+static void charge_ranges(const char *path)
+{
+	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+	long long before, after;
+	struct vl_area a;
+	unsigned int done = 0;
+
+	ASSERT_TRUE(r != NULL);
+	/* Untouched pages: only the range structs cost memory. */
+	vl_area_new(&a, "t_memcg-charge", 2 * CHARGE_RANGES);
+	before = group_slab(path);
+	if (before < 0)
+		SKIP("no slab line in %s/memory.stat", path);
+	while (done < CHARGE_RANGES) {
+		unsigned int n = CHARGE_RANGES - done;
+
+		if (n > VRANGE_BATCH_MAX)
+			n = VRANGE_BATCH_MAX;
+		for (unsigned int i = 0; i < n; i++)
+			r[i] = (struct vrange_range64){
+				.offset = 2ULL * (done + i) * PG,
+				.len = PG,
+			};
+		ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, n), 0);
+		done += n;
+	}
+	after = group_slab(path);
+	TH_LOG("%d unpinned ranges: the group's slab grew by %lld "
+	       "bytes (%lld per range)", CHARGE_RANGES, after - before,
+	       (after - before) / CHARGE_RANGES);
+	/* struct vrange_range is 80 bytes on 64-bit; allow slack. */
+	EXPECT_GE(after - before, (long long)CHARGE_RANGES * 64);
+	vl_area_free(&a);
+	free(r);
+}
+
+TEST_TIMEOUT(range_structs_are_charged_to_the_group, 60)
+{
+	in_new_group("charge", charge_ranges);
+}
+
+static void overlapping_batch(const char *path)
+{
+	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+	uint64_t unpinned = 0, purged = 0, peak;
+	unsigned int i, npg = 64;
+	struct vl_area a;
+	char f[300];
+
+	ASSERT_TRUE(r != NULL);
+	vl_area_new(&a, "t_memcg-batch", npg);
+	/*
+	 * Every even page, then the whole area again and again: 64 new
+	 * ranges, one per page, exactly the bound's worst case.
+	 */
+	for (i = 0; i < VRANGE_BATCH_MAX; i++) {
+		r[i].offset = i < npg / 2 ? 2 * i * PG : 0;
+		r[i].len = i < npg / 2 ? PG : 0;
+	}
+	ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, VRANGE_BATCH_MAX),
+		  0);
+	ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)npg * PG);
+	/* Each page a range of its own: pinning the odd ones frees 32. */
+	for (i = 1; i < npg; i += 2)
+		ASSERT_EQ(vrange_pin(a.a, i * PG, PG, NULL), VRANGE_NOT_PURGED);
+	ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)npg / 2 * PG);
+	snprintf(f, sizeof(f), "%s/memory.peak", path);
+	if (th_read_u64(f, &peak) == 0)
+		TH_LOG("the group's memory.peak: %llu",
+		       (unsigned long long)peak);
+	free(r);
+	vl_area_free(&a);
+}
+
 TEST_TIMEOUT(overlapping_unpin_batch_fits_the_group, 60)
 {
-	char path[256];
-	pid_t pid;
-
-	make_group(path, sizeof(path), "batch");
-	pid = th_fork();
-	if (pid == 0) {
-		struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
-		uint64_t unpinned = 0, purged = 0;
-		unsigned int i, npg = 64;
-		struct vl_area a;
-		char f[300], line[64];
-		FILE *fp;
-
-		ASSERT_TRUE(r != NULL);
-		join_group(path);
-		vl_area_new(&a, "t_memcg-batch", npg);
-		/*
-		 * Every even page, then the whole area again and again: 64
-		 * new ranges, one per page, exactly the bound's worst case.
-		 */
-		for (i = 0; i < VRANGE_BATCH_MAX; i++) {
-			r[i].offset = i < npg / 2 ? 2 * i * PG : 0;
-			r[i].len = i < npg / 2 ? PG : 0;
-		}
-		ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r,
-				       VRANGE_BATCH_MAX), 0);
-		ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
-			  VRANGE_IS_UNPINNED);
-		EXPECT_EQ(unpinned, (uint64_t)npg * PG);
-		/* Each page a range of its own: pinning the odd ones frees 32. */
-		for (i = 1; i < npg; i += 2)
-			ASSERT_EQ(vrange_pin(a.a, i * PG, PG, NULL),
-				  VRANGE_NOT_PURGED);
-		ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
-			  VRANGE_IS_UNPINNED);
-		EXPECT_EQ(unpinned, (uint64_t)npg / 2 * PG);
-		snprintf(f, sizeof(f), "%s/memory.peak", path);
-		fp = fopen(f, "re");
-		if (fp && fgets(line, sizeof(line), fp))
-			TH_LOG("the group's memory.peak: %s", line);
-		if (fp)
-			fclose(fp);
-		free(r);
-		vl_area_free(&a);
-		th_child_done();
-	}
-	th_wait_ok(pid);
-	remove_group(path);
+	in_new_group("batch", overlapping_batch);
 }
 
 int main(int argc, char **argv)

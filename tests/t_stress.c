@@ -570,35 +570,21 @@ static void *private_worker(void *p)
 	return NULL;
 }
 
-/* A counter of /sys/class/misc/vrange, or 0 if it cannot be read. */
-static unsigned long long vrange_counter(const char *name)
-{
-	char path[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/vrange/%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
+#define FREED_PAGES	"/sys/class/misc/vrange/shrinker_freed_pages"
 
 TEST_TIMEOUT(pressure_compaction_migration, 120)
 {
 	struct thread_arg targs[2] = { { 2, 1 }, { 3, 1 } };
-	unsigned long long freed0 = vrange_counter("shrinker_freed_pages");
-	unsigned long long freed;
+	uint64_t freed0, freed;
 	pthread_t threads[2];
 	struct vl_area a;
 	pid_t pids[8];
 	int np = 0, nworkers;
 	char group[256];
-	int grouped = !stress_group(group, sizeof(group));
+	int grouped;
 
+	ASSERT_OK(th_read_u64(FREED_PAGES, &freed0));
+	grouped = !stress_group(group, sizeof(group));
 	if (!grouped)
 		TH_LOG("no cgroup v2 memory controller: the hog fills the "
 		       "guest's RAM instead, which may take longer than the run");
@@ -666,8 +652,10 @@ TEST_TIMEOUT(pressure_compaction_migration, 120)
 	EXPECT_GE(vrange_pin(a.a, 0, 0, NULL), 0);
 	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 	/* The point of the test: it ran under real memory pressure. */
-	freed = vrange_counter("shrinker_freed_pages") - freed0;
-	th_log("stress: pressure_purged_pages %llu", freed);
+	ASSERT_OK(th_read_u64(FREED_PAGES, &freed));
+	freed -= freed0;
+	th_log("stress: pressure_purged_pages %llu",
+	       (unsigned long long)freed);
 	if (grouped) {
 		EXPECT_GE(ctl->waves, 1);
 		EXPECT_GT(freed, 0);
