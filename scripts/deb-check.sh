@@ -23,16 +23,7 @@ PACKAGES=(lintian debootstrap debian-archive-keyring binutils)
 CHROOT_PACKAGES=(dkms gcc libc6-dev pkg-config)
 
 is_root || die "run as root (debootstrap and chroot)"
-missing=()
-for p in "${PACKAGES[@]}"; do
-	pkg_installed "$p" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	apt_update_if_stale
-	msg "installing: ${missing[*]}"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
-fi
+ensure_packages "${PACKAGES[@]}"
 
 out=$BUILD/deb
 version=$(cat "$TOP/VERSION")

@@ -19,20 +19,7 @@ PACKAGES=(
 	dh-dkms             # dh-sequence-dkms (dh_dkms)
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	pkg_installed "$p" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	is_root || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-	apt_update_if_stale
-	msg "installing: ${missing[*]}"
-	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-		apt-get update -qq || die "apt-get update failed"
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-			die "apt-get install ${missing[*]} failed"
-	fi
-fi
+ensure_packages "${PACKAGES[@]}"
 
 version=$(cat "$TOP/VERSION")
 debversion=$(cd "$TOP" && dpkg-parsechangelog -S Version)

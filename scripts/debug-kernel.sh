@@ -31,18 +31,7 @@ log=$base/build.log
 
 # The packages a kernel build needs besides the rig's own (deps.sh).
 PACKAGES=(bc bison flex libelf-dev libssl-dev "$SRCPKG")
-missing=()
-for p in "${PACKAGES[@]}"; do
-	pkg_installed "$p" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	is_root || die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
-	msg "installing: ${missing[*]}"
-	apt_update_if_stale
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
-		die "apt-get install ${missing[*]} failed"
-fi
+ensure_packages "${PACKAGES[@]}"
 [ -f "$TARBALL" ] || die "no $TARBALL (package $SRCPKG)"
 
 srcver=$(dpkg-query -W -f='${Version}' "$SRCPKG")

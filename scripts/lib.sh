@@ -61,7 +61,7 @@ tag_timeouts() {
 	TH_SLOWDOWN=4
 	export VRANGE_TEST_TIMEOUT=${VRANGE_TEST_TIMEOUT:-900}
 	export VRANGE_GUEST_TIMEOUT=${VRANGE_GUEST_TIMEOUT:-2400}
-	# It boots in about 40 s under TCG, scanning for leaks included.
+	# It boots in about 20 s under TCG, scanning for leaks included.
 	export VRANGE_BOOT_TIMEOUT=${VRANGE_BOOT_TIMEOUT:-300}
 }
 
@@ -91,6 +91,25 @@ apt_update_if_stale() {
 	if [ "$age" -gt "${VRANGE_APT_MAX_AGE:-86400}" ]; then
 		msg "package lists are $age s old: apt-get update"
 		apt-get update -qq || die "apt-get update failed"
+	fi
+}
+
+# ensure_packages PKG...: install those of PKG that dpkg does not have, as
+# root (apt-get update first when the lists are stale, and again if the
+# install fails on lists that moved on); as another user, fail naming them.
+ensure_packages() {
+	local p missing=()
+	for p in "$@"; do
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ "${#missing[@]}" -gt 0 ] || return 0
+	is_root || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+	apt_update_if_stale
+	msg "installing: ${missing[*]}"
+	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+		apt-get update -qq || die "apt-get update failed"
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+			die "apt-get install ${missing[*]} failed"
 	fi
 }
 
