@@ -18,9 +18,10 @@
  *    that waits for area->lock waits for an in-flight purge of its area to
  *    finish: a pin never returns while a hole is still being punched.
  *  - Nothing that runs under area->lock allocates memory with reclaim
- *    allowed except the hole punching itself; range structs are allocated
- *    before it is taken.  Reclaim entered from that punching finds the
- *    area locked (trylock fails) and skips it.
+ *    allowed except the hole punching itself and the first mmap, which
+ *    creates the backing file; range structs are allocated before it is
+ *    taken.  Reclaim entered from there finds the area locked (trylock
+ *    fails) and stops at it (purge.c).
  *
  *  - area->state_lock, a spinlock, nests inside area->lock (and outside the
  *    list_lru lock): every change to the tree's shape or to a range's

@@ -18,6 +18,14 @@
  * stays locked, its isolated ranges on a private list, until the walk has
  * returned and those holes are punched; pins and unpins of that area wait
  * for it.  At most VRANGE_PURGE_AREAS areas are held at once.
+ *
+ * A shrinker call that found the oldest area locked by a purge, and so
+ * freed nothing, waits on vrange_purge_wait for a purge to unlock an area,
+ * then walks again, for at most VRANGE_BUSY_WAIT_MS.  It holds none of its
+ * own areas then, and it never waits for an area locked by anything but a
+ * purge (whose holder may be in reclaim itself, perhaps right here).  A
+ * purge never waits there: its punches run with reclaim's filesystem part,
+ * and so this shrinker, off.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,6 +37,8 @@
 #include <linux/nodemask.h>
 #include <linux/percpu_counter.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/wait.h>
 
 #include "compat.h"
 #include "vrange.h"
@@ -41,6 +51,8 @@
 #define VRANGE_WALK_MAX		1024UL
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
+/* How long a shrinker call waits in all for other purges to finish. */
+#define VRANGE_BUSY_WAIT_MS	500
 
 static struct list_lru vrange_lrus[VRANGE_LEVELS];
 static struct compat_shrinker vrange_shrinker;
@@ -53,6 +65,10 @@ static bool vrange_lru_ready;
  */
 static struct percpu_counter vrange_resident_pages;
 static struct percpu_counter vrange_resident_ranges;
+
+/* Bumped, and waiters woken, each time a purge unlocks an area. */
+static atomic_t vrange_purge_seq = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(vrange_purge_wait);
 
 /**
  * vrange_lru() - the LRU of a purge level, to allocate range structs against
@@ -116,6 +132,7 @@ struct vrange_purge_slot {
  * @isolated:	pages isolated
  * @busy:	an area's lock was taken: the shrinker's walk takes nothing
  *		more, purge-all's skips that area and comes back for it
+ * @busy_purging: and the area was being purged
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -125,6 +142,7 @@ struct vrange_purge {
 	unsigned long want;
 	unsigned long isolated;
 	bool busy;
+	bool busy_purging;
 	u64 memcg_id;
 	bool purge_all;
 };
@@ -164,8 +182,11 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 			 * its lock was taken.
 			 */
 			p->busy = true;
+			if (READ_ONCE(area->purging))
+				p->busy_purging = true;
 			return LRU_SKIP;
 		}
+		WRITE_ONCE(area->purging, true);
 		refcount_inc(&area->ref);
 		p->slot[i].area = area;
 		INIT_LIST_HEAD(&p->slot[i].ranges);
@@ -235,7 +256,10 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 {
 	unsigned long freed = 0;
-	unsigned int i;
+	unsigned int i, nofs;
+
+	/* Reclaim from a punch must not wait in the shrinker for us. */
+	nofs = memalloc_nofs_save();
 
 	for (i = 0; i < p->nr_slots; i++) {
 		struct vrange_area *area = p->slot[i].area;
@@ -253,9 +277,15 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 		if (p->slot[i].part)
 			freed += vrange_punch(p, area, p->slot[i].part,
 					      p->slot[i].part_pages);
+		WRITE_ONCE(area->purging, false);
 		mutex_unlock(&area->lock);
 		vrange_area_put(area);
+		atomic_inc(&vrange_purge_seq);
+		/* Its barrier orders the bump before the look at the queue. */
+		if (wq_has_sleeper(&vrange_purge_wait))
+			wake_up_all(&vrange_purge_wait);
 	}
+	memalloc_nofs_restore(nofs);
 	p->nr_slots = 0;
 	p->isolated = 0;
 	return freed;
@@ -292,15 +322,53 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 	return mult_frac(all_pages, ranges, all_ranges);
 }
 
+/*
+ * One walk of the levels for @sc, lowest first, until @sc->nr_to_scan pages
+ * are purged, the lists are empty or a busy area stops it.  Return the
+ * pages freed.
+ */
+static unsigned long vrange_shrink_walk(struct shrink_control *sc,
+					struct vrange_purge *p,
+					unsigned long *scanned)
+{
+	unsigned long freed = 0, nr_to_walk;
+	struct list_lru *lru;
+	int level;
+
+	/*
+	 * A level is emptied before the next is touched.  The budget is in
+	 * pages purged, touched or not: counting only those freed would send
+	 * a large untouched range through here a chunk at a time.
+	 */
+	for (level = 0; level < VRANGE_LEVELS && !p->busy; level++) {
+		lru = &vrange_lrus[level];
+		while (*scanned < sc->nr_to_scan && !p->busy) {
+			p->want = sc->nr_to_scan - *scanned;
+			nr_to_walk = min(list_lru_shrink_count(lru, sc),
+					 VRANGE_WALK_MAX);
+			if (!nr_to_walk)
+				break;
+			list_lru_walk_one(lru, sc->nid, sc->memcg,
+					  vrange_isolate, p, &nr_to_walk);
+			if (!p->nr_slots)
+				break;
+			*scanned += p->isolated;
+			freed += vrange_purge_dispose(p);
+			cond_resched();
+		}
+	}
+	return freed;
+}
+
 static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
 	struct vrange_purge p = {
 		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
 	};
-	unsigned long freed = 0, scanned = 0, nr_to_walk;
-	struct list_lru *lru;
-	int level;
+	unsigned long freed = 0, scanned = 0, deadline;
+	long left;
+	int seq;
 
 	/* Punching a hole takes filesystem locks. */
 	if (!(sc->gfp_mask & __GFP_FS))
@@ -309,27 +377,27 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return SHRINK_STOP;
 
-	/*
-	 * A level is emptied before the next is touched.  The budget is in
-	 * pages purged, touched or not: counting only those freed would send
-	 * a large untouched range through here a chunk at a time.
-	 */
-	for (level = 0; level < VRANGE_LEVELS && !p.busy; level++) {
-		lru = &vrange_lrus[level];
-		while (scanned < sc->nr_to_scan && !p.busy) {
-			p.want = sc->nr_to_scan - scanned;
-			nr_to_walk = min(list_lru_shrink_count(lru, sc),
-					 VRANGE_WALK_MAX);
-			if (!nr_to_walk)
-				break;
-			list_lru_walk_one(lru, sc->nid, sc->memcg,
-					  vrange_isolate, &p, &nr_to_walk);
-			if (!p.nr_slots)
-				break;
-			scanned += p.isolated;
-			freed += vrange_purge_dispose(&p);
-			cond_resched();
-		}
+	deadline = jiffies + msecs_to_jiffies(VRANGE_BUSY_WAIT_MS);
+	for (;;) {
+		seq = atomic_read(&vrange_purge_seq);
+		freed += vrange_shrink_walk(sc, &p, &scanned);
+		if (freed || !p.busy_purging)
+			break;
+		/*
+		 * Another purge holds the oldest area, and this call freed
+		 * nothing.  Without swap, a direct reclaimer that comes back
+		 * empty-handed while free memory is below the min watermark
+		 * goes straight to the OOM killer, with pages still
+		 * purgeable: wait for that purge to free its pages, as
+		 * reclaim_throttle() waits for kswapd, then walk again.
+		 */
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			break;
+		wait_event_timeout(vrange_purge_wait,
+				   atomic_read(&vrange_purge_seq) != seq, left);
+		p.busy = false;
+		p.busy_purging = false;
 	}
 	compat_account_reclaimed_pages(freed);
 	vrange_stat_shrinker(sc->nr_to_scan, freed);

@@ -45,6 +45,8 @@
  * @purged:	pages in @ranges that were purged
  * @purge_events: ranges of the area purged since it was created
  * @id:		a number for tracepoints, unique since the module was loaded
+ * @purging:	a purge holds @lock; set and cleared under it, read without
+ *		it by a shrinker that found @lock taken (purge.c)
  * @ref:	one for the open file description, one for each purge in flight
  * @full_name:	VRANGE_NAME_PREFIX followed by the name
  *
@@ -64,6 +66,7 @@ struct vrange_area {
 	unsigned long purged;
 	unsigned long purge_events;
 	u64 id;
+	bool purging;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
