@@ -130,6 +130,68 @@ TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
 	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_PINNED);
 }
 
+/*
+ * A shrinker walk that finds an area locked stops there; it must not give
+ * up on it for good: without swap, a direct reclaimer that frees nothing
+ * while free memory is below the min watermark calls the OOM killer at
+ * once.  A sharer keeps the area's lock taken much of the time with
+ * batches of status queries; the hog must not be killed while the unpinned
+ * range is resident.  (A purge holding the area, kswapd's above all, is
+ * what makes reclaim wait, see purge.c; a debug kernel's slow punches make
+ * that contention common, this test's is the kind every kernel sees.)
+ */
+TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
+{
+	size_t npg = 64 * MIB / PG, i;
+	struct vrange_range64 *q;
+	volatile unsigned long *shared;
+	unsigned long batches;
+	struct vl_area a;
+	uint64_t bytes = 0;
+	int node, ret;
+	pid_t pid;
+
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	th_oom_protect();
+	node = place();
+	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(shared, MAP_FAILED);
+	shared[0] = shared[1] = 0;
+	q = calloc(VRANGE_BATCH_MAX, sizeof(*q));
+	ASSERT_NE(q, NULL);
+	vl_area_new(&a, "t_pressure-busy", npg);
+	th_fill(a.p, a.size, 0xb05e, 0);
+	ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+	for (i = 0; i < VRANGE_BATCH_MAX; i++) {
+		q[i].offset = i * PG;
+		q[i].len = PG;
+	}
+	pid = th_fork();
+	if (pid == 0) {
+		while (!shared[0]) {
+			ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_STATUS, q,
+					       VRANGE_BATCH_MAX), 0);
+			shared[1]++;
+		}
+		th_child_done();
+	}
+	th_pressure_until_gone(a.p, a.size, node, STEP, DEADLINE_MS);
+	shared[0] = 1;
+	th_wait_ok(pid);
+	batches = shared[1];
+	th_log("the sharer made %lu batches of %u queries meanwhile", batches,
+	       VRANGE_BATCH_MAX);
+	EXPECT_GT(batches, 0);
+	EXPECT_EQ(vrange_pin(a.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, a.size);
+	EXPECT_ZEROED(a.p, a.size);
+	free(q);
+	munmap((void *)shared, PG);
+}
+
 int main(int argc, char **argv)
 {
 	return th_main(argc, argv);
