@@ -531,6 +531,14 @@ size_t th_ram_bytes(void)
 	return (size_t)si.totalram * si.mem_unit;
 }
 
+unsigned int th_slowdown(void)
+{
+	const char *s = getenv("TH_TIMEOUT_SCALE");
+	int n = s ? atoi(s) : 1;
+
+	return n > 3 ? (unsigned int)n / 3 : 1;
+}
+
 int vr_get_stats(int fd, struct vrange_stats *st)
 {
 	memset(st, 0xff, sizeof(*st));

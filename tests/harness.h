@@ -479,5 +479,10 @@ uint64_t th_now_ms(void);
 /* The machine's RAM in bytes (1 GiB if sysinfo() fails). */
 size_t th_ram_bytes(void);
 void th_sleep_ms(unsigned int ms);
+/*
+ * How many times slower than a production kernel under TCG this one is:
+ * TH_TIMEOUT_SCALE over TCG's 3, at least 1 (a debug kernel is more).
+ */
+unsigned int th_slowdown(void);
 
 #endif /* VRANGE_TESTS_HARNESS_H */

@@ -134,7 +134,7 @@ TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
  * A shrinker walk that finds an area locked stops there; it must not give
  * up on it for good: without swap, a direct reclaimer that frees nothing
  * while free memory is below the min watermark calls the OOM killer at
- * once.  A sharer keeps the area's lock taken much of the time with
+ * once.  A sharer keeps the area's lock taken about half the time with
  * batches of status queries; the hog must not be killed while the unpinned
  * range is resident.  (A purge holding the area, kswapd's above all, is
  * what makes reclaim wait, see purge.c; a debug kernel's slow punches make
@@ -172,13 +172,19 @@ TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 	pid = th_fork();
 	if (pid == 0) {
 		while (!shared[0]) {
+			uint64_t t0 = th_now_ms();
+
 			ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_STATUS, q,
 					       VRANGE_BATCH_MAX), 0);
 			shared[1]++;
+			/* Busy half the time: the hog needs a CPU too. */
+			th_sleep_ms((unsigned int)(th_now_ms() - t0));
 		}
 		th_child_done();
 	}
-	th_pressure_until_gone(a.p, a.size, node, STEP, DEADLINE_MS);
+	/* On a debug kernel the sharer slows the hog down more. */
+	th_pressure_until_gone(a.p, a.size, node, STEP,
+			       DEADLINE_MS * th_slowdown());
 	shared[0] = 1;
 	th_wait_ok(pid);
 	batches = shared[1];

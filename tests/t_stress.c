@@ -67,10 +67,7 @@ static struct stress_ctl *ctl;
 /* Slower kernels (a debug one: TH_TIMEOUT_SCALE above TCG's 3) get longer. */
 static uint64_t pressure_max_ms(void)
 {
-	const char *s = getenv("TH_TIMEOUT_SCALE");
-	int n = s ? atoi(s) : 1;
-
-	return PRESSURE_MAX_MS * (uint64_t)(n > 3 ? n / 3 : 1);
+	return PRESSURE_MAX_MS * (uint64_t)th_slowdown();
 }
 
 static int worker_done(uint64_t end, uint64_t start)
