@@ -394,6 +394,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 		left = (long)(deadline - jiffies);
 		if (left <= 0)
 			break;
+		vrange_stat_shrinker_wait();
 		wait_event_timeout(vrange_purge_wait,
 				   atomic_read(&vrange_purge_seq) != seq, left);
 		p.busy = false;

@@ -27,6 +27,7 @@ static atomic64_t vrange_purge_events;
 static atomic64_t vrange_shrinker_scans;
 static atomic64_t vrange_shrinker_scanned;
 static atomic64_t vrange_shrinker_freed;
+static atomic64_t vrange_shrinker_waits;
 
 /**
  * vrange_stat_areas() - count areas created (+1) and released (-1)
@@ -66,6 +67,14 @@ void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)
 	atomic64_inc(&vrange_shrinker_scans);
 	atomic64_add(scanned, &vrange_shrinker_scanned);
 	atomic64_add(freed, &vrange_shrinker_freed);
+}
+
+/**
+ * vrange_stat_shrinker_wait() - count a shrinker call's wait for a purge
+ */
+void vrange_stat_shrinker_wait(void)
+{
+	atomic64_inc(&vrange_shrinker_waits);
 }
 
 /* ===================== one area ===================== */
@@ -174,6 +183,7 @@ VRANGE_COUNTER_ATTR(purge_events, vrange_purge_events);
 VRANGE_COUNTER_ATTR(shrinker_scans, vrange_shrinker_scans);
 VRANGE_COUNTER_ATTR(shrinker_scanned_pages, vrange_shrinker_scanned);
 VRANGE_COUNTER_ATTR(shrinker_freed_pages, vrange_shrinker_freed);
+VRANGE_COUNTER_ATTR(shrinker_waits, vrange_shrinker_waits);
 
 static struct attribute *vrange_attrs[] = {
 	&dev_attr_areas.attr,
@@ -183,6 +193,7 @@ static struct attribute *vrange_attrs[] = {
 	&dev_attr_shrinker_scans.attr,
 	&dev_attr_shrinker_scanned_pages.attr,
 	&dev_attr_shrinker_freed_pages.attr,
+	&dev_attr_shrinker_waits.attr,
 	NULL,
 };
 

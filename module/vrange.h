@@ -215,6 +215,7 @@ void vrange_stat_areas(int delta);
 void vrange_stat_unpinned(long pages);
 void vrange_stat_purged(unsigned long pages);
 void vrange_stat_shrinker(unsigned long scanned, unsigned long freed);
+void vrange_stat_shrinker_wait(void);
 int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats);
 void vrange_show_fdinfo(struct seq_file *m, struct file *file);

@@ -29,11 +29,12 @@
 
 enum {
 	A_AREAS, A_UNPINNED, A_PURGED, A_EVENTS, A_SCANS, A_SCANNED, A_FREED,
-	NATTRS
+	A_WAITS, NATTRS
 };
 static const char *const attrs[NATTRS] = {
 	"areas", "unpinned_bytes", "purged_bytes", "purge_events",
 	"shrinker_scans", "shrinker_scanned_pages", "shrinker_freed_pages",
+	"shrinker_waits",
 };
 
 struct counters {
