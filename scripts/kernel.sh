@@ -89,10 +89,24 @@ deps_with_abi() {
 		     { mid = mid $0 "\n" } END { printf "%s%s", mid, late }'
 }
 
-# download PKG=VER DIR: apt-get download into DIR (on the host's side).
-# (Called in a || list, where set -e does not apply: every step checks.)
+# download PKG=VER DIR: PKG=VER's package file into DIR: the copy in
+# $DEBCACHE when its SHA256 is the archive's, else apt-get download (on the
+# host, or in the chroot for the newest kernel), kept in $DEBCACHE for the
+# next run.  (Called in a || list, where set -e does not apply: every step
+# checks.)
 download() {
-	local pkg=$1 dir=$2 inner=/var/tmp/vrange-download
+	local pkg=$1 dir=$2 inner=/var/tmp/vrange-download info file sum f
+	info=$(in_root apt-cache show "$pkg" 2>/dev/null |
+		awk '/^Filename:/ { f = $2 } /^SHA256:/ { s = $2 } /^$/ { if (f != "") exit }
+		     END { print f, s }') || return 1
+	read -r file sum <<<"$info"
+	file=${file##*/}
+	if [ -n "$file" ] && [ -n "$sum" ] && [ -f "$DEBCACHE/$file" ] &&
+		[ "$(sha256sum <"$DEBCACHE/$file" | cut -d' ' -f1)" = "$sum" ]; then
+		touch "$DEBCACHE/$file"
+		cp "$DEBCACHE/$file" "$dir/" || return 1
+		return 0
+	fi
 	if [ -n "$KCHROOT" ]; then
 		rm -rf "${KCHROOT:?}$inner" && mkdir -p "$KCHROOT$inner" &&
 			chmod 777 "$KCHROOT$inner" || return 1
@@ -100,9 +114,18 @@ download() {
 		mv "$KCHROOT$inner"/*.deb "$dir/" || return 1
 		rm -rf "${KCHROOT:?}$inner"
 	else
-		chmod 777 "$dir" || return 1
-		(cd "$dir" && apt-get download -qq "$pkg") >/dev/null || return 1
+		mkdir -p "$dir/.apt" && chmod 777 "$dir/.apt" || return 1
+		(cd "$dir/.apt" && apt-get download -qq "$pkg") >/dev/null || return 1
+		mv "$dir/.apt"/*.deb "$dir/" && rmdir "$dir/.apt" || return 1
 	fi
+	# Keep it (apt-get download checked it against the archive); files
+	# unused for 60 days go.
+	mkdir -p "$DEBCACHE" || return 1
+	for f in "$dir"/*.deb; do
+		[ -f "$DEBCACHE/${f##*/}" ] || { cp "$f" "$DEBCACHE/.tmp" && mv "$DEBCACHE/.tmp" "$DEBCACHE/${f##*/}"; } ||
+			return 1
+	done
+	find "$DEBCACHE" -maxdepth 1 -name '*.deb' -mtime +60 -delete 2>/dev/null || true
 }
 
 # fetch_vmlinuz: make $CACHE/kernels/TAG/vmlinuz-ABI hold KVERSION's image.
@@ -175,30 +198,56 @@ install_headers() {
 
 # extract_headers: linux-headers-ABI with the -common and linux-kbuild
 # packages it depends on, unpacked (not installed) into $CACHE/headers/ABI;
-# sets KDIR.
+# sets KDIR.  What those packages depend on in turn (pahole, gcc-N,
+# libelf, ...) is installed with apt, read from their own control files,
+# less the linux-image they would put into /boot: so a dependency that
+# Debian adds to them later comes along too.  (The image packages whose
+# vmlinuz fetch_vmlinuz keeps need nothing: QEMU boots the vmlinuz with the
+# rig's own initramfs.)
 extract_headers() {
-	local root=$CACHE/headers/$KABI pkg deps tmp
+	local root=$CACHE/headers/$KABI pkg pkgs tmp unpacked
 	KDIR=$root/usr/src/linux-headers-$KABI
-	if [ "$(cat "$root/.version" 2>/dev/null)" = "$KVERSION" ] && [ -f "$KDIR/Makefile" ]; then
+	pkgs="linux-headers-$KABI $(in_root apt-cache show "linux-headers-$KABI=$KVERSION" |
+		awk '/^Depends:/ { print; exit }' |
+		grep -oE '(linux-headers|linux-kbuild)-[0-9][^ ,]*' | sort -u | tr '\n' ' ')"
+	# Not a dependency: unpacked here, or the image left out on purpose.
+	unpacked=${pkgs% }
+	unpacked=${unpacked//+/[+]}
+	unpacked="linux-image-.*|${unpacked//./[.]}"
+	unpacked=${unpacked// /|}
+	if [ "$(cat "$root/.version" 2>/dev/null)" = "$KVERSION" ] && [ -f "$KDIR/Makefile" ] &&
+		[ -f "$root/.depends" ]; then
+		satisfy_depends "the kernel headers in $root" "$(cat "$root/.depends")"
 		return 0
 	fi
-	msg "unpacking linux-headers-$KABI into $root (not installed: it depends on linux-image-$KABI)"
+	if ! is_root; then
+		# Say all that root would do, from the archive's metadata.
+		local deps
+		deps=$(for pkg in $pkgs; do apt-cache show "$pkg=$KVERSION" | awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }'; done |
+			tr ',' '\n' | grep -vE "^ *($unpacked)( |\$)" | paste -sd, -)
+		die "$TAG needs root to unpack ${pkgs% } into $root," \
+			"and then the packages they depend on:" \
+			"$(apt-get satisfy -s -qq "$deps" 2>/dev/null | awk '$1 == "Inst" { printf " %s", $2 }')" \
+			"(run as root, or set VRANGE_CACHE to a directory of yours and run: sudo apt-get satisfy '$deps')"
+	fi
+	msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
 	mkdir -p "$CACHE/headers"
 	rm -rf "$root" "$root.new" "$CACHE/headers"/.dl.*
 	tmp=$(mktemp -d "$CACHE/headers/.dl.XXXXXX")
-	deps=$(apt-cache show "linux-headers-$KABI=$KVERSION" | awk '/^Depends:/ { print; exit }' |
-		grep -oE '(linux-headers|linux-kbuild)-[0-9][^ ,]*' | sort -u)
-	for pkg in "linux-headers-$KABI" $deps; do
-		download "$pkg" "$tmp" || retry "apt-get download $pkg failed"
+	for pkg in $pkgs; do
+		download "$pkg=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
 	done
 	for pkg in "$tmp"/*.deb; do
 		dpkg-deb -x "$pkg" "$root.new"
 	done
+	deb_depends_except "$unpacked" "$tmp"/*.deb >"$root.new/.depends"
 	rm -rf "$tmp"
 	mv "$root.new" "$root"
 	# The arch tree's Makefile includes the common tree by absolute path.
 	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$KDIR/Makefile"
 	echo "$KVERSION" >"$root/.version"
+	msg "$KABI's headers depend on: $(cat "$root/.depends")"
+	satisfy_depends "the kernel headers in $root" "$(cat "$root/.depends")"
 }
 
 # check_config: the guest needs these built in (no modules in the initramfs

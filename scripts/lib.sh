@@ -5,6 +5,9 @@
 #   TOP          the repository's top directory
 #   BUILD        $TOP/build (override with VRANGE_BUILD)
 #   CACHE        ${VRANGE_CACHE:-/var/cache/vrange}: kernels and the trixie chroot
+#   DEBCACHE     $CACHE/debs: downloaded package files only (kernel images,
+#                unpacked headers, debootstrap's), each checked against the
+#                archive's SHA256 before reuse; make check-fresh shares it
 #   ALL_KERNELS  the kernel tags the rig knows, in test order
 #   DEFAULT_KERNELS  the ones make check tests when KERNELS is not given
 #                (all but debug: make check-debug builds and tests that one)
@@ -12,6 +15,7 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VRANGE_BUILD:-$TOP/build}
 CACHE=${VRANGE_CACHE:-/var/cache/vrange}
+DEBCACHE=$CACHE/debs
 DEFAULT_KERNELS="6.1 6.12 newest"
 ALL_KERNELS="$DEFAULT_KERNELS debug"
 MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
@@ -111,6 +115,65 @@ ensure_packages() {
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 			die "apt-get install ${missing[*]} failed"
 	fi
+}
+
+# need PKG THING...: each THING (a command, or an absolute path) must be
+# here; PKG is the Debian package that provides it.  The rig's scripts say
+# what they use this way, so that a package missing from an install list
+# (scripts/deps.sh and the like) fails naming the package, not with
+# "command not found" halfway through a build.
+need() {
+	local pkg=$1 t miss=""
+	shift
+	for t; do
+		case $t in
+		/*) [ -e "$t" ] || miss="$miss $t" ;;
+		*) command -v "$t" >/dev/null 2>&1 || miss="$miss $t" ;;
+		esac
+	done
+	[ -z "$miss" ] ||
+		die "missing${miss}, from the Debian package $pkg, which should have been installed by now:" \
+			"apt-get install $pkg (and report that the rig's install list lacks it)"
+}
+
+# satisfy_depends WHAT DEPENDS: make the dependency field DEPENDS (commas,
+# alternatives and versions, as in a package's control file) true.  As
+# root, apt-get satisfy installs what it lacks; as another user, fails
+# naming the packages apt would install.  WHAT says whose dependencies they
+# are.
+satisfy_depends() {
+	local what=$1 deps=$2 plan
+	[ -n "$deps" ] || return 0
+	plan=$(apt-get satisfy -s -qq "$deps" 2>/dev/null | awk '$1 == "Inst" { printf " %s", $2 }') ||
+		plan=" (apt cannot satisfy: $deps)"
+	[ -n "$plan" ] || return 0
+	is_root || die "$what need${plan} (run as root, or: sudo apt-get satisfy '$deps')"
+	apt_update_if_stale
+	msg "installing what $what need:$plan"
+	if ! apt-get satisfy -y -qq --no-install-recommends "$deps" >/dev/null; then
+		apt-get update -qq || die "apt-get update failed"
+		apt-get satisfy -y -qq --no-install-recommends "$deps" >/dev/null ||
+			die "apt-get satisfy '$deps' failed"
+	fi
+}
+
+# deb_depends_except PATTERN DEB...: the Depends of the package files DEB,
+# less every clause that one of whose alternatives names a package
+# matching the extended regex PATTERN (anchored), clauses joined by ", ".
+deb_depends_except() {
+	local pattern=$1 deb
+	shift
+	for deb; do
+		dpkg-deb -f "$deb" Depends
+	done | tr ',' '\n' | awk -v re="^($pattern)\$" '
+		{ gsub(/^[ \t]+|[ \t]+$/, ""); if ($0 == "") next
+		  n = split($0, alt, "|"); keep = 1
+		  for (i = 1; i <= n; i++) {
+			name = alt[i]; gsub(/^[ \t]+/, "", name); sub(/[ \t(:].*/, "", name)
+			if (name ~ re) keep = 0
+		  }
+		  if (keep && !seen[$0]++) out = out (out == "" ? "" : ", ") $0 }
+		END { print out }'
 }
 
 # in_chroot ROOT CMD...: run CMD in the chroot ROOT, with a clean environment
