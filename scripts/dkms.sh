@@ -13,7 +13,10 @@
 # headers is installed.  uninstall runs dkms remove for every kernel and
 # deletes the sources.  --root DIR puts everything (sources, DKMS tree,
 # module tree) under DIR instead, as the test rig does: nothing is written
-# to the system.
+# to the system.  dkms itself always runs depmod on /lib/modules/KERNEL,
+# which a kernel whose headers are not installed (the rig unpacks
+# bookworm-backports' own) does not have: with --root, dkms is told not
+# to, and depmod -b DIR runs on the scratch module tree instead.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,7 +40,7 @@ args=()
 if [ -n "$root" ]; then
 	mkdir -p "$root/usr/src" "$root/var/lib/dkms" "$root/lib/modules"
 	args=(--sourcetree "$root/usr/src" --dkmstree "$root/var/lib/dkms"
-	      --installtree "$root/lib/modules")
+	      --installtree "$root/lib/modules" --no-depmod)
 fi
 added() { dkms status "${args[@]}" "vrange/$version" 2>/dev/null | grep -q .; }
 
@@ -68,5 +71,10 @@ for pair; do
 	[ -z "$root" ] || mkdir -p "$root/lib/modules/$k"
 	dkms build "${args[@]}" -k "$k" --kernelsourcedir "$kdir" "vrange/$version"
 	dkms install "${args[@]}" -k "$k" --kernelsourcedir "$kdir" --force "vrange/$version"
+	if [ -n "$root" ]; then
+		depmod -b "$root" "$k" || die "depmod -b $root $k failed"
+		grep -q 'vrange\.ko' "$root/lib/modules/$k/modules.dep" ||
+			die "depmod -b $root $k: no vrange in modules.dep"
+	fi
 done
 dkms status "${args[@]}" "vrange/$version"
