@@ -73,7 +73,8 @@ if [ ! -x "$base/usr/bin/apt-get" ]; then
 	t=$(now)
 	msg "debootstrap bookworm into $base (once)"
 	rm -rf "$base.tmp"
-	debootstrap --variant=minbase bookworm "$base.tmp" "$MIRROR" >>"$log" 2>&1 ||
+	mkdir -p "$DEBCACHE"
+	debootstrap --variant=minbase --cache-dir="$DEBCACHE" bookworm "$base.tmp" "$MIRROR" >>"$log" 2>&1 ||
 		die "debootstrap failed; log: $log"
 	rm -rf "$base"
 	mv "$base.tmp" "$base"

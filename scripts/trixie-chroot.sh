@@ -58,7 +58,8 @@ if [ ! -f "$STAMP" ]; then
 	rm -rf --one-file-system "$ROOT.new"
 	msg "debootstrap --variant=minbase trixie $ROOT (once; cached afterwards)"
 	t0=$(now)
-	if ! debootstrap --variant=minbase --include="${TOOLS// /,}" \
+	mkdir -p "$DEBCACHE"
+	if ! debootstrap --variant=minbase --include="${TOOLS// /,}" --cache-dir="$DEBCACHE" \
 		trixie "$ROOT.new" "$MIRROR" >"$BUILD/debootstrap.log" 2>&1; then
 		tail -n 20 "$BUILD/debootstrap.log" >&2
 		unmount_under "$ROOT.new"
