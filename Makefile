@@ -22,6 +22,11 @@
 #                          guest suite on it, then STRESS_ROUNDS (1) more
 #                          round(s) of the stress programs; any kernel report
 #                          fails (TESTS= as for make check)
+#   make check-fresh       README's quick start in a pristine bookworm root
+#                          (debootstrap minbase + git + make; root): a fresh
+#                          clone runs make demo, then make check
+#                          KERNELS=$(FRESH_KERNELS) (6.12) there, installing
+#                          everything itself (scripts/check-fresh.sh)
 #   make host-check        host-side (library) tests only
 #   make demo              the tile cache under memory pressure, in a guest
 #                          (KERNEL=6.1|6.12|newest, default 6.12;
@@ -53,7 +58,7 @@ TESTS ?=
 STRESS_ROUNDS ?= 1
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
-	check-debug \
+	check-debug check-fresh \
 	host-check deps demo stress bench lint dkms-check dkms-install dkms-uninstall deb \
 	deb-check clean
 
@@ -87,6 +92,9 @@ check:
 check-debug:
 	@KERNELS=debug TESTS="$(TESTS)" VRANGE_GUEST_ONLY=1 \
 		VRANGE_STRESS_ROUNDS="$(STRESS_ROUNDS)" scripts/check.sh
+
+check-fresh:
+	@FRESH_KERNELS="$(or $(FRESH_KERNELS),6.12)" scripts/check-fresh.sh
 
 host-check:
 	@scripts/host-check.sh $(TESTS)
