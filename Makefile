@@ -18,7 +18,7 @@
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
 #   make check-debug       the debug kernel (KASAN, lockdep, kmemleak, KFENCE,
 #                          DEBUG_VM/LIST/ATOMIC_SLEEP; scripts/debug-kernel.sh
-#                          builds it once into build/debug-kernel/): the
+#                          builds it once into /var/cache/vrange/): the
 #                          guest suite on it, then STRESS_ROUNDS (1) more
 #                          round(s) of the stress programs; any kernel report
 #                          fails (TESTS= as for make check)

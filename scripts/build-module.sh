@@ -59,7 +59,7 @@ if [ -n "$KCHROOT" ]; then
 	rm -rf "${KCHROOT:?}$inner"
 else
 	sparse=()
-	[ "${VRANGE_SPARSE:-1}" = 0 ] || sparse=(C=1)
+	[ "${VRANGE_SPARSE:-1}" = 0 ] || { need sparse sparse && sparse=(C=1); }
 	make -C "$KDIR" M="$src" modules W=1 "${sparse[@]}" -j"$jobs" >"$log" 2>&1 || rc=$?
 fi
 

@@ -28,6 +28,11 @@ if [ "${1:-}" = --compile ]; then
 	compile "$2" "$3"
 	exit
 fi
+need gcc gcc
+# The 32-bit programs need the -m32 C library and libgcc.
+echo 'int main(void) { return 0; }' | "$CC" -m32 -static -x c -o /dev/null - 2>/dev/null ||
+	die "$CC -m32 -static cannot link a program: the Debian package gcc-multilib is missing" \
+		"(apt-get install gcc-multilib, and report that the rig's install list lacks it)"
 
 rm -rf "$out"
 mkdir -p "$obj/64" "$obj/32"

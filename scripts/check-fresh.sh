@@ -116,7 +116,7 @@ msg "the root has $(chroot "$root" dpkg-query -W -f='.\n' | wc -l) packages"
 # this repository's HEAD (the root has no network path to it).
 git -C "$TOP" bundle create "$root/root/vrange.bundle" HEAD 2>"$logs/bundle.log" ||
 	die "git bundle create failed ($logs/bundle.log)"
-step clone in_root /bin/sh -ec 'cd /root && git clone -q vrange.bundle vrange && rm vrange.bundle &&
+step clone in_root /bin/sh -ec 'cd /root && git -c advice.detachedHead=false clone -q vrange.bundle vrange && rm vrange.bundle &&
 	git -C vrange log -1 --format="HEAD %h %s"'
 sed 's/^/  /' "$logs/clone.log" >&2
 

@@ -7,19 +7,17 @@
 # Builds in a scratch copy of the tree (build/deb/vrange-VERSION: the
 # files git knows, with their working-tree contents), so that the tree
 # stays clean; dpkg-buildpackage leaves the .debs, .buildinfo and .changes
-# beside it.  As root, installs the build dependencies it lacks; otherwise
-# names them.  The log is build/deb/build.log.
+# beside it.  As root, installs what it lacks to build them: Debian's
+# build-essential (which every package may assume, so debian/control does
+# not name it), dpkg-dev and debian/control's Build-Depends, read from the
+# file; otherwise names them.  The log is build/deb/build.log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(
-	make gcc libc6-dev  # the builds
-	dpkg-dev            # dpkg-buildpackage, dpkg-architecture
-	debhelper           # debhelper-compat (= 13)
-	dh-dkms             # dh-sequence-dkms (dh_dkms)
-)
-
-ensure_packages "${PACKAGES[@]}"
+build_depends=$(awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, ""); printf "%s", $0; next }
+	on && /^[ \t]/ { printf "%s", $0; next } { on = 0 }' "$TOP/debian/control" | tr -s ' \t' ' ')
+satisfy_depends "make deb (build-essential, dpkg-dev and debian/control's Build-Depends)" \
+	"build-essential, dpkg-dev, ${build_depends# }"
 
 version=$(cat "$TOP/VERSION")
 debversion=$(cd "$TOP" && dpkg-parsechangelog -S Version)

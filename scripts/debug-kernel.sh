@@ -5,29 +5,35 @@
 #
 # Unpacks /usr/src/linux-source-6.1.tar.xz (package linux-source-6.1;
 # VRANGE_DEBUG_SOURCE=linux-source-6.12 for that one) into
-# build/debug-kernel/VERSION-HASH/linux, where VERSION is the source
-# package's version and HASH that of scripts/debug-kernel.config; runs
+# $CACHE/debug-kernel/VERSION-HASH/linux (build/debug-kernel/... when not
+# root), where VERSION is the source package's version and HASH that of
+# scripts/debug-kernel.config and this script; runs
 # make x86_64_defconfig, appends that fragment, make olddefconfig, checks
 # that every option the fragment sets ended up so (fails naming the others),
 # and builds bzImage and modules (Module.symvers, for the out-of-tree
 # module build).  The tree stays: the next run with the same source and
-# fragment reuses it at once (build/debug-kernel/VERSION-HASH/done), an
-# interrupted one goes on where it stopped, and a finished build removes
-# the trees of other versions or fragments.
+# fragment reuses it at once (VERSION-HASH/done), an interrupted one goes
+# on where it stopped, and a finished build removes the trees of other
+# versions or fragments that no run has used for a week.  Being in the
+# cache, the build outlives a fresh clone: CI builds it only when the
+# source package, the fragment or this script changed.
 #
 # make -j: VRANGE_DEBUG_JOBS, default the number of CPUs.
 #
 # Prints, on stdout, shell assignments for scripts/kernel.sh: KABI,
-# KVERSION, KSUITE, VMLINUZ, KDIR.  Log: build/debug-kernel/build.log;
-# the build's time and the load average: build/debug-kernel/build-time.txt.
+# KVERSION, KSUITE, VMLINUZ, KDIR.  Log: VERSION-HASH/build.log; the
+# build's time and the load average: VERSION-HASH/build-time.txt.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SRCPKG=${VRANGE_DEBUG_SOURCE:-linux-source-6.1}
 TARBALL=/usr/src/$SRCPKG.tar.xz
 FRAGMENT=$TOP/scripts/debug-kernel.config
-base=$BUILD/debug-kernel
-log=$base/build.log
+if is_root; then
+	base=$CACHE/debug-kernel
+else
+	base=$BUILD/debug-kernel
+fi
 
 # The packages a kernel build needs besides the rig's own (deps.sh).
 PACKAGES=(bc bison flex libelf-dev libssl-dev "$SRCPKG")
@@ -35,9 +41,10 @@ ensure_packages "${PACKAGES[@]}"
 [ -f "$TARBALL" ] || die "no $TARBALL (package $SRCPKG)"
 
 srcver=$(dpkg-query -W -f='${Version}' "$SRCPKG")
-hash=$(sha256sum "$FRAGMENT" | cut -c1-12)
+hash=$(cat "$FRAGMENT" "$0" | sha256sum | cut -c1-12)
 dir=$base/$srcver-$hash
 tree=$dir/linux
+log=$dir/build.log
 
 mkdir -p "$base"
 lock "$base/.lock" "the debug kernel's build tree"
@@ -51,7 +58,8 @@ print_env() {
 }
 
 if [ -s "$dir/done" ] && [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$tree/Module.symvers" ]; then
-	msg "reusing the debug kernel $(cat "$dir/done") in $dir"
+	msg "reusing the debug kernel $(cat "$dir/done") in $dir (built $(cat "$dir/build-time.txt" 2>/dev/null | sed -n 2p))"
+	touch "$dir/done"
 	print_env
 	exit 0
 fi
@@ -82,13 +90,13 @@ check_options() {
 
 t0=$(now)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-: >"$log"
 if [ -f "$dir/unpacked" ] && [ -f "$tree/Makefile" ]; then
 	# An interrupted build: make goes on from where it stopped.
 	msg "resuming the build in $dir"
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
+	: >"$log"
 	msg "unpacking $TARBALL ($srcver) into $dir"
 	tar -xJf "$TARBALL" -C "$dir"
 	mv "$dir/$SRCPKG" "$tree"
@@ -121,10 +129,11 @@ echo "$rel" >"$dir/done"
 	printf 'source %s %s, fragment %s, %s CPUs (-j%s)\n' "$SRCPKG" "$srcver" "$hash" "$(nproc)" "$jobs"
 	printf 'unpack %s s, make bzImage modules %s s, total %s s\n' "$t_unpack" "$t_build" "$(elapsed "$t0")"
 	printf 'load average before: %s, after: %s\n' "$load0" "$load1"
-} | tee "$base/build-time.txt" >&2
-# Other versions or fragments: stale.
+} | tee "$dir/build-time.txt" >&2
+# Other versions or fragments, unused for a week: stale.
 for old in "$base"/*/; do
-	[ "${old%/}" = "$dir" ] || rm -rf "$old"
+	[ "${old%/}" != "$dir" ] || continue
+	[ -n "$(find "$old" -maxdepth 1 -name done -mtime -7)" ] || rm -rf "$old"
 done
 msg "built the debug kernel $rel in $dir"
 print_env

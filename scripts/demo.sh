@@ -74,6 +74,9 @@ mkdir -p "$out"
 # shellcheck disable=SC1090
 . "$(kernel_env "$tag")"
 
+need busybox-static /bin/busybox
+need cpio cpio
+need qemu-system-x86 qemu-system-x86_64
 build_tile_cache "$out/tile-cache"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
 	"$TOP/tools/vrangectl.c" "$BUILD/lib/libvrange.a" -o "$out/vrangectl"

@@ -2,6 +2,12 @@
 # Install the Debian packages the vrange test rig needs on the host.
 #
 # Idempotent and quick when everything is present (a few dpkg-query calls).
+# Every package here is one the rig runs or builds with directly, named
+# even when another package pulls it in today; each script that uses one
+# says so with need() (lib.sh), so that a package missing from this list
+# fails naming it.  Packages whose lists are someone else's are installed
+# from those lists: the kernel headers' dependencies (scripts/kernel.sh),
+# debian/control's Build-Depends (scripts/deb.sh).
 # Adds bookworm-backports to the apt sources when no source names it (the
 # 6.12 kernel comes from there).  Not root and something missing: fails,
 # naming the packages to install.  The kernels and their headers are
@@ -11,7 +17,10 @@ set -euo pipefail
 
 PACKAGES=(
 	make gcc libc6-dev        # the builds
+	g++                       # the uapi and library headers compile as C++ (t_install.sh)
 	gcc-multilib              # -m32 test programs
+	git                       # the module's sources are what git tracks (build-module.sh)
+	perl xz-utils             # checkpatch and kernel-doc, from linux-source's tarball
 	sparse                    # make sparse
 	libcmocka-dev pkg-config  # host-side library tests
 	man-db groff-base         # man -l on the installed pages (tests/host/t_install.sh)

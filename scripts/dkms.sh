@@ -31,7 +31,8 @@ case $action in
 install | uninstall) ;;
 *) die "usage: $0 install|uninstall [--root DIR] [KERNEL[=KDIR]...]" ;;
 esac
-command -v dkms >/dev/null || die "dkms is not installed (apt-get install dkms)"
+need dkms dkms
+need kmod depmod
 [ -n "$root" ] || is_root || die "run as root (or with --root DIR for a scratch tree)"
 
 version=$(cat "$TOP/VERSION")

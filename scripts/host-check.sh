@@ -27,6 +27,8 @@ sources=("$dir"/*.c)
 scripts=("$dir"/t_*.sh)
 [ "${#sources[@]}" -gt 0 ] || [ "${#scripts[@]}" -gt 0 ] || exit 0
 
+need pkg-config pkg-config
+need libcmocka-dev /usr/include/cmocka.h
 mkdir -p "$out/obj"
 CC=${CC:-gcc}
 export CC

@@ -5,7 +5,8 @@
 #
 # debug is not downloaded: scripts/debug-kernel.sh builds it (once, then
 # reuses it) from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak
-# and the rest, into build/debug-kernel/; KDIR is that tree.
+# and the rest, into $CACHE/debug-kernel/ (build/debug-kernel/ when not
+# root); KDIR is that tree.
 #
 # Names are resolved at run time from the package archive, never written
 # down here:
@@ -114,7 +115,8 @@ download() {
 		mv "$KCHROOT$inner"/*.deb "$dir/" || return 1
 		rm -rf "${KCHROOT:?}$inner"
 	else
-		mkdir -p "$dir/.apt" && chmod 777 "$dir/.apt" || return 1
+		# apt-get download drops root for _apt, which must reach the file.
+		chmod 755 "$dir" && mkdir -p "$dir/.apt" && chmod 777 "$dir/.apt" || return 1
 		(cd "$dir/.apt" && apt-get download -qq "$pkg") >/dev/null || return 1
 		mv "$dir/.apt"/*.deb "$dir/" && rmdir "$dir/.apt" || return 1
 	fi

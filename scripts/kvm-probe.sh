@@ -26,6 +26,8 @@ if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	exit 0
 fi
 
+need qemu-system-x86 qemu-system-x86_64
+need busybox-static /bin/busybox
 key="$(uname -r) $(qemu-system-x86_64 --version | head -n 1)"
 cached=$CACHE/kvm-probe
 if [ -f "$cached" ] && [ "$(head -n 1 "$cached")" = "$key" ]; then

@@ -14,6 +14,11 @@ rm -rf "$work"
 mkdir -p "$work"
 fail=0
 
+for t in perl:perl xz:xz-utils; do
+	command -v "${t%%:*}" >/dev/null ||
+		{ echo "lint: no ${t%%:*} (Debian package ${t#*:}; scripts/deps.sh should have installed it)" >&2; exit 1; }
+done
+
 # --- checkpatch ---
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$tarball" ]; then

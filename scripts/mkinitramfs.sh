@@ -18,7 +18,8 @@ out=$BUILD/$TAG
 root=$out/initramfs
 
 [ -f "$out/vrange.ko" ] || die "no $out/vrange.ko: run scripts/build-module.sh $TAG"
-[ -x /bin/busybox ] || die "no /bin/busybox: install busybox-static"
+need busybox-static /bin/busybox
+need cpio cpio
 if ldd /bin/busybox >/dev/null 2>&1; then
 	die "/bin/busybox is dynamically linked: install busybox-static"
 fi

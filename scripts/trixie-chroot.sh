@@ -18,6 +18,8 @@ STAMP=$ROOT/.vrange-chroot
 TOOLS="make gcc libc6-dev kmod"
 
 is_root || die "building the trixie chroot needs root (chroot, debootstrap)"
+need debootstrap debootstrap
+need debian-archive-keyring /usr/share/keyrings/debian-archive-keyring.gpg
 mkdir -p "$CACHE" "$BUILD"
 lock "$CACHE/.lock" "the kernel cache"
 
