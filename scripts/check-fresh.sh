@@ -21,7 +21,7 @@
 #
 # The root lives in build/fresh-root (VRANGE_FRESH_ROOT), is made anew
 # every run, and is removed after a run that passed (kept after a failure,
-# to look into).  Mounts are made in a private mount namespace, so none
+# to look into, and with VRANGE_FRESH_KEEP=1).  Mounts are made in a private mount namespace, so none
 # outlives the run.  Logs: build/fresh/{debootstrap,clone,demo,check}.log.
 # Prints the time of each step; a failed step fails loudly, with the end of
 # its log (where the rig names what was missing).  The last line counts
@@ -110,7 +110,8 @@ step debootstrap debootstrap --variant=minbase --include=git,make --cache-dir="$
 	bookworm "$root" "$MIRROR"
 # The root's apt keeps what it downloads, in the shared cache.
 rm -f "$root/etc/apt/apt.conf.d/docker-clean"
-msg "the root has $(chroot "$root" dpkg-query -W -f='.\n' | wc -l) packages"
+chroot "$root" dpkg-query -W -f='${Package}\n' | sort >"$logs/packages.before"
+msg "the root has $(wc -l <"$logs/packages.before") packages"
 
 # The clone: what README says, with the root's own git, from a bundle of
 # this repository's HEAD (the root has no network path to it).
@@ -158,6 +159,15 @@ if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 fi
 msg "check: ok in $(elapsed "$t") s"
 
-unmount_under "$root"
-rm -rf --one-file-system "$root"
+# What a machine without these caches would download for the two
+# commands: the packages the root has now that debootstrap did not give it.
+sizes=$(chroot "$root" dpkg-query -W -f='${Package}\n' | sort >"$logs/packages.after" &&
+	comm -13 "$logs/packages.before" "$logs/packages.after" |
+	xargs -r chroot "$root" apt-cache show --no-all-versions 2>/dev/null |
+	awk '/^Size:/ { s += $2; n++ } END { printf "%d packages, %.0f MB", n, s / 1e6 }')
+msg "make demo and make check installed $sizes of packages (downloads a new machine makes; kernel images and headers not included)"
+if [ "${VRANGE_FRESH_KEEP:-0}" != 1 ]; then
+	unmount_under "$root"
+	rm -rf --one-file-system "$root"
+fi
 summary
