@@ -86,11 +86,14 @@ summary() {
 
 # in_root CMD...: CMD in the root, as root, with /proc, /sys, /dev and the
 # two package caches mounted in a private mount namespace; the environment
-# is that of a root login (nothing of this shell's).
+# is that of a root login (nothing of this shell's).  The root is bound
+# onto itself first, so that its / is a mount point as a machine's is (the
+# rig's own chroots make / private, which needs one).
 in_root() {
 	unshare --mount --propagation private -- /bin/sh -ec '
 		r=$1 debs=$2
 		shift 2
+		mount --bind "$r" "$r"
 		mount -t proc proc "$r/proc"
 		mount -t sysfs sysfs "$r/sys"
 		mount --rbind /dev "$r/dev"

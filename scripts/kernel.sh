@@ -137,7 +137,7 @@ fetch_vmlinuz() {
 	if [ -s "$VMLINUZ" ] && [ "$(cat "$VMLINUZ.version" 2>/dev/null)" = "$KVERSION" ]; then
 		return 0
 	fi
-	is_root || die "downloading linux-image-$KABI into $CACHE needs root (or set VRANGE_CACHE)"
+	cache_writable || die "downloading linux-image-$KABI into $CACHE needs root (or VRANGE_CACHE=a directory of yours)"
 	mkdir -p "$dir"
 	rm -rf "$dir"/.dl.*
 	tmp=$(mktemp -d "$dir/.dl.XXXXXX")
@@ -222,15 +222,15 @@ extract_headers() {
 		satisfy_depends "the kernel headers in $root" "$(cat "$root/.depends")"
 		return 0
 	fi
-	if ! is_root; then
+	if ! cache_writable; then
 		# Say all that root would do, from the archive's metadata.
-		local deps
+		local deps plan
 		deps=$(for pkg in $pkgs; do apt-cache show "$pkg=$KVERSION" | awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }'; done |
-			tr ',' '\n' | grep -vE "^ *($unpacked)( |\$)" | paste -sd, -)
-		die "$TAG needs root to unpack ${pkgs% } into $root," \
-			"and then the packages they depend on:" \
-			"$(apt-get satisfy -s -qq "$deps" 2>/dev/null | awk '$1 == "Inst" { printf " %s", $2 }')" \
-			"(run as root, or set VRANGE_CACHE to a directory of yours and run: sudo apt-get satisfy '$deps')"
+			tr ',' '\n' | sed 's/^ *//' | grep -vE "^($unpacked)( |\$)" | paste -sd, - | sed 's/,/, /g')
+		plan=$(apt-get satisfy -s -qq "$deps" 2>/dev/null | awk '$1 == "Inst" { printf " %s", $2 }')
+		die "$TAG: $CACHE is not writable: as root, this step unpacks ${pkgs% } into $root" \
+			"and installs what they depend on (here:${plan:- nothing missing})." \
+			"Run as root, or with VRANGE_CACHE=a directory of yours${plan:+ after: sudo apt-get satisfy '$deps'}"
 	fi
 	msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
 	mkdir -p "$CACHE/headers"

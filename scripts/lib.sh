@@ -30,6 +30,9 @@ die()  { printf '%s: error: %s\n' "$_me" "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# cache_writable: true if this user can write to $CACHE (made if need be).
+cache_writable() { mkdir -p "$CACHE" 2>/dev/null && [ -w "$CACHE" ]; }
+
 # pkg_installed PKG: true if dpkg has PKG fully installed.
 pkg_installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
