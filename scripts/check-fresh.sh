@@ -17,7 +17,10 @@
 # machine's apt archive cache (/var/cache/apt/archives) and the rig's
 # ($CACHE/debs: kernel images, unpacked headers, debootstrap's), mounted
 # at the same places in the root; apt, debootstrap and scripts/kernel.sh
-# check each file against the archive before they use it.
+# check each file against the archive before they use it.  apt's cache is
+# the lower layer of an overlay, so that this machine's apt keeps its own
+# lock and files while the root's apt runs; what the root downloaded is
+# copied into it afterwards.
 #
 # The root lives in build/fresh-root (VRANGE_FRESH_ROOT), is made anew
 # every run, and is removed after a run that passed (kept after a failure,
@@ -57,6 +60,18 @@ unmount_under() {
 		while read -r m; do umount -l "$m" || true; done
 }
 
+# keep_downloads: the package files the root's apt downloaded, into this
+# machine's apt cache (those it lacks).
+aptdir=$BUILD/fresh-apt
+keep_downloads() {
+	local f n=0
+	for f in "$aptdir"/upper/*.deb; do
+		[ -f "$f" ] || continue
+		[ -e "/var/cache/apt/archives/${f##*/}" ] || { cp "$f" /var/cache/apt/archives/ && n=$((n + 1)); }
+	done
+	[ "$n" -eq 0 ] || msg "kept $n downloaded package files in /var/cache/apt/archives"
+}
+
 # step NAME CMD...: run CMD with its output in build/fresh/NAME.log; say
 # how long it took; on failure, show the log's end and stop the run.
 PASSED=0 FAILED=0 SKIPPED=0
@@ -71,6 +86,7 @@ step() {
 		tail -n 60 "$logs/$name.log" >&2
 		msg "FAILED: $name (exit $rc) after $(elapsed "$t") s; log: $logs/$name.log; root kept: $root"
 		FAILED=$((FAILED + 1))
+		keep_downloads
 		summary
 		exit 1
 	fi
@@ -91,23 +107,25 @@ summary() {
 # rig's own chroots make / private, which needs one).
 in_root() {
 	unshare --mount --propagation private -- /bin/sh -ec '
-		r=$1 debs=$2
-		shift 2
+		r=$1 debs=$2 apt=$3
+		shift 3
 		mount --bind "$r" "$r"
 		mount -t proc proc "$r/proc"
 		mount -t sysfs sysfs "$r/sys"
 		mount --rbind /dev "$r/dev"
 		mkdir -p "$r/var/cache/apt/archives" "$r/var/cache/vrange/debs"
-		mount --bind /var/cache/apt/archives "$r/var/cache/apt/archives"
+		mount -t overlay overlay -o "lowerdir=/var/cache/apt/archives,upperdir=$apt/upper,workdir=$apt/work" \
+			"$r/var/cache/apt/archives"
 		mount --bind "$debs" "$r/var/cache/vrange/debs"
-		exec chroot "$r" "$@"' sh "$root" "$DEBCACHE" \
+		exec chroot "$r" "$@"' sh "$root" "$DEBCACHE" "$aptdir" \
 		/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root TERM=dumb LANG=C.UTF-8 "$@"
 }
 
 : >"$logs/timings.txt"
 unmount_under "$root"
-rm -rf --one-file-system "$root"
+rm -rf --one-file-system "$root" "$aptdir"
+mkdir -p "$aptdir/upper" "$aptdir/work"
 
 step debootstrap debootstrap --variant=minbase --include=git,make --cache-dir="$DEBCACHE" \
 	bookworm "$root" "$MIRROR"
@@ -132,6 +150,7 @@ if ! grep -qE ' [1-9][0-9]* bytes purged, 0 verify errors' "$logs/demo.log"; the
 	tail -n 40 "$logs/demo.log" >&2
 	FAILED=$((FAILED + 1))
 	msg "FAILED: make demo ran, but showed no purge ($logs/demo.log)"
+	keep_downloads
 	summary
 	exit 1
 fi
@@ -150,6 +169,7 @@ if [ -z "$counts" ]; then
 	tail -n 60 "$logs/check.log" >&2
 	FAILED=$((FAILED + 1))
 	msg "FAILED: make check in the root printed no counts (exit $rc); log: $logs/check.log; root kept: $root"
+	keep_downloads
 	summary
 	exit 1
 fi
@@ -157,6 +177,7 @@ read -r p _ f _ s _ <<<"${counts//,/}"
 PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + ${s:-0}))
 if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 	msg "FAILED: make check in the root: $counts (exit $rc); log: $logs/check.log; root kept: $root"
+	keep_downloads
 	summary
 	exit 1
 fi
@@ -169,8 +190,9 @@ sizes=$(chroot "$root" dpkg-query -W -f='${Package}\n' | sort >"$logs/packages.a
 	xargs -r chroot "$root" apt-cache show --no-all-versions 2>/dev/null |
 	awk '/^Size:/ { s += $2; n++ } END { printf "%d packages, %.0f MB", n, s / 1e6 }')
 msg "make demo and make check installed $sizes of packages (downloads a new machine makes; kernel images and headers not included)"
+keep_downloads
 if [ "${VRANGE_FRESH_KEEP:-0}" != 1 ]; then
 	unmount_under "$root"
-	rm -rf --one-file-system "$root"
+	rm -rf --one-file-system "$root" "$aptdir"
 fi
 summary
