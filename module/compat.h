@@ -75,6 +75,10 @@ static inline int compat_fops_mmap(const struct file_operations *fops,
 			return ret;
 		return __compat_vma_mmap(&desc, vma);
 	}
+#elif defined(HAVE_COMPAT_VMA_MMAP_FOPS)
+	/* v6.19, v7.0: shmem's first releases without ->mmap(). */
+	if (fops->mmap_prepare)
+		return __compat_vma_mmap(fops, file, vma);
 #endif
 	return -ENODEV;
 }
