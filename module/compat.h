@@ -52,8 +52,8 @@ static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
  * shmem has ->mmap(file, vma) up to v6.18 and only ->mmap_prepare(desc)
  * from v6.19.  A driver's ->mmap() reaches an ->mmap_prepare() through a
  * compat helper that builds the desc from the vma and applies it.  Only the
- * helpers that take the f_op will do: compat_vma_mmap() calls @file's f_op,
- * which is this module's.
+ * helpers that take the f_op will do: compat_vma_mmap_prepare() (v6.16 to
+ * v6.18) and compat_vma_mmap() (v6.19+) call @file's f_op, this module's.
  *
  * Return: 0, -ENODEV if no helper can call @fops, or a negative errno.
  */
@@ -79,6 +79,10 @@ static inline int compat_fops_mmap(const struct file_operations *fops,
 	/* v6.19, v7.0: shmem's first releases without ->mmap(). */
 	if (fops->mmap_prepare)
 		return __compat_vma_mmap(fops, file, vma);
+#elif defined(HAVE_COMPAT_VMA_MMAP_PREPARE_FOPS)
+	/* v6.18: its shmem still has ->mmap(); this is for backports. */
+	if (fops->mmap_prepare)
+		return __compat_vma_mmap_prepare(fops, file, vma);
 #endif
 	return -ENODEV;
 }
