@@ -46,34 +46,45 @@ static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
 /**
  * compat_fops_mmap() - map @vma through the file operations @fops of @file
  * @fops: shmem's file operations
- * @file: the file @vma now maps
+ * @file: the file @vma now maps, whose own f_op is not @fops
  * @vma: the vma
  *
- * 6.17 moved shmem from ->mmap(file, vma) to ->mmap_prepare(desc); a driver
- * handing a vma to it goes through the compat helpers that build and apply
- * the desc.
+ * shmem has ->mmap(file, vma) up to v6.18 and only ->mmap_prepare(desc)
+ * from v6.19.  A driver's ->mmap() reaches an ->mmap_prepare() through a
+ * compat helper that builds the desc from the vma and applies it.  Only the
+ * helpers that take the f_op will do: compat_vma_mmap_prepare() (v6.16 to
+ * v6.18) and compat_vma_mmap() (v6.19+) call @file's f_op, this module's.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -ENODEV if no helper can call @fops, or a negative errno.
  */
 static inline int compat_fops_mmap(const struct file_operations *fops,
 				   struct file *file,
 				   struct vm_area_struct *vma)
 {
-#ifdef HAVE_COMPAT_VMA_MMAP
-	struct vm_area_desc desc;
-	int ret;
+	if (fops->mmap)
+		return fops->mmap(file, vma);
+#if defined(HAVE_COMPAT_VMA_MMAP_DESC)
+	/* v7.1+: compat_set_desc_from_vma(), then __compat_vma_mmap(desc). */
+	if (fops->mmap_prepare) {
+		struct vm_area_desc desc;
+		int ret;
 
-	if (!fops->mmap && fops->mmap_prepare) {
 		compat_set_desc_from_vma(&desc, file, vma);
 		ret = fops->mmap_prepare(&desc);
 		if (ret)
 			return ret;
 		return __compat_vma_mmap(&desc, vma);
 	}
+#elif defined(HAVE_COMPAT_VMA_MMAP_FOPS)
+	/* v6.19, v7.0: shmem's first releases without ->mmap(). */
+	if (fops->mmap_prepare)
+		return __compat_vma_mmap(fops, file, vma);
+#elif defined(HAVE_COMPAT_VMA_MMAP_PREPARE_FOPS)
+	/* v6.18: its shmem still has ->mmap(); this is for backports. */
+	if (fops->mmap_prepare)
+		return __compat_vma_mmap_prepare(fops, file, vma);
 #endif
-	if (!fops->mmap)
-		return -ENODEV;
-	return fops->mmap(file, vma);
+	return -ENODEV;
 }
 
 /**
