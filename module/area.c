@@ -568,7 +568,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 	mem_cgroup_put(memcg);
 	if (op == VRANGE_PIN)
 		trace_vrange_pin(area->id, offset, len, nid, memcg_id,
-				 (u64)res->pages << PAGE_SHIFT);
+				 (u64)res->purged << PAGE_SHIFT);
 	else
 		trace_vrange_unpin(area->id, offset, len, nid, memcg_id);
 }
@@ -582,7 +582,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @flags: an unpin's VRANGE_PURGE_* flags, already checked
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed and @spare->nid where
- * @res: what the operation found
+ * @res: what the operation found; every field is set, on error to 0
  *
  * Return: 0, -EAGAIN having changed nothing, or another negative errno.
  */
@@ -593,6 +593,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	pgoff_t start, end;
 	long ret;
 
+	*res = (struct vrange_op_result){ };
 	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
@@ -601,7 +602,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	case VRANGE_PIN:
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
-			res->pages = ret;
+			res->purged = ret;
 			vrange_trace_op(area, op, start, end, res);
 			return 0;
 		}
@@ -675,7 +676,7 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin)
 {
-	struct vrange_op_result res = { 0 };
+	struct vrange_op_result res;
 	struct vrange_pin pin;
 	int ret;
 
@@ -701,7 +702,7 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	if (ret)
 		return ret;
 	if (cmd == VRANGE_PIN)
-		return res.pages ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
+		return res.purged ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
 	return 0;
 }
 
@@ -732,6 +733,26 @@ int vrange_range64_check(unsigned int op, const struct vrange_range64 *range)
 }
 
 /**
+ * vrange_range64_out() - fill the out fields of a struct vrange_range64
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @res: what vrange_op_locked() found
+ * @range: the struct whose @bytes and @purged are set, as the uapi says:
+ *	   a pin's purged bytes and 0; 0 and 0; a status's unpinned bytes and
+ *	   purged bytes
+ */
+void vrange_range64_out(unsigned int op, const struct vrange_op_result *res,
+			struct vrange_range64 *range)
+{
+	if (op == VRANGE_PIN) {
+		range->bytes = (u64)res->purged << PAGE_SHIFT;
+		range->purged = 0;
+	} else {
+		range->bytes = (u64)res->unpinned << PAGE_SHIFT;
+		range->purged = (u64)res->purged << PAGE_SHIFT;
+	}
+}
+
+/**
  * vrange_range64_ioctl() - VRANGE_PIN64, VRANGE_UNPIN64 and VRANGE_STATUS64
  * @area: the area
  * @cmd: which
@@ -742,7 +763,7 @@ int vrange_range64_check(unsigned int op, const struct vrange_range64 *range)
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange)
 {
-	struct vrange_op_result res = { 0 };
+	struct vrange_op_result res;
 	struct vrange_range64 range;
 	unsigned int op;
 	int ret;
@@ -770,8 +791,7 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 	ret = vrange_op(area, op, range.offset, range.len, range.flags, &res);
 	if (ret)
 		return ret;
-	range.bytes = (u64)res.pages << PAGE_SHIFT;
-	range.purged = (u64)res.purged << PAGE_SHIFT;
+	vrange_range64_out(op, &res, &range);
 	if (copy_to_user(urange, &range, sizeof(range)))
 		return -EFAULT;
 	return 0;

@@ -325,20 +325,20 @@ bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
- * @res: where @res->pages gets the unpinned pages, @res->purged the purged
+ * @res: where @res->unpinned gets the unpinned pages, @res->purged the purged
  */
 void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 struct vrange_op_result *res)
 {
 	struct vrange_range *r;
 
-	res->pages = 0;
+	res->unpinned = 0;
 	res->purged = 0;
 	for (r = vrange_first_ending_after(area, start); r && r->start < end;
 	     r = vrange_next(r)) {
 		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
 
-		res->pages += hi - lo;
+		res->unpinned += hi - lo;
 		res->purged += vrange_purged_in(r, lo, hi);
 	}
 }
