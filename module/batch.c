@@ -200,8 +200,6 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		if (ret)
 			goto out;
 		spare.want = need;
-		/* The levels of ranges a pin splits are not known here. */
-		spare.levels = BIT(VRANGE_LEVELS) - 1;
 		ret = vrange_ranges_spare(&spare);
 		if (ret)
 			goto out;

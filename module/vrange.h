@@ -116,14 +116,15 @@ struct vrange_range {
  * @nr:		how many are on @list
  * @want:	how many the last attempt needed, when it returned -EAGAIN
  * @nid:	the node of the memory the ranges will cover, or NUMA_NO_NODE
- * @levels:	bit mask of the purge levels whose LRUs the ranges will join
+ *
+ * Every struct on @list may join any level's LRU: the memcg it is charged
+ * to has its lists in all of them (vrange_ranges_spare()).
  */
 struct vrange_spare {
 	struct list_head list;
 	unsigned int nr;
 	unsigned int want;
 	int nid;
-	unsigned int levels;
 };
 
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
