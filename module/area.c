@@ -394,13 +394,36 @@ static void vrange_vm_close(struct vm_area_struct *vma)
 	vrange_area_put(vma->vm_private_data);
 }
 
+/*
+ * A purged, unpinned page raises SIGBUS.  The check before shmem's fault
+ * is not enough: a purge may mark the page and punch its hole after it,
+ * and shmem then fills the hole with a new zeroed folio, which would be
+ * read as data.  So the page is checked again once shmem returns it
+ * locked.  That closes the window: a purge marks before it punches (both
+ * under area->lock, the mark under state_lock), so a folio shmem added
+ * after the punch is seen as purged here; and a purge that marks after
+ * this check must lock the folio to truncate it, which it can only do
+ * once the fault has mapped and unlocked it, and truncation unmaps it
+ * again.  The folio seen as purged here stays in the page cache, unmapped,
+ * until the page is pinned (its content then: zeros) or the area goes.
+ */
 static vm_fault_t vrange_vm_fault(struct vm_fault *vmf)
 {
 	struct vrange_area *area = vmf->vma->vm_private_data;
+	struct folio *folio;
+	vm_fault_t ret;
 
 	if (vrange_ranges_purged_at(area, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
-	return vrange_shmem_vm_ops->fault(vmf);
+	ret = vrange_shmem_vm_ops->fault(vmf);
+	if (!(ret & VM_FAULT_LOCKED) ||
+	    !vrange_ranges_purged_at(area, vmf->pgoff))
+		return ret;
+	folio = page_folio(vmf->page);
+	folio_unlock(folio);
+	folio_put(folio);
+	vmf->page = NULL;
+	return VM_FAULT_SIGBUS;
 }
 
 /*
