@@ -68,10 +68,26 @@ static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 	return -EPERM;
 }
 
+/*
+ * Every hole punched in a backing file comes through here: the shrinker's,
+ * from reclaim, and MADV_REMOVE's.  shmem's fallocate holds the inode's
+ * i_rwsem while it punches, and the punch may allocate (to split a huge
+ * folio across the hole's edge, or to read a partial page back from swap).
+ * Reclaim entered from there with __GFP_FS could run the shrinker, which
+ * may pick a range of this very area, or of an area whose own MADV_REMOVE
+ * is in reclaim waiting for this one, and wait for an i_rwsem held here.
+ * So the punch allocates without __GFP_FS, and the shrinker, which needs
+ * it, stays out.
+ */
 static long vrange_backing_fallocate(struct file *file, int mode,
 				     loff_t offset, loff_t len)
 {
-	return vrange_shmem_fops->fallocate(file, mode, offset, len);
+	unsigned int nofs = memalloc_nofs_save();
+	long ret;
+
+	ret = vrange_shmem_fops->fallocate(file, mode, offset, len);
+	memalloc_nofs_restore(nofs);
+	return ret;
 }
 
 /*
@@ -121,11 +137,14 @@ int vrange_backing_init(void)
 
 /*
  * The shrinker punches holes in backing files from reclaim, taking their
- * inode's i_rwsem under fs_reclaim; shmem files written through write(2)
- * take fs_reclaim under i_rwsem.  Backing files are never written through
- * a file (their f_op has no write and they cannot be opened anew), so the
- * two orders cannot meet: a lockdep class of their own says so (as ashmem
- * did).
+ * inode's i_rwsem under fs_reclaim; other shmem files take fs_reclaim
+ * under i_rwsem (write(2) allocates page cache holding it).  A backing
+ * inode's i_rwsem is taken only to punch holes, and every punch allocates
+ * without __GFP_FS (vrange_backing_fallocate()), so it never takes
+ * fs_reclaim under it: backing files cannot be written, truncated or
+ * opened anew.  A lockdep class of their own says the two orders cannot
+ * meet (as ashmem did); a punch that allocated with __GFP_FS would put
+ * both orders in this class, and lockdep would report it.
  */
 static struct lock_class_key vrange_backing_inode_class;
 
