@@ -68,10 +68,26 @@ static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 	return -EPERM;
 }
 
+/*
+ * Every hole punched in a backing file comes through here: the shrinker's,
+ * from reclaim, and MADV_REMOVE's.  shmem's fallocate holds the inode's
+ * i_rwsem while it punches, and the punch may allocate (to split a huge
+ * folio across the hole's edge, or to read a partial page back from swap).
+ * Reclaim entered from there with __GFP_FS could run the shrinker, which
+ * may pick a range of this very area, or of an area whose own MADV_REMOVE
+ * is in reclaim waiting for this one, and wait for an i_rwsem held here.
+ * So the punch allocates without __GFP_FS, and the shrinker, which needs
+ * it, stays out.
+ */
 static long vrange_backing_fallocate(struct file *file, int mode,
 				     loff_t offset, loff_t len)
 {
-	return vrange_shmem_fops->fallocate(file, mode, offset, len);
+	unsigned int nofs = memalloc_nofs_save();
+	long ret;
+
+	ret = vrange_shmem_fops->fallocate(file, mode, offset, len);
+	memalloc_nofs_restore(nofs);
+	return ret;
 }
 
 /*
@@ -121,11 +137,14 @@ int vrange_backing_init(void)
 
 /*
  * The shrinker punches holes in backing files from reclaim, taking their
- * inode's i_rwsem under fs_reclaim; shmem files written through write(2)
- * take fs_reclaim under i_rwsem.  Backing files are never written through
- * a file (their f_op has no write and they cannot be opened anew), so the
- * two orders cannot meet: a lockdep class of their own says so (as ashmem
- * did).
+ * inode's i_rwsem under fs_reclaim; other shmem files take fs_reclaim
+ * under i_rwsem (write(2) allocates page cache holding it).  A backing
+ * inode's i_rwsem is taken only to punch holes, and every punch allocates
+ * without __GFP_FS (vrange_backing_fallocate()), so it never takes
+ * fs_reclaim under it: backing files cannot be written, truncated or
+ * opened anew.  A lockdep class of their own says the two orders cannot
+ * meet (as ashmem did); a punch that allocated with __GFP_FS would put
+ * both orders in this class, and lockdep would report it.
  */
 static struct lock_class_key vrange_backing_inode_class;
 
@@ -394,13 +413,36 @@ static void vrange_vm_close(struct vm_area_struct *vma)
 	vrange_area_put(vma->vm_private_data);
 }
 
+/*
+ * A purged, unpinned page raises SIGBUS.  The check before shmem's fault
+ * is not enough: a purge may mark the page and punch its hole after it,
+ * and shmem then fills the hole with a new zeroed folio, which would be
+ * read as data.  So the page is checked again once shmem returns it
+ * locked.  That closes the window: a purge marks before it punches (both
+ * under area->lock, the mark under state_lock), so a folio shmem added
+ * after the punch is seen as purged here; and a purge that marks after
+ * this check must lock the folio to truncate it, which it can only do
+ * once the fault has mapped and unlocked it, and truncation unmaps it
+ * again.  The folio seen as purged here stays in the page cache, unmapped,
+ * until the page is pinned (its content then: zeros) or the area goes.
+ */
 static vm_fault_t vrange_vm_fault(struct vm_fault *vmf)
 {
 	struct vrange_area *area = vmf->vma->vm_private_data;
+	struct folio *folio;
+	vm_fault_t ret;
 
 	if (vrange_ranges_purged_at(area, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
-	return vrange_shmem_vm_ops->fault(vmf);
+	ret = vrange_shmem_vm_ops->fault(vmf);
+	if (!(ret & VM_FAULT_LOCKED) ||
+	    !vrange_ranges_purged_at(area, vmf->pgoff))
+		return ret;
+	folio = page_folio(vmf->page);
+	folio_unlock(folio);
+	folio_put(folio);
+	vmf->page = NULL;
+	return VM_FAULT_SIGBUS;
 }
 
 /*
@@ -568,7 +610,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 	mem_cgroup_put(memcg);
 	if (op == VRANGE_PIN)
 		trace_vrange_pin(area->id, offset, len, nid, memcg_id,
-				 (u64)res->pages << PAGE_SHIFT);
+				 (u64)res->purged << PAGE_SHIFT);
 	else
 		trace_vrange_unpin(area->id, offset, len, nid, memcg_id);
 }
@@ -582,7 +624,7 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @flags: an unpin's VRANGE_PURGE_* flags, already checked
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed and @spare->nid where
- * @res: what the operation found
+ * @res: what the operation found; every field is set, on error to 0
  *
  * Return: 0, -EAGAIN having changed nothing, or another negative errno.
  */
@@ -593,6 +635,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	pgoff_t start, end;
 	long ret;
 
+	*res = (struct vrange_op_result){ };
 	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
@@ -601,7 +644,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	case VRANGE_PIN:
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
-			res->pages = ret;
+			res->purged = ret;
 			vrange_trace_op(area, op, start, end, res);
 			return 0;
 		}
@@ -675,7 +718,7 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin)
 {
-	struct vrange_op_result res = { 0 };
+	struct vrange_op_result res;
 	struct vrange_pin pin;
 	int ret;
 
@@ -701,7 +744,7 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	if (ret)
 		return ret;
 	if (cmd == VRANGE_PIN)
-		return res.pages ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
+		return res.purged ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
 	return 0;
 }
 
@@ -732,6 +775,26 @@ int vrange_range64_check(unsigned int op, const struct vrange_range64 *range)
 }
 
 /**
+ * vrange_range64_out() - fill the out fields of a struct vrange_range64
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @res: what vrange_op_locked() found
+ * @range: the struct whose @bytes and @purged are set, as the uapi says:
+ *	   a pin's purged bytes and 0; 0 and 0; a status's unpinned bytes and
+ *	   purged bytes
+ */
+void vrange_range64_out(unsigned int op, const struct vrange_op_result *res,
+			struct vrange_range64 *range)
+{
+	if (op == VRANGE_PIN) {
+		range->bytes = (u64)res->purged << PAGE_SHIFT;
+		range->purged = 0;
+	} else {
+		range->bytes = (u64)res->unpinned << PAGE_SHIFT;
+		range->purged = (u64)res->purged << PAGE_SHIFT;
+	}
+}
+
+/**
  * vrange_range64_ioctl() - VRANGE_PIN64, VRANGE_UNPIN64 and VRANGE_STATUS64
  * @area: the area
  * @cmd: which
@@ -742,7 +805,7 @@ int vrange_range64_check(unsigned int op, const struct vrange_range64 *range)
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 			 struct vrange_range64 __user *urange)
 {
-	struct vrange_op_result res = { 0 };
+	struct vrange_op_result res;
 	struct vrange_range64 range;
 	unsigned int op;
 	int ret;
@@ -770,8 +833,7 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 	ret = vrange_op(area, op, range.offset, range.len, range.flags, &res);
 	if (ret)
 		return ret;
-	range.bytes = (u64)res.pages << PAGE_SHIFT;
-	range.purged = (u64)res.purged << PAGE_SHIFT;
+	vrange_range64_out(op, &res, &range);
 	if (copy_to_user(urange, &range, sizeof(range)))
 		return -EFAULT;
 	return 0;

@@ -149,7 +149,6 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	struct vrange_unpin_scratch scratch = { };
 	struct vrange_range64 *ranges;
 	struct vrange_batch batch;
-	struct vrange_op_result res;
 	unsigned int op, need;
 	size_t size;
 	u32 i;
@@ -201,8 +200,6 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		if (ret)
 			goto out;
 		spare.want = need;
-		/* The levels of ranges a pin splits are not known here. */
-		spare.levels = BIT(VRANGE_LEVELS) - 1;
 		ret = vrange_ranges_spare(&spare);
 		if (ret)
 			goto out;
@@ -212,13 +209,14 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		}
 	}
 	for (i = 0; i < batch.nr; i++) {
+		struct vrange_op_result res;
+
 		ret = vrange_op_locked(area, op, ranges[i].offset, ranges[i].len,
 				       ranges[i].flags, &spare, &res);
 		/* The bound above makes -EAGAIN impossible. */
 		if (WARN_ON_ONCE(ret))
 			break;
-		ranges[i].bytes = (u64)res.pages << PAGE_SHIFT;
-		ranges[i].purged = (u64)res.purged << PAGE_SHIFT;
+		vrange_range64_out(op, &res, &ranges[i]);
 	}
 	mutex_unlock(&area->lock);
 	if (!ret && copy_to_user(uranges, ranges, size))

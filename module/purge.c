@@ -325,7 +325,8 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 /*
  * One walk of the levels for @sc, lowest first, until @sc->nr_to_scan pages
  * are purged, the lists are empty or a busy area stops it.  Return the
- * pages freed.
+ * pages freed; *@scanned grows by the pages purged, which for a whole
+ * range may be far more than @sc->nr_to_scan.
  */
 static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 					struct vrange_purge *p,
@@ -401,7 +402,14 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 		p.busy_purging = false;
 	}
 	compat_account_reclaimed_pages(freed);
-	vrange_stat_shrinker(sc->nr_to_scan, freed);
+	/*
+	 * Reclaim takes what a call scanned off the work it has left for
+	 * this shrinker, and calls again while work is left: a whole range
+	 * purged for a batch of 128 pages must count whole, or a single
+	 * reclaim pass purges every range on the list.
+	 */
+	sc->nr_scanned = scanned;
+	vrange_stat_shrinker(scanned, freed);
 	return freed ? freed : SHRINK_STOP;
 }
 

@@ -135,7 +135,6 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
 		spare->want = 1;
-		spare->levels |= BIT(r->level);
 		return -EAGAIN;
 	}
 
@@ -275,7 +274,6 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	if (runs > spare->nr) {
 		spare->want = runs;
-		spare->levels |= BIT(level);
 		return -EAGAIN;
 	}
 
@@ -325,20 +323,20 @@ bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
- * @res: where @res->pages gets the unpinned pages, @res->purged the purged
+ * @res: where @res->unpinned gets the unpinned pages, @res->purged the purged
  */
 void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 struct vrange_op_result *res)
 {
 	struct vrange_range *r;
 
-	res->pages = 0;
+	res->unpinned = 0;
 	res->purged = 0;
 	for (r = vrange_first_ending_after(area, start); r && r->start < end;
 	     r = vrange_next(r)) {
 		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
 
-		res->pages += hi - lo;
+		res->unpinned += hi - lo;
 		res->purged += vrange_purged_in(r, lo, hi);
 	}
 }
@@ -426,12 +424,21 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
 
 /*
  * A range joins the LRU list of the node of its struct's slab page and of
- * the memcg its struct is charged to (list_lru_add_obj()).  So the structs
- * are charged to the caller's memcg, pinned for the duration with
- * set_active_memcg(), and allocated on @spare->nid, the node of the memory
- * they will cover.  kmem_cache_alloc_lru() is what makes sure that memcg's
- * lists exist in an LRU; it has no node variant, so one struct comes from
- * it for each LRU in @spare->levels, and the rest from
+ * the memcg its struct is charged to (list_lru_add_obj()), and that memcg
+ * must have its lists in that LRU by then: before 6.13 list_lru_add() goes
+ * through a missing one's NULL.  kmem_cache_alloc_lru() is what makes sure
+ * they exist, for the memcg it charges and its ancestors.  So every fill
+ * starts with one kmem_cache_alloc_lru() for each level's LRU, under the
+ * same active memcg as the structs that follow: whichever level a struct
+ * of @spare is filed under, as a new range or as the tail of a split whose
+ * level a sharer may have changed since, its memcg's list is there.  (The
+ * lists of a memcg, once made, live until it is offlined, and then its
+ * structs are charged to the parent, whose lists exist too.)
+ *
+ * The structs are charged to the caller's memcg, pinned for the duration
+ * with set_active_memcg(), and allocated on @spare->nid, the node of the
+ * memory they will cover; kmem_cache_alloc_lru() has no node variant, so
+ * those of its structs on another node are freed, and the rest come from
  * kmem_cache_alloc_node().
  */
 static int vrange_spare_fill(struct vrange_spare *spare)
@@ -440,8 +447,6 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 	int level;
 
 	for (level = 0; level < VRANGE_LEVELS; level++) {
-		if (!(spare->levels & BIT(level)))
-			continue;
 		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(level),
 					 GFP_KERNEL_ACCOUNT);
 		if (!r)

@@ -59,7 +59,7 @@ void vrange_stat_purged(unsigned long pages)
 
 /**
  * vrange_stat_shrinker() - count a call of the shrinker's scan
- * @scanned: the pages it was asked to scan
+ * @scanned: the pages it scanned, that is purged (touched or not)
  * @freed: the pages it freed
  */
 void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)

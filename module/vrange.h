@@ -116,14 +116,15 @@ struct vrange_range {
  * @nr:		how many are on @list
  * @want:	how many the last attempt needed, when it returned -EAGAIN
  * @nid:	the node of the memory the ranges will cover, or NUMA_NO_NODE
- * @levels:	bit mask of the purge levels whose LRUs the ranges will join
+ *
+ * Every struct on @list may join any level's LRU: the memcg it is charged
+ * to has its lists in all of them (vrange_ranges_spare()).
  */
 struct vrange_spare {
 	struct list_head list;
 	unsigned int nr;
 	unsigned int want;
 	int nid;
-	unsigned int levels;
 };
 
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
@@ -138,12 +139,16 @@ static inline unsigned long vrange_range_resident(const struct vrange_range *r)
 }
 
 /**
- * struct vrange_op_result - what a pin, unpin or status found
- * @pages:	pin: pages that had been purged; status: pages unpinned
- * @purged:	status: pages unpinned and purged
+ * struct vrange_op_result - what a pin, unpin or status found, in pages
+ * @unpinned:	status: pages of the range that are unpinned; 0 otherwise
+ * @purged:	pin: pages of the range that had been purged; status: pages
+ *		of the range unpinned and purged; 0 for an unpin
+ *
+ * vrange_op_locked() sets every field for every op; vrange_range64_out()
+ * turns it into struct vrange_range64's out fields.
  */
 struct vrange_op_result {
-	unsigned long pages;
+	unsigned long unpinned;
 	unsigned long purged;
 };
 
@@ -170,6 +175,8 @@ int vrange_range64_check(unsigned int op, const struct vrange_range64 *range);
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
 		     struct vrange_op_result *res);
+void vrange_range64_out(unsigned int op, const struct vrange_op_result *res,
+			struct vrange_range64 *range);
 
 /* batch.c */
 int vrange_batch_ioctl(struct vrange_area *area,

@@ -716,8 +716,14 @@ void th_wait_ok(pid_t pid)
 	if (WIFSIGNALED(st))
 		FAIL("helper process %d killed by signal %d (%s)", (int)pid,
 		     WTERMSIG(st), strsignal(WTERMSIG(st)));
-	if (WEXITSTATUS(st) == TH_EXIT_SKIP)
-		th_skip("%s", th_sh ? th_sh->skip_reason : "helper skipped");
+	if (WEXITSTATUS(st) == TH_EXIT_SKIP) {
+		char reason[sizeof(th_sh->skip_reason)];
+
+		/* Not th_skip() from the buffer it writes. */
+		snprintf(reason, sizeof(reason), "%s",
+			 th_sh ? th_sh->skip_reason : "helper skipped");
+		th_skip("%s", reason);
+	}
 	if (WEXITSTATUS(st) != 0)
 		FAIL("helper process %d exited with status %d", (int)pid,
 		     WEXITSTATUS(st));

@@ -220,6 +220,91 @@ TEST(large_batch_every_other_page)
 	vr_area_free(&a);
 }
 
+/*
+ * Every out field of every op, on every entry: PIN's bytes are the purged
+ * bytes of that entry and its purged is 0, UNPIN's are both 0, STATUS's are
+ * the entry's unpinned and purged bytes.  Each entry's fields are poisoned
+ * first, so a field the kernel leaves alone or fills from its stack shows.
+ * Entries alternate between ranges that were purged and ranges that were
+ * not (and the pattern on the first write of purged pages), so a value kept
+ * from the previous entry shows too.
+ */
+TEST(every_out_field_exact)
+{
+	struct vrange_range64 r[8];
+	const uint64_t poison = 0x5a5a5a5a5a5a5a5aULL;
+	struct vr_area a;
+	size_t i;
+
+	vr_area_new(&a, "t_batch-out", NPG);
+	th_fill(a.p, a.size, 7, 0);
+
+	/* 8 ranges of 4 pages at 0, 8, ..., 56: unpin them, poisoned. */
+	for (i = 0; i < 8; i++) {
+		set(&r[i], 8 * i, 4, i % 2 ? VRANGE_PURGE_LAST : 0);
+		r[i].bytes = poison;
+		r[i].purged = poison;
+	}
+	ASSERT_EQ(batch(a.fd, VRANGE_BATCH_UNPIN, r, 8), 0);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(r[i].bytes, 0);
+		EXPECT_EQ(r[i].purged, 0);
+	}
+	/* Purge them all, then pin back the even ones' first halves. */
+	ASSERT_GE(vr_purge_all(), 8 * 4);
+	for (i = 0; i < 8; i += 2)
+		ASSERT_EQ(vr_pin_pg(a.fd, 8 * i, 2), VRANGE_WAS_PURGED);
+	/* Unpin those halves again: not purged now. */
+	for (i = 0; i < 8; i += 2)
+		ASSERT_EQ(vr_unpin_pg(a.fd, 8 * i, 2), 0);
+
+	/* Status: even entries 2 unpinned not purged + 2 purged; odd 4 purged. */
+	for (i = 0; i < 8; i++) {
+		set(&r[i], 8 * i, 4, 0);
+		r[i].bytes = poison;
+		r[i].purged = poison;
+	}
+	ASSERT_EQ(batch(a.fd, VRANGE_BATCH_STATUS, r, 8), 0);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(r[i].bytes, 4 * PG);
+		EXPECT_EQ(r[i].purged, (i % 2 ? 4 : 2) * PG);
+	}
+
+	/*
+	 * Pin: entries of the first halves of even ranges (nothing purged)
+	 * and whole odd ranges (all purged), interleaved, then the rest.
+	 */
+	for (i = 0; i < 8; i++) {
+		if (i % 2)
+			set(&r[i], 8 * i, 4, 0);
+		else
+			set(&r[i], 8 * i, 2, 0);
+		r[i].bytes = poison;
+		r[i].purged = poison;
+	}
+	ASSERT_EQ(batch(a.fd, VRANGE_BATCH_PIN, r, 8), 0);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(r[i].bytes, (i % 2 ? 4 : 0) * PG);
+		EXPECT_EQ(r[i].purged, 0);
+	}
+	for (i = 0; i < 4; i++) {
+		set(&r[i], 16 * i + 2, 2, 0);
+		r[i].bytes = poison;
+		r[i].purged = poison;
+	}
+	ASSERT_EQ(batch(a.fd, VRANGE_BATCH_PIN, r, 4), 0);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(r[i].bytes, 2 * PG);
+		EXPECT_EQ(r[i].purged, 0);
+	}
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+	/* Pinned pages never purged kept their data. */
+	for (i = 0; i < 8; i++)
+		EXPECT_PATTERN(a.p + 8 * i * PG + 4 * PG, 4 * PG, 7,
+			       8 * i * PG + 4 * PG);
+	vr_area_free(&a);
+}
+
 int main(int argc, char **argv)
 {
 	return th_main(argc, argv);

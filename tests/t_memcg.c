@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -345,6 +346,101 @@ static void overlapping_batch(const char *path)
 TEST_TIMEOUT(overlapping_unpin_batch_fits_the_group, 60)
 {
 	in_new_group("batch", overlapping_batch);
+}
+
+/*
+ * Two sharers of one area in two groups.  The repinner (group X) keeps
+ * pinning the whole area and unpinning it again, each time at another
+ * purge level (FIRST, LAST, normal); the splitter (a fresh group Y each
+ * round, whose memcg has no LRU lists yet) pins single pages strictly
+ * inside the unpinned range, each pin a split that needs a range struct.
+ * Its first try finds none, drops the area's lock and allocates one in Y;
+ * by the retry the range may be at another level, and its tail goes to that
+ * level's list_lru under Y: a list that must exist by then (a missing one
+ * was a NULL dereference in list_lru_add() on 6.1 and 6.12).
+ */
+#define RACE_PAGES	64
+#define RACE_ROUNDS	150
+#define RACE_PINS	400
+
+static int range64(int fd, unsigned long cmd, size_t pg, size_t n,
+		   uint32_t flags)
+{
+	struct vrange_range64 r;
+
+	memset(&r, 0, sizeof(r));
+	r.offset = pg * PG;
+	r.len = n * PG;
+	r.flags = flags;
+	return ioctl(fd, cmd, &r);
+}
+
+TEST_TIMEOUT(pin_split_races_level_change_in_fresh_groups, 240)
+{
+	static const uint32_t level[] = {
+		VRANGE_PURGE_FIRST, VRANGE_PURGE_LAST, 0,
+	};
+	char gx[256], gy[256], what[32];
+	volatile unsigned long *shared;
+	unsigned long splits = 0;
+	struct vr_area a;
+	pid_t q, p;
+
+	make_group(gx, sizeof(gx), "race-x");
+	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(shared);
+	vr_area_new(&a, "t_memcg-race", RACE_PAGES);
+	memset(a.p, 0x5e, a.size);
+
+	q = th_fork();
+	if (q == 0) {
+		unsigned long n = 0;
+
+		join_group(gx);
+		while (!shared[0]) {
+			ASSERT_OK(range64(a.fd, VRANGE_PIN64, 0, RACE_PAGES, 0));
+			ASSERT_OK(range64(a.fd, VRANGE_UNPIN64, 0, RACE_PAGES,
+					  level[n++ % 3]));
+		}
+		shared[1] = n;
+		th_child_done();
+	}
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		snprintf(what, sizeof(what), "race-y%d", round);
+		make_group(gy, sizeof(gy), what);
+		p = th_fork();
+		if (p == 0) {
+			unsigned long n = 0;
+
+			join_group(gy);
+			for (int i = 0; i < RACE_PINS; i++) {
+				/* Each strictly inside what the last left. */
+				size_t pg = 1 + 2 * (size_t)(i % (RACE_PAGES / 2 - 1));
+
+				ASSERT_OK(range64(a.fd, VRANGE_PIN64, pg, 1, 0));
+				n++;
+			}
+			__atomic_add_fetch(&shared[2], n, __ATOMIC_RELAXED);
+			th_child_done();
+		}
+		th_wait_ok(p);
+		remove_group(gy);
+	}
+	shared[0] = 1;
+	th_wait_ok(q);
+	remove_group(gx);
+	splits = shared[2];
+	TH_LOG("%d fresh groups pinned %lu single pages against %lu "
+	       "re-unpins at changing levels", RACE_ROUNDS, splits, shared[1]);
+	EXPECT_GT(shared[1], 0);
+	ASSERT_OK(range64(a.fd, VRANGE_PIN64, 0, 0, 0));
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+	for (size_t i = 0; i < a.size; i++)
+		if (a.p[i] != 0x5e)
+			FAIL("byte %zu is %#x after the race, not 0x5e", i,
+			     a.p[i]);
+	vr_area_free(&a);
 }
 
 int main(int argc, char **argv)

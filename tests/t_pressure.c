@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -196,6 +197,108 @@ TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 	EXPECT_ZEROED(a.p, a.size);
 	free(q);
 	munmap((void *)shared, PG);
+}
+
+/* MemFree of @node (or of the machine, @node < 0), in bytes; 0 if unknown. */
+static size_t mem_free(int node)
+{
+	char path[64], line[128];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	if (node >= 0)
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/meminfo", node);
+	else
+		snprintf(path, sizeof(path), "/proc/meminfo");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "MemFree:");
+
+		if (p && sscanf(p + 8, "%llu", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return (size_t)kb << 10;
+}
+
+/*
+ * Ten whole ranges of 16 MiB unpinned, and a hog that needs 48 MiB more
+ * than is free: 3 ranges should go, and kswapd (which reclaims up to the
+ * high watermark) and direct reclaim running at once take a few more: at
+ * most 7.  Each
+ * shrinker call is asked for a batch of 128 pages and purges a whole range
+ * of 4096; unless it tells reclaim it scanned all of them, reclaim calls it
+ * again and again within one pass, and every range goes.
+ * shrinker_scanned_pages counts the pages the shrinker purged, exactly.
+ */
+#define OP_RANGE	(16 * MIB)
+#define OP_RANGES	10
+#define OP_NEED		(48 * MIB)
+#define SYSFS		"/sys/class/misc/vrange/"
+
+TEST_TIMEOUT(hog_purges_whole_ranges_as_needed, 120)
+{
+	uint64_t scan0, purged0, scan1, purged1, bytes;
+	unsigned int nr_purged = 0;
+	struct vl_area a;
+	struct th_hog h;
+	size_t target;
+	int node, ret;
+
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	th_oom_protect();
+	node = place();
+	vl_area_new(&a, "t_pressure-whole", OP_RANGES * OP_RANGE / PG);
+	memset(a.p, 0x3c, a.size);
+	for (int i = 0; i < OP_RANGES; i++)
+		ASSERT_EQ(vrange_unpin(a.a, (uint64_t)i * OP_RANGE, OP_RANGE, 0),
+			  0);
+	th_sleep_ms(200);
+	target = mem_free(node);
+	if (!target)
+		SKIP("no MemFree for node %d", node);
+	target += OP_NEED;
+	ASSERT_OK(th_read_u64(SYSFS "shrinker_scanned_pages", &scan0));
+	ASSERT_OK(th_read_u64(SYSFS "purged_bytes", &purged0));
+	th_hog_start(&h, node);
+	while (h.total < target) {
+		int r = th_hog_grow(&h, STEP, 20000);
+
+		if (r) {
+			th_hog_stop(&h);
+			FAIL("the hog %s at %zu MiB of %zu",
+			     r < 0 ? "was OOM-killed" : "could not mmap",
+			     h.total / MIB, target / MIB);
+		}
+	}
+	/* Once the hog is gone, no purge is under way. */
+	th_hog_stop(&h);
+	th_sleep_ms(200);
+	ASSERT_OK(th_read_u64(SYSFS "shrinker_scanned_pages", &scan1));
+	ASSERT_OK(th_read_u64(SYSFS "purged_bytes", &purged1));
+	for (int i = 0; i < OP_RANGES; i++) {
+		ASSERT_GE(vrange_pin(a.a, (uint64_t)i * OP_RANGE, OP_RANGE,
+				     &bytes), 0);
+		if (bytes) {
+			EXPECT_EQ(bytes, OP_RANGE);
+			nr_purged++;
+		}
+	}
+	TH_LOG("a %zu MiB hog, %zu MiB more than was free (node %d), purged "
+	       "%u of %d ranges of %zu MiB; the shrinker scanned %llu pages, "
+	       "%llu were purged", h.total / MIB, OP_NEED / MIB, node,
+	       nr_purged, OP_RANGES, OP_RANGE / MIB,
+	       (unsigned long long)(scan1 - scan0),
+	       (unsigned long long)((purged1 - purged0) / PG));
+	EXPECT_GE(nr_purged, 2);
+	EXPECT_LE(nr_purged, 7);
+	EXPECT_EQ(scan1 - scan0, (purged1 - purged0) / PG);
+	vl_area_free(&a);
 }
 
 int main(int argc, char **argv)

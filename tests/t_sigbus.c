@@ -7,9 +7,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -195,6 +197,170 @@ TEST(mapping_outlives_the_fd)
 	EXPECT_EQ(v, 0);
 	ASSERT_EQ(touch(a.p + PG, &v), 0);
 	EXPECT_EQ(v, th_pattern_byte(11, PG));
+	munmap(a.p, a.size);
+}
+
+/*
+ * Readers in another process fault the pages of an unpinned SIGBUS-mode
+ * area while PURGE_ALL_CACHES purges it.  Each round the writer pins the
+ * area, fills every page with that round's non-zero byte, unpins it and
+ * purges it; a read in between gets that byte or SIGBUS, never anything
+ * else.  A fault that found the page not purged yet, then let a purge punch
+ * its hole before shmem looked the page up, used to map a new zeroed page:
+ * the reader got zeros as data, and the page stayed in memory.
+ */
+#define RACE_NPG	256
+#define RACE_ROUNDS	300
+#define RACE_READERS	2
+
+struct race {
+	unsigned long seq;	/* odd: round seq / 2 filled and unpinned */
+	unsigned long stop;
+	unsigned long zero, wrong, sigbus, data;
+};
+
+static _Thread_local sigjmp_buf race_jb;
+
+static void race_on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(race_jb, 1);
+}
+
+static unsigned char race_byte(unsigned long seq)
+{
+	return (unsigned char)(1 + (seq / 2) % 250);
+}
+
+struct race_reader {
+	struct race *r;
+	const volatile unsigned char *p;
+	size_t first;
+};
+
+/* Read *@p into @v: 0, or 1 if SIGBUS came instead. */
+static __attribute__((noinline)) int race_touch(const volatile unsigned char *p,
+						unsigned char *v)
+{
+	if (sigsetjmp(race_jb, 1))
+		return 1;
+	*v = *p;
+	return 0;
+}
+
+static void *race_read(void *arg)
+{
+	struct race_reader *rd = arg;
+	struct race *r = rd->r;
+	unsigned long zero = 0, wrong = 0, sigbus = 0, data = 0;
+	size_t pg = rd->first;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		unsigned long s1, s2;
+		unsigned char v = 0;
+		int bus;
+
+		pg = (pg + 1) % RACE_NPG;
+		s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		if (!(s1 & 1))
+			continue;
+		bus = race_touch(rd->p + pg * PG + (pg % 7) * 64, &v);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		s2 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		if (s1 != s2)
+			continue;
+		if (bus)
+			sigbus++;
+		else if (!v)
+			zero++;
+		else if (v != race_byte(s1))
+			wrong++;
+		else
+			data++;
+	}
+	__atomic_add_fetch(&r->zero, zero, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->wrong, wrong, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->sigbus, sigbus, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->data, data, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+TEST_TIMEOUT(faults_racing_purges_never_read_zeros, 240)
+{
+	struct race_reader rd[RACE_READERS];
+	pthread_t th[RACE_READERS];
+	unsigned long stray = 0;
+	struct vr_area a;
+	struct race *r;
+	uint64_t t0;
+	int round;
+	pid_t pid;
+	long ret;
+
+	ret = vr_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(r);
+	memset(r, 0, sizeof(*r));
+	a.fd = vr_new("t_sigbus-race", RACE_NPG * PG);
+	a.size = RACE_NPG * PG;
+	ASSERT_EQ(ioctl(a.fd, VRANGE_SET_MODE, VRANGE_MODE_SIGBUS), 0);
+	a.p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	ASSERT_MAP_OK(a.p);
+
+	/* The readers: their own mapping, so they fault what the writer wrote. */
+	pid = th_fork();
+	if (pid == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = race_on_sigbus;
+		sa.sa_flags = SA_NODEFER;
+		ASSERT_EQ(sigaction(SIGBUS, &sa, NULL), 0);
+		for (int i = 0; i < RACE_READERS; i++) {
+			rd[i].r = r;
+			rd[i].p = a.p;
+			rd[i].first = (size_t)i * RACE_NPG / RACE_READERS;
+			ASSERT_EQ(pthread_create(&th[i], NULL, race_read,
+						 &rd[i]), 0);
+		}
+		for (int i = 0; i < RACE_READERS; i++)
+			ASSERT_EQ(pthread_join(th[i], NULL), 0);
+		th_child_done();
+	}
+
+	srand(1);
+	t0 = th_now_ms();
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		unsigned long seq = 2 * (unsigned long)round + 1;
+		long res;
+
+		ASSERT_GE(vr_pin(a.fd, 0, 0), 0);
+		memset(a.p, race_byte(seq), a.size);
+		ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
+		__atomic_store_n(&r->seq, seq, __ATOMIC_RELEASE);
+		th_sleep_ms((unsigned int)(rand() % 3));
+		ASSERT_GE(vr_purge_all(), 0);
+		th_sleep_ms(1);
+		/* Purged and unpinned: none of it should be in memory. */
+		res = th_resident(a.p, a.size);
+		ASSERT_GE(res, 0);
+		stray += (unsigned long)res;
+		__atomic_store_n(&r->seq, seq + 1, __ATOMIC_RELEASE);
+		if (th_now_ms() - t0 > 60000ULL * th_slowdown())
+			break;
+	}
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	th_wait_ok(pid);
+	TH_LOG("%d rounds: %lu reads of data, %lu SIGBUS, %lu zeros, %lu "
+	       "wrong bytes; %lu pages resident after the purges", round,
+	       r->data, r->sigbus, r->zero, r->wrong, stray);
+	EXPECT_GT(r->sigbus, 0);
+	EXPECT_EQ(r->zero, 0);
+	EXPECT_EQ(r->wrong, 0);
+	close(a.fd);
 	munmap(a.p, a.size);
 }
 

@@ -114,7 +114,8 @@ struct vrange_pin {
  *		others
  * @__pad:	must be 0
  * @bytes:	out: VRANGE_PIN64, how many bytes of the range had been purged;
- *		VRANGE_STATUS64, how many are unpinned (purged or not)
+ *		VRANGE_STATUS64, how many are unpinned (purged or not); 0 for
+ *		VRANGE_UNPIN64
  * @purged:	out: VRANGE_STATUS64, how many are unpinned and purged; 0 for
  *		the others
  * @__reserved:	must be 0
