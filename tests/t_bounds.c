@@ -10,10 +10,11 @@
  *    every range, and a PIN batch (each range freed once) succeeds;
  *  - PIN64 of the whole area (len 0), which frees every range;
  *  - the last close, which frees every range too.
- * Meanwhile another process times one-page STATUS64 calls on the same
- * area (how long the area's lock is held), or, for the close, a process
- * on the same CPU times its own loop (how long the CPU is not given up).
- * Each call and each wait must stay below LIMIT_MS.  The soft-lockup
+ * Meanwhile another process, on the other CPU, times one-page STATUS64
+ * calls on the same area (how long the area's lock is held; not for the
+ * close), and a process on the caller's CPU times its own loop (how long
+ * the CPU is not given up).  Each call and each lock wait must stay below
+ * LIMIT_MS, each gap in the loop below CPU_LIMIT_MS.  The soft-lockup
  * detector's threshold is lowered to WATCHDOG_THRESH seconds for the
  * test (a soft lockup is reported after twice that), so a CPU held for
  * seconds also fails the run through the kernel log.
@@ -41,6 +42,11 @@
  * STATUS batch alone ran for minutes and the lock waits as long.
  */
 #define LIMIT_MS	10000
+/*
+ * Longest time the caller's CPU may go without scheduling, in ms under
+ * TCG: a whole-area PIN64 held area->state_lock, and so the CPU, for 3.5 s.
+ */
+#define CPU_LIMIT_MS	1000
 /* Seconds; a soft lockup is reported after 2 * WATCHDOG_THRESH. */
 #define WATCHDOG_THRESH	"4"
 #define WATCHDOG_PATH	"/proc/sys/kernel/watchdog_thresh"
@@ -48,6 +54,20 @@
 static uint64_t limit_ms(void)
 {
 	return (uint64_t)LIMIT_MS * th_slowdown();
+}
+
+static uint64_t cpu_limit_ms(void)
+{
+	return (uint64_t)CPU_LIMIT_MS * th_slowdown();
+}
+
+static void run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
 }
 
 static int batch(int fd, uint32_t op, struct vrange_range64 *r, uint32_t nr)
@@ -103,6 +123,7 @@ struct probe {
 	volatile int stop;
 	volatile uint64_t calls;
 	volatile uint64_t max_us;
+	uint64_t limit_ms;
 	pid_t pid;
 };
 
@@ -116,14 +137,16 @@ static struct probe *probe_new(void)
 	return p;
 }
 
-/* Another process: one-page STATUS64 calls on @fd, each timed. */
+/* Another process, on CPU 1: one-page STATUS64 calls on @fd, each timed. */
 static void probe_status(struct probe *p, int fd)
 {
 	struct vrange_range64 r;
 
+	p->limit_ms = limit_ms();
 	p->pid = th_fork();
 	if (p->pid)
 		return;
+	run_on_cpu(1);
 	while (!p->stop) {
 		uint64_t t = now_us(), d;
 
@@ -138,20 +161,19 @@ static void probe_status(struct probe *p, int fd)
 
 /*
  * A process on CPU @cpu (the caller's too) timing the gaps in its loop; it
- * closes its copy of @fd, so that the caller's close is the last.
+ * closes its copy of @fd (if >= 0), so that the caller's close is the last.
  */
 static void probe_cpu(struct probe *p, int cpu, int fd)
 {
-	cpu_set_t set;
 	uint64_t last;
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
+	p->limit_ms = cpu_limit_ms();
+	run_on_cpu(cpu);
 	p->pid = th_fork();
 	if (p->pid)
 		return;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	last = now_us();
 	while (!p->stop) {
 		uint64_t t = now_us();
@@ -175,7 +197,7 @@ static void probe_end(struct probe *p, const char *what)
 	       (unsigned long long)p->calls,
 	       (unsigned long long)(p->max_us / 1000));
 	EXPECT_GT(p->calls, 0);
-	EXPECT_LE(p->max_us / 1000, limit_ms());
+	EXPECT_LE(p->max_us / 1000, p->limit_ms);
 	munmap(p, sizeof(*p));
 }
 
@@ -227,12 +249,14 @@ static void batches(void)
 {
 	static struct vrange_range64 r[VRANGE_BATCH_MAX];
 	struct vrange_range64 st;
-	struct probe *p;
+	struct probe *p, *q;
 	uint64_t ms;
 	int fd = build();
 
 	p = probe_new();
 	probe_status(p, fd);
+	q = probe_new();
+	probe_cpu(q, 0, -1);
 
 	/* 2^32 range visits without a bound. */
 	memset(r, 0, sizeof(r));
@@ -271,6 +295,7 @@ static void batches(void)
 	EXPECT_EQ(st.bytes, 0);
 
 	probe_end(p, "one-page STATUS64 beside the batches");
+	probe_end(q, "a loop on the batches' CPU");
 	close(fd);
 }
 
@@ -286,18 +311,21 @@ TEST_TIMEOUT(batch_over_a_million_ranges, 400)
 static void pin_all(void)
 {
 	struct vrange_range64 st;
-	struct probe *p;
+	struct probe *p, *q;
 	uint64_t ms;
 	int fd = build();
 
 	p = probe_new();
 	probe_status(p, fd);
+	q = probe_new();
+	probe_cpu(q, 0, -1);
 	EXPECT_EQ(TIMED(vr_range64(fd, VRANGE_PIN64, 0, 0, &st), &ms), 0);
 	TH_LOG("PIN64 of the whole area: %llu ms", (unsigned long long)ms);
 	EXPECT_LE(ms, limit_ms());
 	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &st), 0);
 	EXPECT_EQ(st.bytes, 0);
 	probe_end(p, "one-page STATUS64 beside PIN64");
+	probe_end(q, "a loop on PIN64's CPU");
 	close(fd);
 }
 
