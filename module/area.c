@@ -28,6 +28,13 @@
  *    purged prefix takes it too, so that the SIGBUS-mode fault path can
  *    ask "purged and unpinned?" under it alone.  Purging marks pages under
  *    it, then drops it and punches: the fault path never waits for a punch.
+ *    A change to many ranges holds it for VRANGE_STATE_CHUNK of them at a
+ *    time (ranges.c): the fault path never waits for more.
+ *
+ *  - Every loop under area->lock over ranges or batch entries may sleep
+ *    (cond_resched()); its length is the caller's: O(ranges) for a pin,
+ *    unpin or status of many ranges and for the release, and for
+ *    VRANGE_BATCH bounded by VRANGE_BATCH_WORK_MAX (batch.c).
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
  *	   area->lock -> i_rwsem -> i_mmap_rwsem;
@@ -624,13 +631,16 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @flags: an unpin's VRANGE_PURGE_* flags, already checked
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed and @spare->nid where
+ * @budget: how many more ranges a count may visit, charged for each (see
+ *	    VRANGE_BATCH_WORK_MAX); NULL for no limit
  * @res: what the operation found; every field is set, on error to 0
  *
- * Return: 0, -EAGAIN having changed nothing, or another negative errno.
+ * Return: 0, -EAGAIN having changed nothing, -E2BIG for a count past
+ * @budget, or another negative errno.
  */
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
-		     struct vrange_op_result *res)
+		     unsigned long *budget, struct vrange_op_result *res)
 {
 	pgoff_t start, end;
 	long ret;
@@ -665,8 +675,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 			vrange_trace_op(area, op, start, end, res);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
-		vrange_ranges_count(area, start, end, res);
-		return 0;
+		return vrange_ranges_count(area, start, end, res, budget);
 	}
 }
 
@@ -691,7 +700,7 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 	for (;;) {
 		mutex_lock(&area->lock);
 		ret = vrange_op_locked(area, op, offset, len, flags, &spare,
-				       res);
+				       NULL, res);
 		mutex_unlock(&area->lock);
 		if (ret != -EAGAIN)
 			break;

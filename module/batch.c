@@ -15,11 +15,28 @@
  * each, it never needs more than the pages its unpins cover, which keeps
  * a batch of one page unpinned 4096 times from asking for millions.
  * Under area->lock, like every pin and unpin.
+ *
+ * Work under area->lock, counted in ranges visited (each a cond_resched()),
+ * with W the ranges the entries overlap, summed over the entries, nr the
+ * entries and k the area's ranges:
+ *  - STATUS: W, counted as it goes; past VRANGE_BATCH_WORK_MAX it stops
+ *    with -E2BIG (nothing was changed, nothing is written back).
+ *  - UNPIN: the check walks the W ranges there before the batch, and stops
+ *    with -E2BIG, before any change, past VRANGE_BATCH_WORK_MAX.  Applying
+ *    walks each entry's ranges twice: those W, plus those earlier entries
+ *    made inside it.  Ranges made inside one run of pages pinned before the
+ *    batch number at most 2 for an entry that covers the run, plus 2 for
+ *    each earlier entry that ends inside it; an entry overlaps at most
+ *    (its share of W) + 1 such runs: so at most 2 * (3 * W + 2 * nr +
+ *    2 * nr * nr) visits in all, which nr <= VRANGE_BATCH_MAX bounds.
+ *  - PIN: each range is freed once, and each entry trims at most two and
+ *    splits at most one: O(k + nr), as one PIN64 of the whole area.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -103,8 +120,10 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			      struct vrange_unpin_scratch *scratch,
 			      unsigned int *need)
 {
+	unsigned long budget = VRANGE_BATCH_WORK_MAX;
 	pgoff_t start, end;
 	u64 runs = 0;
+	long n;
 	u32 i;
 	int ret;
 
@@ -118,10 +137,14 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 		if (ret)
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
-		if (op == VRANGE_PIN)
+		if (op == VRANGE_PIN) {
 			*need += vrange_ranges_pin_splits(area, start, end);
-		else if (op == VRANGE_UNPIN)
-			runs += vrange_ranges_pinned_runs(area, start, end);
+		} else if (op == VRANGE_UNPIN) {
+			n = vrange_ranges_pinned_runs(area, start, end, &budget);
+			if (n < 0)
+				return n;
+			runs += n;
+		}
 	}
 	/* More than UINT_MAX spares fail to allocate all the same. */
 	if (op == VRANGE_UNPIN)
@@ -135,8 +158,8 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
  * @area: the area
  * @ubatch: the user's struct vrange_batch
  *
- * Return: 0 or a negative errno; on an error before the write-back, no
- * range was changed.
+ * Return: 0 or a negative errno (-E2BIG past VRANGE_BATCH_WORK_MAX); on an
+ * error before the write-back, no range was changed.
  */
 int vrange_batch_ioctl(struct vrange_area *area,
 		       struct vrange_batch __user *ubatch)
@@ -148,6 +171,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	struct vrange_range64 __user *uranges;
 	struct vrange_unpin_scratch scratch = { };
 	struct vrange_range64 *ranges;
+	unsigned long budget = VRANGE_BATCH_WORK_MAX;
 	struct vrange_batch batch;
 	unsigned int op, need;
 	size_t size;
@@ -211,12 +235,18 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	for (i = 0; i < batch.nr; i++) {
 		struct vrange_op_result res;
 
+		/* Only a count has a budget here: it changes nothing. */
 		ret = vrange_op_locked(area, op, ranges[i].offset, ranges[i].len,
-				       ranges[i].flags, &spare, &res);
+				       ranges[i].flags, &spare,
+				       op == VRANGE_GET_PIN_STATUS ? &budget : NULL,
+				       &res);
+		if (ret == -E2BIG)
+			break;
 		/* The bound above makes -EAGAIN impossible. */
 		if (WARN_ON_ONCE(ret))
 			break;
 		vrange_range64_out(op, &res, &ranges[i]);
+		cond_resched();
 	}
 	mutex_unlock(&area->lock);
 	if (!ret && copy_to_user(uranges, ranges, size))

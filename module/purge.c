@@ -17,7 +17,10 @@
  * list_lru lock and only mutex_trylock()s area->lock.  An area it locks
  * stays locked, its isolated ranges on a private list, until the walk has
  * returned and those holes are punched; pins and unpins of that area wait
- * for it.  At most VRANGE_PURGE_AREAS areas are held at once.
+ * for it.  At most VRANGE_PURGE_AREAS areas are held at once, and a walk
+ * looks at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
+ * list_lru lock, which every pin and unpin on that node takes, is never
+ * held for more.
  *
  * A shrinker call that found the oldest area locked by a purge, and so
  * freed nothing, waits on vrange_purge_wait for a purge to unlock an area,
@@ -179,12 +182,14 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 			 * Usually another reclaimer purging this area.  Taking
 			 * newer ranges of other areas instead would break LRU
 			 * order, so reclaim stops here, as ashmem's did when
-			 * its lock was taken.
+			 * its lock was taken.  Purge-all takes everything in
+			 * any order: the range goes to the tail, out of the
+			 * way of its next walk, and a later pass retries it.
 			 */
 			p->busy = true;
 			if (READ_ONCE(area->purging))
 				p->busy_purging = true;
-			return LRU_SKIP;
+			return p->purge_all ? LRU_ROTATE : LRU_SKIP;
 		}
 		WRITE_ONCE(area->purging, true);
 		refcount_inc(&area->ref);
@@ -413,21 +418,33 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	return freed ? freed : SHRINK_STOP;
 }
 
-/* Purge everything on @lru's lists for node @nid, every memcg's. */
+/*
+ * Purge everything on @lru's lists for node @nid, every memcg's, in walks
+ * of VRANGE_WALK_MAX items.  Each walk isolates what it can, from up to
+ * VRANGE_PURGE_AREAS areas, and rotates the ranges of busy areas to the
+ * tail; the walks end once they have gone over as many items as the lists
+ * hold without isolating any (all busy) or the lists are empty.
+ */
 static void vrange_purge_all_list(struct list_lru *lru, int nid,
 				  struct vrange_purge *p)
 {
-	unsigned long nr_to_walk;
+	unsigned long nr_to_walk, idle = 0;
 
-	do {
+	for (;;) {
 		p->want = ULONG_MAX;
-		nr_to_walk = ULONG_MAX;
+		nr_to_walk = VRANGE_WALK_MAX;
 		list_lru_walk_node(lru, nid, vrange_isolate, p, &nr_to_walk);
-		if (!p->nr_slots)
-			break;
-		vrange_purge_dispose(p);
+		if (p->nr_slots) {
+			vrange_purge_dispose(p);
+			idle = 0;
+		} else {
+			idle += VRANGE_WALK_MAX - nr_to_walk;
+			if (nr_to_walk == VRANGE_WALK_MAX ||
+			    idle >= list_lru_count_node(lru, nid))
+				break;
+		}
 		cond_resched();
-	} while (true);
+	}
 }
 
 /**

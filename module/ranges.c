@@ -11,11 +11,21 @@
  * or removes every range it touches and counts their purged pages.
  *
  * Every function here but the spare allocators and vrange_ranges_purged_at()
- * runs under area->lock (see area.c) and neither sleeps nor allocates; each
- * change to the tree's shape or to a purged prefix also holds
- * area->state_lock, for the fault path: what a change needs comes from
- * a struct vrange_spare filled beforehand, and a change that would need more
- * returns -EAGAIN, having changed nothing, with how many it needs.
+ * runs under area->lock (see area.c) and never allocates; each change to
+ * the tree's shape or to a purged prefix also holds area->state_lock, for
+ * the fault path: what a change needs comes from a struct vrange_spare
+ * filled beforehand, and a change that would need more returns -EAGAIN,
+ * having changed nothing, with how many it needs.
+ *
+ * A walk over k ranges costs O(k) and k is the user's to choose (a million
+ * one-page ranges are 80 MB of structs), so every walk may sleep: each
+ * range visited outside state_lock is a cond_resched(), and a walk that
+ * changes ranges holds state_lock for at most VRANGE_STATE_CHUNK of them
+ * at a time, then lets the fault path and the CPU go.  area->lock, held
+ * throughout, keeps the tree as it was meanwhile; a fault that comes in
+ * between sees a pin that has not returned yet, half done, which is one
+ * of the states it may see anyway.  A walk that counts may also be given a
+ * budget of ranges to visit, for VRANGE_BATCH.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,7 +41,40 @@
 #include "compat.h"
 #include "vrange.h"
 
+/* The most ranges a walk changes under one hold of area->state_lock. */
+#define VRANGE_STATE_CHUNK	64
+
 static struct kmem_cache *vrange_range_cache;
+
+/*
+ * At each range a changing walk visits, with area->state_lock held: every
+ * VRANGE_STATE_CHUNK ranges, drop it and give up the CPU if asked to.
+ */
+static void vrange_state_relax(struct vrange_area *area, unsigned int *steps)
+{
+	if (++*steps < VRANGE_STATE_CHUNK)
+		return;
+	*steps = 0;
+	spin_unlock(&area->state_lock);
+	cond_resched();
+	spin_lock(&area->state_lock);
+}
+
+/*
+ * At each range a counting walk visits, without area->state_lock: give up
+ * the CPU if asked to, and charge the visit to @budget, if there is one.
+ * Return false, charging nothing, once @budget is spent.
+ */
+static bool vrange_visit(unsigned long *budget)
+{
+	cond_resched();
+	if (!budget)
+		return true;
+	if (!*budget)
+		return false;
+	--*budget;
+	return true;
+}
 
 /* The first range whose end lies after @pgoff, or NULL. */
 static struct vrange_range *vrange_first_ending_after(struct vrange_area *area,
@@ -132,6 +175,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	struct vrange_range *r = vrange_first_ending_after(area, start);
 	struct vrange_range *next, *tail;
 	unsigned long purged = 0;
+	unsigned int steps = 0;
 
 	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
 		spare->want = 1;
@@ -145,6 +189,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		unsigned long p = vrange_purged_in(r, lo, hi);
 		bool was_resident = vrange_range_resident(r);
 
+		vrange_state_relax(area, &steps);
 		next = vrange_next(r);
 		purged += p;
 		vrange_account(area, -(long)(hi - lo), -(long)p);
@@ -211,18 +256,23 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
+ * @budget: how many more ranges the walk may visit, charged for each; NULL
+ *	    for no limit
  *
- * Return: the number of runs of pinned pages in [@start, @end).
+ * Return: the number of runs of pinned pages in [@start, @end), or -E2BIG
+ * if [@start, @end) overlaps more ranges than @budget allows.
  */
-unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
-				       pgoff_t end)
+long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
+			       pgoff_t end, unsigned long *budget)
 {
 	struct vrange_range *r;
-	unsigned int runs = 0;
+	unsigned long runs = 0;
 	pgoff_t cur = start;
 
 	for (r = vrange_first_ending_after(area, start); r && r->start < end;
 	     r = vrange_next(r)) {
+		if (!vrange_visit(budget))
+			return -E2BIG;
 		if (r->start > cur)
 			runs++;
 		cur = r->end;
@@ -268,8 +318,9 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
-	unsigned int runs = vrange_ranges_pinned_runs(area, start, end);
+	long runs = vrange_ranges_pinned_runs(area, start, end, NULL);
 	struct vrange_range *r, *new;
+	unsigned int steps = 0;
 	pgoff_t cur;
 
 	if (runs > spare->nr) {
@@ -282,6 +333,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	for (r = first; ; r = vrange_next(r)) {
 		pgoff_t run_end = r && r->start < end ? r->start : end;
 
+		vrange_state_relax(area, &steps);
 		if (run_end > cur) {
 			new = vrange_spare_take(spare);
 			new->area = area;
@@ -324,9 +376,14 @@ bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
  * @start: first page
  * @end: one past the last page
  * @res: where @res->unpinned gets the unpinned pages, @res->purged the purged
+ * @budget: how many more ranges the walk may visit, charged for each; NULL
+ *	    for no limit
+ *
+ * Return: 0, or -E2BIG, with @res set to 0, if [@start, @end) overlaps more
+ * ranges than @budget allows.
  */
-void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			 struct vrange_op_result *res)
+int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			struct vrange_op_result *res, unsigned long *budget)
 {
 	struct vrange_range *r;
 
@@ -336,9 +393,14 @@ void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	     r = vrange_next(r)) {
 		pgoff_t lo = max(r->start, start), hi = min(r->end, end);
 
+		if (!vrange_visit(budget)) {
+			*res = (struct vrange_op_result){ };
+			return -E2BIG;
+		}
 		res->unpinned += hi - lo;
 		res->purged += vrange_purged_in(r, lo, hi);
 	}
+	return 0;
 }
 
 /**
@@ -361,6 +423,7 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
 		return 0;
 	folio_batch_init(&fbatch);
 	for (r = vrange_first_ending_after(area, 0); r; r = vrange_next(r)) {
+		vrange_visit(NULL);
 		if (!vrange_range_resident(r))
 			continue;
 		index = r->purged_end;
@@ -388,9 +451,11 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
 void vrange_ranges_clear(struct vrange_area *area)
 {
 	struct vrange_range *r, *next;
+	unsigned int steps = 0;
 
 	spin_lock(&area->state_lock);
 	for (r = vrange_first_ending_after(area, 0); r; r = next) {
+		vrange_state_relax(area, &steps);
 		next = vrange_next(r);
 		vrange_account(area, -(long)vrange_range_pages(r),
 			       -(long)(r->purged_end - r->start));

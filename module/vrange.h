@@ -174,7 +174,7 @@ int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
 int vrange_range64_check(unsigned int op, const struct vrange_range64 *range);
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
-		     struct vrange_op_result *res);
+		     unsigned long *budget, struct vrange_op_result *res);
 void vrange_range64_out(unsigned int op, const struct vrange_op_result *res,
 			struct vrange_range64 *range);
 
@@ -191,14 +191,14 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, bool partial,
 			struct vrange_spare *spare);
 bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index);
-unsigned int vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
-				       pgoff_t end);
+long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
+			       pgoff_t end, unsigned long *budget);
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
 			      pgoff_t end);
 bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
 				pgoff_t end);
-void vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			 struct vrange_op_result *res);
+int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			struct vrange_op_result *res, unsigned long *budget);
 unsigned long vrange_ranges_resident(struct vrange_area *area);
 void vrange_ranges_clear(struct vrange_area *area);
 int vrange_ranges_node(struct vrange_area *area, pgoff_t index);

@@ -160,6 +160,8 @@ static int allowed(unsigned long cmd, int err)
 		return cmd == VRANGE_PIN || cmd == VRANGE_UNPIN ||
 		       cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
 		       cmd == VRANGE_BATCH;
+	case E2BIG:	/* past VRANGE_BATCH_WORK_MAX */
+		return cmd == VRANGE_BATCH;
 	case EBADF:	/* the racing thread closed it */
 		return 1;
 	}

@@ -188,8 +188,18 @@ struct vrange_stats {
  * The ranges are applied in array order, each as the matching 64-bit ioctl
  * would, and each gets its out fields; a @len of 0 is also written back as
  * the length it stood for.  All or nothing: a range that the
- * ioctl would refuse (EINVAL, EPERM) or memory running out (ENOMEM) fails
- * the call before any range is changed.
+ * ioctl would refuse (EINVAL, EPERM), memory running out (ENOMEM) or too
+ * much work (E2BIG) fails the call before any range is changed.
+ *
+ * Work is bounded, since the area is locked meanwhile: the entries of a
+ * VRANGE_BATCH_STATUS or VRANGE_BATCH_UNPIN batch may overlap at most
+ * VRANGE_BATCH_WORK_MAX unpinned ranges, summed over the entries (a range
+ * two entries overlap counts twice; an unpin batch counts the ranges there
+ * before it), and E2BIG says there were more: split the batch, or ask for
+ * fewer, larger ranges.  One entry may overlap VRANGE_BATCH_WORK_MAX
+ * ranges, as many as a whole 8 GiB area unpinned every other page has.  A
+ * VRANGE_BATCH_PIN batch has no such limit: it frees each range once, as
+ * one VRANGE_PIN64 of the whole area does.
  */
 struct vrange_batch {
 	__u64 ranges;
@@ -199,6 +209,7 @@ struct vrange_batch {
 };
 
 #define VRANGE_BATCH_MAX	4096
+#define VRANGE_BATCH_WORK_MAX	(1U << 20)
 #define VRANGE_BATCH_PIN	1
 #define VRANGE_BATCH_UNPIN	2
 #define VRANGE_BATCH_STATUS	3
@@ -236,7 +247,8 @@ struct vrange_batch {
  * VRANGE_BATCH: a struct vrange_batch; returns 0 and fills the out fields of
  *	its ranges.  EINVAL for an unknown op, nr 0 or above VRANGE_BATCH_MAX,
  *	or reserved fields not 0; EFAULT, before anything changes, if the
- *	array cannot be read and written.
+ *	array cannot be read and written; E2BIG, before anything changes,
+ *	past VRANGE_BATCH_WORK_MAX (see struct vrange_batch).
  */
 #define VRANGE_PIN64		_IOWR(VRANGE_IOC_MAGIC, 0x40, struct vrange_range64)
 #define VRANGE_UNPIN64		_IOWR(VRANGE_IOC_MAGIC, 0x41, struct vrange_range64)

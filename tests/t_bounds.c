@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_bounds: no call does unbounded work under a lock.  An unprivileged
+ * process makes NRANGES unpinned ranges (every other page of a sparse
+ * area of 2 * NRANGES pages, 8 GiB with 4 KiB pages), then:
+ *  - a VRANGE_BATCH of VRANGE_BATCH_MAX whole-area STATUS entries, and of
+ *    as many whole-area UNPIN entries: each fails with E2BIG, having
+ *    changed nothing, since together they overlap more ranges than
+ *    VRANGE_BATCH_WORK_MAX; one whole-area STATUS entry still counts
+ *    every range, and a PIN batch (each range freed once) succeeds;
+ *  - PIN64 of the whole area (len 0), which frees every range;
+ *  - the last close, which frees every range too.
+ * Meanwhile another process, on the other CPU, times one-page STATUS64
+ * calls on the same area (how long the area's lock is held; not for the
+ * close), and a process on the caller's CPU times its own loop (how long
+ * the CPU is not given up).  Each call and each lock wait must stay below
+ * LIMIT_MS, each gap in the loop below CPU_LIMIT_MS.  The soft-lockup
+ * detector's threshold is lowered to WATCHDOG_THRESH seconds for the
+ * test (a soft lockup is reported after twice that), so a CPU held for
+ * seconds also fails the run through the kernel log.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+/* Ranges made: 2^20, one per other page of 2^21 pages. */
+#define NRANGES		((uint64_t)1 << 20)
+/*
+ * Longest call, and longest wait of the other process, in ms under TCG
+ * (scaled by th_slowdown() for the debug kernel).  Without a bound, the
+ * STATUS batch alone ran for minutes and the lock waits as long.
+ */
+#define LIMIT_MS	10000
+/*
+ * Longest time the caller's CPU may go without scheduling, in ms under
+ * TCG: a whole-area PIN64 held area->state_lock, and so the CPU, for 3.5 s.
+ */
+#define CPU_LIMIT_MS	1000
+/* Seconds; a soft lockup is reported after 2 * WATCHDOG_THRESH. */
+#define WATCHDOG_THRESH	"4"
+#define WATCHDOG_PATH	"/proc/sys/kernel/watchdog_thresh"
+
+static uint64_t limit_ms(void)
+{
+	return (uint64_t)LIMIT_MS * th_slowdown();
+}
+
+static uint64_t cpu_limit_ms(void)
+{
+	return (uint64_t)CPU_LIMIT_MS * th_slowdown();
+}
+
+static void run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set));
+}
+
+static int batch(int fd, uint32_t op, struct vrange_range64 *r, uint32_t nr)
+{
+	struct vrange_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.ranges = (uintptr_t)r;
+	b.nr = nr;
+	b.op = op;
+	return ioctl(fd, VRANGE_BATCH, &b);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * An 8 GiB area (2 * NRANGES pages), one page mapped, every other page
+ * unpinned in batches: NRANGES ranges.  Returns the fd.
+ */
+static int build(void)
+{
+	static struct vrange_range64 r[VRANGE_BATCH_MAX];
+	struct vrange_range64 st;
+	uint64_t i, t0 = th_now_ms();
+	int fd = vr_new("t_bounds", (size_t)(2 * NRANGES * PG));
+	void *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	ASSERT_MAP_OK(m);
+	for (i = 0; i < NRANGES; i += VRANGE_BATCH_MAX) {
+		memset(r, 0, sizeof(r));
+		for (uint32_t j = 0; j < VRANGE_BATCH_MAX; j++) {
+			r[j].offset = 2 * (i + j) * PG;
+			r[j].len = PG;
+		}
+		ASSERT_EQ(batch(fd, VRANGE_BATCH_UNPIN, r, VRANGE_BATCH_MAX),
+			  0);
+	}
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &st), 0);
+	ASSERT_EQ(st.bytes, NRANGES * PG);
+	TH_LOG("%llu ranges made in %llu ms", (unsigned long long)NRANGES,
+	       (unsigned long long)(th_now_ms() - t0));
+	return fd;
+}
+
+/* What a probe saw, in memory shared with it. */
+struct probe {
+	volatile int stop;
+	volatile uint64_t calls;
+	volatile uint64_t max_us;
+	uint64_t limit_ms;
+	pid_t pid;
+};
+
+static struct probe *probe_new(void)
+{
+	struct probe *p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_MAP_OK(p);
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Another process, on CPU 1: one-page STATUS64 calls on @fd, each timed. */
+static void probe_status(struct probe *p, int fd)
+{
+	struct vrange_range64 r;
+
+	p->limit_ms = limit_ms();
+	p->pid = th_fork();
+	if (p->pid)
+		return;
+	run_on_cpu(1);
+	while (!p->stop) {
+		uint64_t t = now_us(), d;
+
+		ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, PG, &r), 0);
+		d = now_us() - t;
+		if (d > p->max_us)
+			p->max_us = d;
+		p->calls++;
+	}
+	th_child_done();
+}
+
+/*
+ * A process on CPU @cpu (the caller's too) timing the gaps in its loop; it
+ * closes its copy of @fd (if >= 0), so that the caller's close is the last.
+ */
+static void probe_cpu(struct probe *p, int cpu, int fd)
+{
+	uint64_t last;
+
+	p->limit_ms = cpu_limit_ms();
+	run_on_cpu(cpu);
+	p->pid = th_fork();
+	if (p->pid)
+		return;
+	if (fd >= 0)
+		close(fd);
+	last = now_us();
+	while (!p->stop) {
+		uint64_t t = now_us();
+
+		if (t - last > p->max_us)
+			p->max_us = t - last;
+		last = t;
+		p->calls++;
+		sched_yield();
+	}
+	th_child_done();
+}
+
+static void probe_end(struct probe *p, const char *what)
+{
+	/* Let it run a little past the call. */
+	th_sleep_ms(200);
+	p->stop = 1;
+	th_wait_ok(p->pid);
+	TH_LOG("%s: %llu probe calls, the longest %llu ms", what,
+	       (unsigned long long)p->calls,
+	       (unsigned long long)(p->max_us / 1000));
+	EXPECT_GT(p->calls, 0);
+	EXPECT_LE(p->max_us / 1000, p->limit_ms);
+	munmap(p, sizeof(*p));
+}
+
+/* Time one call: returns its result, *@ms its duration. */
+#define TIMED(call, ms) ({						\
+	uint64_t t_ = th_now_ms();					\
+	long r_ = (call);						\
+	*(ms) = th_now_ms() - t_;					\
+	r_;								\
+})
+
+/*
+ * Run @fn as nobody in a child, with the soft-lockup threshold lowered;
+ * the threshold is restored whatever the child did.
+ */
+static void as_nobody(void (*fn)(void))
+{
+	char old[32] = "";
+	int fd, have, st;
+	pid_t pid;
+
+	fd = open(WATCHDOG_PATH, O_RDONLY);
+	have = fd >= 0 && read(fd, old, sizeof(old) - 1) > 0;
+	if (fd >= 0)
+		close(fd);
+	if (have && th_write_str(WATCHDOG_PATH, WATCHDOG_THRESH))
+		have = 0;
+	pid = th_fork();
+	if (pid == 0) {
+		if (th_become_nobody())
+			SKIP("cannot become nobody: %s", th_errname(errno));
+		fn();
+		th_child_done();
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (have) {
+		old[strcspn(old, "\n")] = '\0';
+		EXPECT_OK(th_write_str(WATCHDOG_PATH, old));
+	}
+	/* The child has been reaped: report its status as th_wait_ok would. */
+	ASSERT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		SKIP("helper skipped");
+	ASSERT_EQ(WEXITSTATUS(st), 0);
+}
+
+static void batches(void)
+{
+	static struct vrange_range64 r[VRANGE_BATCH_MAX];
+	struct vrange_range64 st;
+	struct probe *p, *q;
+	uint64_t ms;
+	int fd = build();
+
+	p = probe_new();
+	probe_status(p, fd);
+	q = probe_new();
+	probe_cpu(q, 0, -1);
+
+	/* 2^32 range visits without a bound. */
+	memset(r, 0, sizeof(r));
+	EXPECT_ERRNO(TIMED(batch(fd, VRANGE_BATCH_STATUS, r,
+				 VRANGE_BATCH_MAX), &ms), E2BIG);
+	TH_LOG("STATUS batch of %d whole-area entries: %llu ms",
+	       VRANGE_BATCH_MAX, (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+
+	memset(r, 0, sizeof(r));
+	EXPECT_ERRNO(TIMED(batch(fd, VRANGE_BATCH_UNPIN, r,
+				 VRANGE_BATCH_MAX), &ms), E2BIG);
+	TH_LOG("UNPIN batch of %d whole-area entries: %llu ms",
+	       VRANGE_BATCH_MAX, (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &st), 0);
+	EXPECT_EQ(st.bytes, NRANGES * PG);
+
+	/* One entry over every range is within the budget. */
+	memset(r, 0, sizeof(r));
+	EXPECT_EQ(TIMED(batch(fd, VRANGE_BATCH_STATUS, r, 1), &ms), 0);
+	TH_LOG("STATUS batch of one whole-area entry: %llu ms",
+	       (unsigned long long)ms);
+	EXPECT_EQ(r[0].len, 2 * NRANGES * PG);
+	EXPECT_EQ(r[0].bytes, NRANGES * PG);
+	EXPECT_LE(ms, limit_ms());
+
+	/* A PIN batch frees each range once, however many entries. */
+	memset(r, 0, sizeof(r));
+	EXPECT_EQ(TIMED(batch(fd, VRANGE_BATCH_PIN, r, VRANGE_BATCH_MAX),
+			&ms), 0);
+	TH_LOG("PIN batch of %d whole-area entries: %llu ms",
+	       VRANGE_BATCH_MAX, (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &st), 0);
+	EXPECT_EQ(st.bytes, 0);
+
+	probe_end(p, "one-page STATUS64 beside the batches");
+	probe_end(q, "a loop on the batches' CPU");
+	close(fd);
+}
+
+TEST_TIMEOUT(batch_over_a_million_ranges, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	as_nobody(batches);
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
+static void pin_all(void)
+{
+	struct vrange_range64 st;
+	struct probe *p, *q;
+	uint64_t ms;
+	int fd = build();
+
+	p = probe_new();
+	probe_status(p, fd);
+	q = probe_new();
+	probe_cpu(q, 0, -1);
+	EXPECT_EQ(TIMED(vr_range64(fd, VRANGE_PIN64, 0, 0, &st), &ms), 0);
+	TH_LOG("PIN64 of the whole area: %llu ms", (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &st), 0);
+	EXPECT_EQ(st.bytes, 0);
+	probe_end(p, "one-page STATUS64 beside PIN64");
+	probe_end(q, "a loop on PIN64's CPU");
+	close(fd);
+}
+
+TEST_TIMEOUT(pin_all_of_a_million_ranges, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	as_nobody(pin_all);
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
+static void close_all(void)
+{
+	struct probe *p;
+	uint64_t ms;
+	int fd = build();
+
+	p = probe_new();
+	probe_cpu(p, 0, fd);
+	/* Let the probe start before the close. */
+	th_sleep_ms(200);
+	EXPECT_EQ(TIMED(close(fd), &ms), 0);
+	TH_LOG("last close: %llu ms", (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+	probe_end(p, "a loop on the closer's CPU");
+}
+
+TEST_TIMEOUT(close_with_a_million_ranges, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	as_nobody(close_all);
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}
