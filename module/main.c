@@ -53,7 +53,12 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 	case VRANGE_SET_SIZE:
 		return vrange_area_set_size(area, arg);
 	case VRANGE_GET_SIZE:
-		/* sys_ioctl() returns an int: say so rather than truncate. */
+		/*
+		 * ioctl(2) returns an int to the caller (glibc's and the
+		 * 32-bit syscall's): a size past INT_MAX would come out
+		 * negative or wrong, so say so instead (VRANGE_GET_STATS and
+		 * STATUS64 have the full size).
+		 */
 		size = vrange_area_get_size(area);
 		return size > INT_MAX ? -EOVERFLOW : size;
 	case VRANGE_SET_PROT_MASK:

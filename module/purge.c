@@ -234,8 +234,9 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	/*
 	 * Not vfs_fallocate(): its freeze protection (sb_writers) would be
 	 * taken under fs_reclaim, the reverse of every tmpfs path that
-	 * allocates with sb_writers held (lockdep saw mkdir).  The internal
-	 * shmem mount is never frozen, and nobody watches it with fsnotify.
+	 * allocates with sb_writers held (mkdir, write).  Nobody can freeze
+	 * the internal shmem mount from user space (it has no path) or watch
+	 * it with fsnotify.
 	 */
 	ret = area->file->f_op->fallocate(area->file,
 					  FALLOC_FL_PUNCH_HOLE |

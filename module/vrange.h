@@ -47,7 +47,8 @@
  * @id:		a number for tracepoints, unique since the module was loaded
  * @purging:	a purge holds @lock; set and cleared under it, read without
  *		it by a shrinker that found @lock taken (purge.c)
- * @ref:	one for the open file description, one for each purge in flight
+ * @ref:	one for the open file description, one for each purge in flight,
+ *		one for each SIGBUS-mode vma
  * @full_name:	VRANGE_NAME_PREFIX followed by the name
  *
  * Lives from open() until the last fput() of its file and the end of any
@@ -181,6 +182,8 @@ void vrange_range64_out(unsigned int op, const struct vrange_op_result *res,
 /* batch.c */
 int vrange_batch_ioctl(struct vrange_area *area,
 		       struct vrange_batch __user *ubatch);
+
+/* area.c: the backing files' file operations, learnt once at load */
 int vrange_backing_init(void);
 
 /* ranges.c */

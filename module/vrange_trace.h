@@ -5,8 +5,10 @@
  * purge.c (CREATE_TRACE_POINTS).
  *
  * area is the area's id (VRANGE_GET_STATS does not show it; it only ties
- * events together), offset and len are bytes, node is the NUMA node of the
- * memory (-1 if none is resident), memcg the cgroup id (0 if none).
+ * events together), offset and len are bytes, memcg the cgroup id (0 if
+ * none).  node: for pin and unpin, the NUMA node of the memory at the
+ * range's edge (-1 if none is resident); for purge, the node whose list the
+ * range was on, which is that of its memory when it was unpinned.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vrange
