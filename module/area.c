@@ -34,7 +34,10 @@
  *  - Every loop under area->lock over ranges or batch entries may sleep
  *    (cond_resched()); its length is the caller's: O(ranges) for a pin,
  *    unpin or status of many ranges and for the release, and for
- *    VRANGE_BATCH bounded by VRANGE_BATCH_WORK_MAX (batch.c).
+ *    VRANGE_BATCH bounded by VRANGE_BATCH_WORK_MAX (batch.c).  So the
+ *    range ioctls and GET_STATS wait for it killably: a task stuck behind
+ *    another's whole-area pin of a million ranges can still be killed, and
+ *    is not a hung task.
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
  *	   area->lock -> i_rwsem -> i_mmap_rwsem;
@@ -698,7 +701,11 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 	int ret;
 
 	for (;;) {
-		mutex_lock(&area->lock);
+		/* Behind a whole-area op on a million ranges: seconds. */
+		if (mutex_lock_killable(&area->lock)) {
+			ret = -EINTR;
+			break;
+		}
 		ret = vrange_op_locked(area, op, offset, len, flags, &spare,
 				       NULL, res);
 		mutex_unlock(&area->lock);
@@ -741,7 +748,8 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		pgoff_t start, end;
 
 		/* A yes or no: no need to count, as STATUS64 does. */
-		mutex_lock(&area->lock);
+		if (mutex_lock_killable(&area->lock))
+			return -EINTR;
 		ret = vrange_area_range(area, pin.offset, pin.len, &start, &end);
 		if (!ret)
 			ret = vrange_ranges_any_unpinned(area, start, end) ?

@@ -215,7 +215,9 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	}
 
 	for (;;) {
-		mutex_lock(&area->lock);
+		ret = -EINTR;
+		if (mutex_lock_killable(&area->lock))
+			goto out;
 		ret = vrange_batch_check(area, op, ranges, batch.nr, &scratch,
 					 &need);
 		if (!ret && need <= spare.nr)

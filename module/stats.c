@@ -104,7 +104,8 @@ int vrange_area_get_stats(struct vrange_area *area,
 	struct vrange_stats st;
 
 	memset(&st, 0, sizeof(st));
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	vrange_stats_fill(area, &st);
 	st.unpinned_resident = (u64)vrange_ranges_resident(area) << PAGE_SHIFT;
 	mutex_unlock(&area->lock);
