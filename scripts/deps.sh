@@ -75,10 +75,5 @@ fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
 	msg "installing: ${missing[*]}"
-	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-		# Stale lists give 404s: refresh once and retry.
-		apt-get update -qq || die "apt-get update failed"
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-			die "apt-get install ${missing[*]} failed"
-	fi
+	apt_get_retry install "${missing[@]}"
 fi

@@ -111,13 +111,18 @@ ensure_packages() {
 	done
 	[ "${#missing[@]}" -gt 0 ] || return 0
 	is_root || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-	apt_update_if_stale
 	msg "installing: ${missing[*]}"
-	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-		apt-get update -qq || die "apt-get update failed"
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-			die "apt-get install ${missing[*]} failed"
-	fi
+	apt_get_retry install "${missing[@]}"
+}
+
+# apt_get_retry ARGS...: apt-get -y -qq --no-install-recommends ARGS (an
+# install or a satisfy), as root; on failure (package lists that moved on:
+# 404s) apt-get update and once more.
+apt_get_retry() {
+	apt_update_if_stale
+	apt-get -y -qq --no-install-recommends "$@" >/dev/null && return 0
+	apt-get update -qq || die "apt-get update failed"
+	apt-get -y -qq --no-install-recommends "$@" >/dev/null || die "apt-get $* failed"
 }
 
 # need PKG THING...: each THING (a command, or an absolute path) must be
@@ -151,13 +156,8 @@ satisfy_depends() {
 		plan=" (apt cannot satisfy: $deps)"
 	[ -n "$plan" ] || return 0
 	is_root || die "$what need${plan} (run as root, or: sudo apt-get satisfy '$deps')"
-	apt_update_if_stale
 	msg "installing what $what need:$plan"
-	if ! apt-get satisfy -y -qq --no-install-recommends "$deps" >/dev/null; then
-		apt-get update -qq || die "apt-get update failed"
-		apt-get satisfy -y -qq --no-install-recommends "$deps" >/dev/null ||
-			die "apt-get satisfy '$deps' failed"
-	fi
+	apt_get_retry satisfy "$deps"
 }
 
 # deb_depends_except PATTERN DEB...: the Depends of the package files DEB,
