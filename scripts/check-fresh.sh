@@ -84,13 +84,19 @@ step() {
 	printf 'check-fresh %s\t%s\n' "$name" "$(elapsed "$t")" >>"$logs/timings.txt"
 	if [ "$rc" -ne 0 ]; then
 		tail -n 60 "$logs/$name.log" >&2
-		msg "FAILED: $name (exit $rc) after $(elapsed "$t") s; log: $logs/$name.log; root kept: $root"
 		FAILED=$((FAILED + 1))
-		keep_downloads
-		summary
-		exit 1
+		give_up "$name (exit $rc) after $(elapsed "$t") s; log: $logs/$name.log; root kept: $root"
 	fi
 	msg "$name: ok in $(elapsed "$t") s"
+}
+
+# give_up WHAT: say that WHAT failed, keep what the root downloaded, print
+# the summary and stop.
+give_up() {
+	msg "FAILED: $*"
+	keep_downloads
+	summary
+	exit 1
 }
 
 summary() {
@@ -149,10 +155,7 @@ step demo in_root /bin/sh -ec 'cd /root/vrange && make demo'
 if ! grep -qE ' [1-9][0-9]* bytes purged, 0 verify errors' "$logs/demo.log"; then
 	tail -n 40 "$logs/demo.log" >&2
 	FAILED=$((FAILED + 1))
-	msg "FAILED: make demo ran, but showed no purge ($logs/demo.log)"
-	keep_downloads
-	summary
-	exit 1
+	give_up "make demo ran, but showed no purge ($logs/demo.log)"
 fi
 PASSED=$((PASSED + 1))
 grep -E '^=== |^tile-cache: done' "$logs/demo.log" | sed 's/^/  /' >&2
@@ -168,18 +171,12 @@ sed -n '/^==> summary/,$p' "$logs/check.log" | sed 's/^/  /' >&2
 if [ -z "$counts" ]; then
 	tail -n 60 "$logs/check.log" >&2
 	FAILED=$((FAILED + 1))
-	msg "FAILED: make check in the root printed no counts (exit $rc); log: $logs/check.log; root kept: $root"
-	keep_downloads
-	summary
-	exit 1
+	give_up "make check in the root printed no counts (exit $rc); log: $logs/check.log; root kept: $root"
 fi
 read -r p _ f _ s _ <<<"${counts//,/}"
 PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + ${s:-0}))
 if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
-	msg "FAILED: make check in the root: $counts (exit $rc); log: $logs/check.log; root kept: $root"
-	keep_downloads
-	summary
-	exit 1
+	give_up "make check in the root: $counts (exit $rc); log: $logs/check.log; root kept: $root"
 fi
 msg "check: ok in $(elapsed "$t") s"
 
