@@ -77,6 +77,7 @@ mkdir -p "$out"
 need busybox-static /bin/busybox
 need cpio cpio
 need qemu-system-x86 qemu-system-x86_64
+lock_cpus
 build_tile_cache "$out/tile-cache"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -static -I"$TOP/lib" -I"$TOP/include/uapi" \
 	"$TOP/tools/vrangectl.c" "$BUILD/lib/libvrange.a" -o "$out/vrangectl"

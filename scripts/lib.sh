@@ -205,3 +205,10 @@ lock() {
 	fi
 	export VRANGE_LOCKED="${VRANGE_LOCKED:-} $file"
 }
+
+# lock_cpus: hold the machine-wide guest lock until this script ends.  Each
+# TCG guest keeps every host CPU busy; two at once (from two clones or
+# worktrees) would each run at half speed into the other's watchdogs.
+lock_cpus() {
+	lock "${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock}" "the CPUs (one QEMU guest at a time)"
+}

@@ -42,6 +42,7 @@ env_file=$(kernel_env "$TAG")
 out=$BUILD/$TAG
 tag_timeouts "$TAG"
 need qemu-system-x86 qemu-system-x86_64
+lock_cpus
 
 test_timeout=${VRANGE_TEST_TIMEOUT:-300}
 idle_limit=${VRANGE_IDLE_TIMEOUT:-$((test_timeout + 60))}
