@@ -537,6 +537,16 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 		goto out;
 	/* mprotect() may not add them later either. */
 	compat_vm_flags_clear(vma, vrange_may_flags(forbidden));
+	/*
+	 * No huge folios: a fault would not allocate one here, khugepaged
+	 * and MADV_COLLAPSE would not fill the purged holes of an unpinned
+	 * range back with zeroed pages, and do_set_pmd() (6.12 on) would
+	 * not map a huge folio whole, bypassing the SIGBUS-mode check of
+	 * each page.  Purging is by the page; a purged page of a huge folio
+	 * that cannot be split is zeroed, not freed.  MADV_HUGEPAGE undoes
+	 * this for a mapping whose owner wants huge folios anyway.
+	 */
+	compat_vm_flags_set(vma, VM_NOHUGEPAGE);
 
 	if (!area->file) {
 		file = vrange_backing_create(area);

@@ -44,6 +44,23 @@ static inline void compat_vm_flags_clear(struct vm_area_struct *vma,
 }
 
 /**
+ * compat_vm_flags_set() - set flags of a vma being set up
+ * @vma: the vma
+ * @flags: VM_* flags to set
+ *
+ * As compat_vm_flags_clear().
+ */
+static inline void compat_vm_flags_set(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/**
  * compat_fops_mmap() - map @vma through the file operations @fops of @file
  * @fops: shmem's file operations
  * @file: the file @vma now maps, whose own f_op is not @fops
