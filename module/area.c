@@ -160,14 +160,21 @@ static struct lock_class_key vrange_backing_inode_class;
 
 static struct file *vrange_backing_create(struct vrange_area *area)
 {
+	const struct file_operations *fops = &vrange_backing_fops;
 	struct file *file;
 
 	file = compat_shmem_setup(area->full_name, area->size);
 	if (IS_ERR(file))
 		return file;
-	/* Paired with the module_put() in __fput() through ->owner. */
+	/*
+	 * The caller's /dev/vrange file holds the module, so a reference can
+	 * be taken; __fput() puts it through ->owner.  The f_op reads and
+	 * writes nothing, so kernel readers (__kernel_read()) must not see
+	 * the FMODE_CAN_* that shmem's f_op gave the file.
+	 */
 	__module_get(THIS_MODULE);
-	file->f_op = &vrange_backing_fops;
+	replace_fops(file, fops);
+	file->f_mode &= ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
 	file_inode(file)->i_fop = &vrange_backing_inode_fops;
 	lockdep_set_class(&file_inode(file)->i_rwsem,
 			  &vrange_backing_inode_class);
@@ -307,7 +314,7 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 	if (area->file)
 		ret = -EINVAL;
 	else
-		area->size = size;
+		WRITE_ONCE(area->size, size);
 	mutex_unlock(&area->lock);
 	return ret;
 }
@@ -320,12 +327,7 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
  */
 size_t vrange_area_get_size(struct vrange_area *area)
 {
-	size_t size;
-
-	mutex_lock(&area->lock);
-	size = area->size;
-	mutex_unlock(&area->lock);
-	return size;
+	return READ_ONCE(area->size);
 }
 
 /**
@@ -347,7 +349,7 @@ int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
 	if ((area->prot_mask & prot) != prot)
 		ret = -EINVAL;
 	else
-		area->prot_mask = prot;
+		WRITE_ONCE(area->prot_mask, prot);
 	mutex_unlock(&area->lock);
 	return ret;
 }
@@ -360,12 +362,7 @@ int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
  */
 unsigned long vrange_area_get_prot_mask(struct vrange_area *area)
 {
-	unsigned long prot;
-
-	mutex_lock(&area->lock);
-	prot = area->prot_mask;
-	mutex_unlock(&area->lock);
-	return prot;
+	return READ_ONCE(area->prot_mask);
 }
 
 /**
@@ -385,7 +382,7 @@ int vrange_area_set_mode(struct vrange_area *area, unsigned long mode)
 	if (area->file)
 		ret = -EINVAL;
 	else
-		area->mode = mode;
+		WRITE_ONCE(area->mode, mode);
 	mutex_unlock(&area->lock);
 	return ret;
 }
