@@ -36,11 +36,14 @@
  * @state_lock:	taken inside @lock by every change to the shape of @ranges or
  *		to a range's purged prefix, so that the fault path can look
  *		up "purged and unpinned" without @lock (SIGBUS mode)
- * @mode:	VRANGE_MODE_ZERO or VRANGE_MODE_SIGBUS; fixed once @file exists
+ * @mode:	VRANGE_MODE_ZERO or VRANGE_MODE_SIGBUS; fixed once @file exists;
+ *		written and read as @size
  * @ranges:	the unpinned ranges, by start page; they never overlap
  * @file:	the shmem backing file; NULL until the first mmap, then fixed
- * @size:	size in bytes; fixed once @file exists
- * @prot_mask:	PROT_* bits mmap may use; bits can only be removed
+ * @size:	size in bytes; fixed once @file exists; written under @lock
+ *		(WRITE_ONCE), read without it by VRANGE_GET_SIZE
+ * @prot_mask:	PROT_* bits mmap may use; bits can only be removed; written
+ *		and read as @size
  * @unpinned:	pages in @ranges, purged or not
  * @purged:	pages in @ranges that were purged
  * @purge_events: ranges of the area purged since it was created

@@ -8,6 +8,14 @@
  * purged until pinned; the return value is the number of unpinned
  * resident pages found (pages never touched do not count).  Runs as root
  * (CAP_SYS_ADMIN); PURGE_ALL's EPERM is in t_security.
+ *
+ * tmpfs_cannot_be_frozen: purges punch holes without vfs_fallocate()'s
+ * freeze protection (sb_start_write()), which is sound only if the
+ * backing files' file system is never frozen.  They live on the kernel's
+ * internal shm mount, whose super_operations are tmpfs's: without
+ * ->freeze_fs or ->freeze_super, FIFREEZE fails with EOPNOTSUPP and the
+ * suspend-time filesystems_freeze() of 6.16 on passes it by.  /dev/shm's
+ * tmpfs stands in for the internal mount, which user space cannot reach.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -15,6 +23,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 
 #include "harness.h"
 
@@ -359,6 +369,19 @@ TEST(purge_and_private_mapping)
 	/* Not-yet-copied pages show the area: purged, so zeros. */
 	EXPECT_ZEROED(priv + PG, 3 * PG);
 	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
+}
+
+TEST(tmpfs_cannot_be_frozen)
+{
+	int fd = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_TRUE(fd >= 0);
+	if (ioctl(fd, FIFREEZE, 0) == 0) {
+		ioctl(fd, FITHAW, 0);
+		ASSERT_TRUE(!"FIFREEZE froze a tmpfs");
+	}
+	EXPECT_EQ(errno, EOPNOTSUPP);
+	close(fd);
 }
 
 int main(int argc, char **argv)
