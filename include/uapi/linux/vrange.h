@@ -238,7 +238,8 @@ struct vrange_batch {
  *	out fields (UNPIN64's with 0), leaving the others as they were.
  *	Errors: as the ashmem ioctls', EINVAL for a flag the ioctl does not
  *	take or a reserved field that is not 0, and EFAULT, before anything
- *	changes, for a struct that cannot be read and written.
+ *	changes, for a struct that cannot be read and written (EFAULT after
+ *	the change if another thread unmaps the struct meanwhile).
  * VRANGE_GET_STATS: fills a struct vrange_stats; returns 0.  Works before
  *	the first mmap (everything pinned then).
  * VRANGE_SET_MODE: the access mode, by value; only before the first mmap
@@ -247,7 +248,8 @@ struct vrange_batch {
  * VRANGE_BATCH: a struct vrange_batch; returns 0 and fills the out fields of
  *	its ranges.  EINVAL for an unknown op, nr 0 or above VRANGE_BATCH_MAX,
  *	or reserved fields not 0; EFAULT, before anything changes, if the
- *	array cannot be read and written; E2BIG, before anything changes,
+ *	array cannot be read and written (after the changes if another
+ *	thread unmaps it meanwhile); E2BIG, before anything changes,
  *	past VRANGE_BATCH_WORK_MAX (see struct vrange_batch).
  */
 #define VRANGE_PIN64		_IOWR(VRANGE_IOC_MAGIC, 0x40, struct vrange_range64)
