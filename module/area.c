@@ -12,17 +12,19 @@
  *    never inside.
  *  - It nests outside the list_lru lock (ranges join and leave the LRU
  *    under it).  The shrinker runs under the list_lru lock and therefore
- *    only ever mutex_trylock()s area->lock: a busy area ends its walk.
- *  - Purging holds area->lock while punching holes, which takes the backing
- *    inode's i_rwsem and i_mmap_rwsem and folio locks.  So a pin or unpin
- *    that waits for area->lock waits for an in-flight purge of its area to
- *    finish: a pin never returns while a hole is still being punched.
+ *    only ever mutex_trylock()s area->lock: a busy area is passed by.
+ *  - A purge holds area->lock only to mark what it takes purged (and its
+ *    ranges @punching); it punches the holes, taking the backing inode's
+ *    i_rwsem, i_mmap_rwsem and folio locks, with area->lock dropped.  A
+ *    pin that touches a range being punched, a PIN batch and the release
+ *    wait for the punch unlocked (vrange_punch_wait()) and start again:
+ *    a pin never returns while a hole in its range is still being
+ *    punched, and a range being punched is neither changed nor freed.
  *  - Nothing that runs under area->lock allocates memory with reclaim
- *    allowed except the hole punching itself and the first mmap, which
- *    creates the backing file; range structs are allocated before it is
- *    taken.  Reclaim entered from there finds the area locked (trylock
- *    fails) and stops at it (purge.c).
- *
+ *    allowed except the first mmap, which creates the backing file; range
+ *    structs are allocated before it is taken.  Reclaim entered from
+ *    there finds the area locked (trylock fails) and passes it by.
+
  *  - area->state_lock, a spinlock, nests inside area->lock (and outside the
  *    list_lru lock): every change to the tree's shape or to a range's
  *    purged prefix takes it too, so that the SIGBUS-mode fault path can
@@ -40,7 +42,8 @@
  *    is not a hung task.
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
- *	   area->lock -> i_rwsem -> i_mmap_rwsem;
+ *	   list_lru lock -> area->lock (trylock) -> area->state_lock;
+ *	   i_rwsem -> i_mmap_rwsem (punches, no lock of this module held);
  *	   mmap_lock (faults) -> area->state_lock
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -232,7 +235,18 @@ void vrange_area_put(struct vrange_area *area)
  */
 void vrange_area_release(struct vrange_area *area)
 {
-	mutex_lock(&area->lock);
+	unsigned int seq;
+
+	/* Ranges being punched are the purge's until the punch ends. */
+	for (;;) {
+		mutex_lock(&area->lock);
+		seq = READ_ONCE(area->punch_seq);
+		smp_rmb();	/* vrange_punch_wait() */
+		if (!READ_ONCE(area->punches))
+			break;
+		mutex_unlock(&area->lock);
+		vrange_punch_wait(area, seq, false);
+	}
 	vrange_ranges_clear(area);
 	mutex_unlock(&area->lock);
 	vrange_stat_areas(-1);
@@ -640,13 +654,14 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @len: bytes, 0 for "to the end"
  * @flags: an unpin's VRANGE_PURGE_* flags, already checked
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
- *	   are needed and @spare->nid where
+ *	   are needed, @spare->nid and @spare->memcg where
  * @budget: how many more ranges a count may visit, charged for each (see
  *	    VRANGE_BATCH_WORK_MAX); NULL for no limit
  * @res: what the operation found; every field is set, on error to 0
  *
- * Return: 0, -EAGAIN having changed nothing, -E2BIG for a count past
- * @budget, or another negative errno.
+ * Return: 0, -EAGAIN or -EBUSY (a pin of a range being punched: wait
+ * for the punch, vrange_punch_wait()) having changed nothing, -E2BIG for a
+ * count past @budget, or another negative errno.
  */
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
@@ -670,7 +685,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		}
 		/* A split needs a range for the memory from @end on. */
 		if (ret == -EAGAIN)
-			spare->nid = vrange_ranges_node(area, end);
+			vrange_ranges_where(area, end, spare);
 		return ret;
 	case VRANGE_UNPIN:
 		/* Purging destroys data: only a writer may allow it. */
@@ -680,7 +695,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 					  vrange_flags_level(flags),
 					  flags & VRANGE_PURGE_PARTIAL, spare);
 		if (ret == -EAGAIN)
-			spare->nid = vrange_ranges_node(area, start);
+			vrange_ranges_where(area, start, spare);
 		else if (!ret)
 			vrange_trace_op(area, op, start, end, res);
 		return ret;
@@ -695,8 +710,10 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
  *
  * Range structs are allocated with area->lock dropped; if the tree needs
  * more than were set aside, the lock is dropped, as many as it asked for
- * are allocated, and the operation is tried again from scratch.  So it
- * either happens whole or fails having changed nothing.
+ * are allocated, and the operation is tried again from scratch; a pin
+ * that touches a range being punched waits, unlocked, for the punch to
+ * end, and is tried again too.  So it either happens whole or fails having
+ * changed nothing.
  */
 static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_op_result *res)
@@ -705,6 +722,7 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 		.list = LIST_HEAD_INIT(spare.list),
 		.nid = NUMA_NO_NODE,
 	};
+	unsigned int seq;
 	int ret;
 
 	for (;;) {
@@ -713,9 +731,18 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 			ret = -EINTR;
 			break;
 		}
+		/* Before the op looks at @punching: vrange_punch_wait(). */
+		seq = READ_ONCE(area->punch_seq);
+		smp_rmb();	/* vrange_punch_wait() */
 		ret = vrange_op_locked(area, op, offset, len, flags, &spare,
 				       NULL, res);
 		mutex_unlock(&area->lock);
+		if (ret == -EBUSY) {
+			ret = vrange_punch_wait(area, seq, true);
+			if (ret)
+				break;
+			continue;
+		}
 		if (ret != -EAGAIN)
 			break;
 		ret = vrange_ranges_spare(&spare);

@@ -173,7 +173,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	struct vrange_range64 *ranges;
 	unsigned long budget = VRANGE_BATCH_WORK_MAX;
 	struct vrange_batch batch;
-	unsigned int op, need;
+	unsigned int op, need, seq;
 	size_t size;
 	u32 i;
 	int ret;
@@ -218,6 +218,16 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		ret = -EINTR;
 		if (mutex_lock_killable(&area->lock))
 			goto out;
+		/* A pin may not touch a range being punched: wait for all. */
+		seq = READ_ONCE(area->punch_seq);
+		smp_rmb();	/* vrange_punch_wait() */
+		if (op == VRANGE_PIN && READ_ONCE(area->punches)) {
+			mutex_unlock(&area->lock);
+			ret = vrange_punch_wait(area, seq, true);
+			if (ret)
+				goto out;
+			continue;
+		}
 		ret = vrange_batch_check(area, op, ranges, batch.nr, &scratch,
 					 &need);
 		if (!ret && need <= spare.nr)

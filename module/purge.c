@@ -8,27 +8,32 @@
  * ranges attributed to (N, C), lowest level first, oldest unpinned first.
  * A range is attributed to the node and memcg of its struct, which is
  * allocated on the node of the first page of memory it covers and charged
- * to the memcg of the task that unpins it (ranges.c).
+ * to the memcg charged for that page (ranges.c, vrange_ranges_where()).
  *
  * Purging a range punches a hole in the area's shmem file, which frees the
  * pages and zaps them from every mapping.
  *
- * Locking (see area.c for area->lock): the walk callback runs under the
- * list_lru lock and only mutex_trylock()s area->lock.  An area it locks
- * stays locked, its isolated ranges on a private list, until the walk has
- * returned and those holes are punched; pins and unpins of that area wait
- * for it.  At most VRANGE_PURGE_AREAS areas are held at once, and a walk
- * looks at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
+ * Locking (see area.c for area->lock), as ashmem's shrinker had it since
+ * 2019: the walk callback runs under the list_lru lock and only
+ * mutex_trylock()s area->lock; an area someone else holds is passed by
+ * (its ranges rotated to the tail), not waited for.  The walk isolates;
+ * then, still under area->lock (and area->state_lock), what it took is
+ * marked purged (so that faults and PIN see it so from then on), accounted
+ * for, and its ranges' @punching set.  Then the areas are unlocked, and
+ * only then are the holes punched, with no lock of this module held.
+ * A PIN that touches a range being punched, a PIN batch on an area with
+ * punches in flight, and an area's release wait (killably, but for the
+ * release) for a punch to end (vrange_punch_wait()); nothing else waits
+ * for a punch, and a purge never waits for anything of this module's: a
+ * shrinker call sleeps only where punching a hole does (the inode's
+ * i_rwsem, folio locks).  Whole ranges wait on a private list
+ * while their holes are punched; a partial range stays on its LRU,
+ * @punching keeping other walks off it.
+ *
+ * At most VRANGE_PURGE_AREAS areas are held by a walk, and a walk looks
+ * at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
  * list_lru lock, which every pin and unpin on that node takes, is never
  * held for more.
- *
- * A shrinker call that found the oldest area locked by a purge, and so
- * freed nothing, waits on vrange_purge_wait for a purge to unlock an area,
- * then walks again, for at most VRANGE_BUSY_WAIT_MS.  It holds none of its
- * own areas then, and it never waits for an area locked by anything but a
- * purge (whose holder may be in reclaim itself, perhaps right here).  A
- * purge never waits there: its punches run with reclaim's filesystem part,
- * and so this shrinker, off.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,6 +46,7 @@
 #include <linux/percpu_counter.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/wait.h>
 
 #include "compat.h"
@@ -54,8 +60,6 @@
 #define VRANGE_WALK_MAX		1024UL
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
-/* How long a shrinker call waits in all for other purges to finish. */
-#define VRANGE_BUSY_WAIT_MS	500
 
 static struct list_lru vrange_lrus[VRANGE_LEVELS];
 static struct compat_shrinker vrange_shrinker;
@@ -69,9 +73,8 @@ static bool vrange_lru_ready;
 static struct percpu_counter vrange_resident_pages;
 static struct percpu_counter vrange_resident_ranges;
 
-/* Bumped, and waiters woken, each time a purge unlocks an area. */
-static atomic_t vrange_purge_seq = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(vrange_purge_wait);
+/* Woken as each punch ends; waiters watch their area's punch_seq. */
+static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
 
 /**
  * vrange_lru() - the LRU of a purge level, to allocate range structs against
@@ -133,9 +136,8 @@ struct vrange_purge_slot {
  * @nr_slots:	slots in use
  * @want:	pages to isolate before stopping
  * @isolated:	pages isolated
- * @busy:	an area's lock was taken: the shrinker's walk takes nothing
- *		more, purge-all's skips that area and comes back for it
- * @busy_purging: and the area was being purged
+ * @busy:	an area's lock was taken: the walk went on without it;
+ *		purge-all comes back for it
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -145,10 +147,29 @@ struct vrange_purge {
 	unsigned long want;
 	unsigned long isolated;
 	bool busy;
-	bool busy_purging;
 	u64 memcg_id;
 	bool purge_all;
 };
+
+/*
+ * Mark @pages pages of @r, from its first resident one, purged, and @r as
+ * being punched.  Under @area->lock, not the list_lru lock (which nests
+ * inside area->state_lock).
+ */
+static void vrange_mark(struct vrange_area *area, struct vrange_range *r,
+			unsigned long pages)
+{
+	spin_lock(&area->state_lock);
+	if (!area->punches)
+		area->punch_nrpages = READ_ONCE(area->file->f_mapping->nrpages);
+	WRITE_ONCE(area->punches, area->punches + 1);
+	r->purged_end += pages;
+	WRITE_ONCE(r->punching, true);
+	spin_unlock(&area->state_lock);
+	vrange_account(area, 0, pages);
+	area->purge_events++;
+	vrange_stat_purged(pages);
+}
 
 static COMPAT_LRU_WALK_CB(vrange_isolate)
 {
@@ -163,7 +184,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	 * returning it must drop the list's lock itself.  Skipping the rest
 	 * costs at most the walk's bounded length.
 	 */
-	if (p->isolated >= p->want || (p->busy && !p->purge_all))
+	if (p->isolated >= p->want)
 		return LRU_SKIP;
 
 	for (i = 0; i < p->nr_slots; i++)
@@ -176,28 +197,30 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		 * The range is on the LRU, so its area has not been released
 		 * (release takes ranges off under area->lock before dropping
 		 * the file's reference): the area and its refcount are live.
+		 * An area someone holds is passed by: LRU order gives way
+		 * rather than reclaim waiting.  Its range goes to the tail,
+		 * so that the next walk does not meet it first again (a
+		 * task looping GET_STATS on the oldest area would otherwise
+		 * keep every walk of this list to its ranges); purge-all
+		 * comes back for it.
 		 */
 		if (!mutex_trylock(&area->lock)) {
-			/*
-			 * Usually another reclaimer purging this area.  Taking
-			 * newer ranges of other areas instead would break LRU
-			 * order, so reclaim stops here, as ashmem's did when
-			 * its lock was taken.  Purge-all takes everything in
-			 * any order: the range goes to the tail, out of the
-			 * way of its next walk, and a later pass retries it.
-			 */
 			p->busy = true;
-			if (READ_ONCE(area->purging))
-				p->busy_purging = true;
-			return p->purge_all ? LRU_ROTATE : LRU_SKIP;
+			return LRU_ROTATE;
 		}
-		WRITE_ONCE(area->purging, true);
 		refcount_inc(&area->ref);
 		p->slot[i].area = area;
 		INIT_LIST_HEAD(&p->slot[i].ranges);
 		p->slot[i].part = NULL;
 		p->nr_slots++;
 	}
+	/* Only a partial range stays on the LRU while being punched. */
+	if (r->punching) {
+		p->busy = true;
+		return p->purge_all ? LRU_ROTATE : LRU_SKIP;
+	}
+	if (p->slot[i].part)
+		return LRU_SKIP;
 	resident = vrange_range_resident(r);
 	if (r->partial && resident > p->want - p->isolated) {
 		/* Only what reclaim asked for; the rest keeps its place. */
@@ -212,89 +235,141 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 }
 
 /*
- * Purge @pages pages of @r from its first resident one; return how many
- * pages left the page cache.
+ * Punch the hole of pages [@start, @end) of @area, marked purged, and end
+ * @r's punch, taking it off the purge's private list if it is @whole.
+ * Return how many pages left the page cache.
  */
 static unsigned long vrange_punch(struct vrange_purge *p,
 				  struct vrange_area *area,
-				  struct vrange_range *r, unsigned long pages)
+				  struct vrange_range *r, bool whole,
+				  pgoff_t start, pgoff_t end)
 {
 	struct address_space *mapping = area->file->f_mapping;
-	unsigned long before = READ_ONCE(mapping->nrpages), after;
-	loff_t start = (loff_t)r->purged_end << PAGE_SHIFT;
-	loff_t len = (loff_t)pages << PAGE_SHIFT;
+	loff_t pos = (loff_t)start << PAGE_SHIFT;
+	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
+	unsigned long now, freed;
 	int ret;
 
-	trace_vrange_purge(area->id, start, len, page_to_nid(virt_to_page(r)),
+	trace_vrange_purge(area->id, pos, len, page_to_nid(virt_to_page(r)),
 			   p->memcg_id, p->purge_all);
-	/* Marked before the punch: a fault from here on sees it purged. */
-	spin_lock(&area->state_lock);
-	r->purged_end += pages;
-	spin_unlock(&area->state_lock);
 	/*
 	 * Not vfs_fallocate(): its freeze protection (sb_writers) would be
 	 * taken under fs_reclaim, the reverse of every tmpfs path that
-	 * allocates with sb_writers held (mkdir, write).  Nobody can freeze
-	 * the internal shmem mount from user space (it has no path) or watch
-	 * it with fsnotify.
+	 * allocates with sb_writers held (mkdir, write).  The internal shmem
+	 * mount cannot be frozen (tmpfs has no ->freeze_fs) and has no path
+	 * for fsnotify to watch.
 	 */
 	ret = area->file->f_op->fallocate(area->file,
 					  FALLOC_FL_PUNCH_HOLE |
-					  FALLOC_FL_KEEP_SIZE, start, len);
+					  FALLOC_FL_KEEP_SIZE, pos, len);
 	/*
 	 * The pages count as purged even if the punch failed: their owner is
 	 * told to regenerate data it still has, which loses nothing.
 	 */
 	if (ret)
-		pr_debug("punching %lld+%lld failed: %d\n", start, len, ret);
-	vrange_account(area, 0, pages);
-	area->purge_events++;
-	vrange_stat_purged(pages);
-	/* area->lock keeps other punches out; faults may add pages back. */
-	after = READ_ONCE(mapping->nrpages);
-	return before > after ? before - after : 0;
+		pr_debug("punching %lld+%lld failed: %d\n", pos, len, ret);
+
+	/*
+	 * What left memory: the fall of the file's page count since the last
+	 * punch of the area ended.  Punches of one area may overlap in time;
+	 * each takes the fall since the previous one ended, so that together
+	 * they count every page once.  Faults (zero mode) may add pages back.
+	 */
+	spin_lock(&area->state_lock);
+	now = READ_ONCE(mapping->nrpages);
+	freed = area->punch_nrpages > now ? area->punch_nrpages - now : 0;
+	area->punch_nrpages = now;
+	/* Once @punching is clear, a PIN may free @r. */
+	if (whole)
+		list_del_init(&r->lru);
+	WRITE_ONCE(r->punching, false);
+	WRITE_ONCE(area->punches, area->punches - 1);
+	/* Pairs with the smp_rmb() of the waiters, vrange_punch_wait(). */
+	smp_wmb();
+	WRITE_ONCE(area->punch_seq, area->punch_seq + 1);
+	spin_unlock(&area->state_lock);
+	/* Its barrier orders the bump before the look at the queue. */
+	if (wq_has_sleeper(&vrange_punch_wq))
+		wake_up_all(&vrange_punch_wq);
+	return freed;
 }
 
 /*
- * Punch the isolated ranges' holes and unlock their areas.  Return the pages
- * actually freed: an unpinned range's pages need not all have been touched.
+ * Mark what a walk isolated purged and unlock its areas, then punch the
+ * holes.  Return the pages actually freed: an unpinned range's pages need
+ * not all have been touched.
  */
 static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 {
 	unsigned long freed = 0;
 	unsigned int i, nofs;
-
-	/* Reclaim from a punch must not wait in the shrinker for us. */
-	nofs = memalloc_nofs_save();
+	struct vrange_range *r, *tmp;
 
 	for (i = 0; i < p->nr_slots; i++) {
-		struct vrange_area *area = p->slot[i].area;
-		struct vrange_range *r, *tmp;
+		struct vrange_purge_slot *slot = &p->slot[i];
 
-		/* list_lru_isolate_move() prepends: oldest is last. */
-		list_for_each_entry_safe_reverse(r, tmp, &p->slot[i].ranges, lru) {
-			list_del_init(&r->lru);
+		list_for_each_entry(r, &slot->ranges, lru)
+			vrange_mark(slot->area, r, vrange_range_resident(r));
+		if (slot->part)
+			vrange_mark(slot->area, slot->part, slot->part_pages);
+		mutex_unlock(&slot->area->lock);
+	}
+
+	/* Reclaim from a punch must not enter the shrinker. */
+	nofs = memalloc_nofs_save();
+	for (i = 0; i < p->nr_slots; i++) {
+		struct vrange_purge_slot *slot = &p->slot[i];
+
+		/*
+		 * list_lru_isolate_move() prepends: oldest is last.  A whole
+		 * range is punched whole: parts purged earlier are holes
+		 * already, or pages faulted in since, which may go too.
+		 */
+		list_for_each_entry_safe_reverse(r, tmp, &slot->ranges, lru) {
 			percpu_counter_dec(&vrange_resident_ranges);
-			freed += vrange_punch(p, area, r,
-					      vrange_range_resident(r));
+			freed += vrange_punch(p, slot->area, r, true,
+					      r->start, r->end);
 			/* kswapd may purge a great many ranges in one call. */
 			cond_resched();
 		}
-		if (p->slot[i].part)
-			freed += vrange_punch(p, area, p->slot[i].part,
-					      p->slot[i].part_pages);
-		WRITE_ONCE(area->purging, false);
-		mutex_unlock(&area->lock);
-		vrange_area_put(area);
-		atomic_inc(&vrange_purge_seq);
-		/* Its barrier orders the bump before the look at the queue. */
-		if (wq_has_sleeper(&vrange_purge_wait))
-			wake_up_all(&vrange_purge_wait);
+		r = slot->part;
+		if (r)
+			freed += vrange_punch(p, slot->area, r, false,
+					      r->purged_end - slot->part_pages,
+					      r->purged_end);
+		vrange_area_put(slot->area);
 	}
 	memalloc_nofs_restore(nofs);
 	p->nr_slots = 0;
 	p->isolated = 0;
 	return freed;
+}
+
+/**
+ * vrange_punch_wait() - wait for a punch of @area to end
+ * @area: the area, not locked; a reference is held
+ * @seq: its punch_seq, read under area->lock with a punch in flight
+ * @killable: a fatal signal ends the wait
+ *
+ * A punch ends in bounded time: it holds no lock a waiter holds.  The
+ * waiter reads @seq, then (smp_rmb()) sees a range @punching or @punches
+ * not 0; the punch clears those, then (smp_wmb()) bumps punch_seq, so the
+ * bump is still to come and ends the wait.
+ *
+ * Return: 0, or -EINTR on a fatal signal.
+ */
+int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
+		      bool killable)
+{
+	vrange_stat_punch_wait();
+	if (!killable) {
+		wait_event(vrange_punch_wq, READ_ONCE(area->punch_seq) != seq);
+		return 0;
+	}
+	if (wait_event_killable(vrange_punch_wq,
+				READ_ONCE(area->punch_seq) != seq))
+		return -EINTR;
+	return 0;
 }
 
 /* ===================== the shrinker ===================== */
@@ -330,7 +405,7 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 
 /*
  * One walk of the levels for @sc, lowest first, until @sc->nr_to_scan pages
- * are purged, the lists are empty or a busy area stops it.  Return the
+ * are purged or the lists have nothing more to give.  Return the
  * pages freed; *@scanned grows by the pages purged, which for a whole
  * range may be far more than @sc->nr_to_scan.
  */
@@ -347,9 +422,9 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 	 * pages purged, touched or not: counting only those freed would send
 	 * a large untouched range through here a chunk at a time.
 	 */
-	for (level = 0; level < VRANGE_LEVELS && !p->busy; level++) {
+	for (level = 0; level < VRANGE_LEVELS; level++) {
 		lru = &vrange_lrus[level];
-		while (*scanned < sc->nr_to_scan && !p->busy) {
+		while (*scanned < sc->nr_to_scan) {
 			p->want = sc->nr_to_scan - *scanned;
 			nr_to_walk = min(list_lru_shrink_count(lru, sc),
 					 VRANGE_WALK_MAX);
@@ -373,9 +448,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	struct vrange_purge p = {
 		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
 	};
-	unsigned long freed = 0, scanned = 0, deadline;
-	long left;
-	int seq;
+	unsigned long freed, scanned = 0;
 
 	/* Punching a hole takes filesystem locks. */
 	if (!(sc->gfp_mask & __GFP_FS))
@@ -384,29 +457,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return SHRINK_STOP;
 
-	deadline = jiffies + msecs_to_jiffies(VRANGE_BUSY_WAIT_MS);
-	for (;;) {
-		seq = atomic_read(&vrange_purge_seq);
-		freed += vrange_shrink_walk(sc, &p, &scanned);
-		if (freed || !p.busy_purging)
-			break;
-		/*
-		 * Another purge holds the oldest area, and this call freed
-		 * nothing.  Without swap, a direct reclaimer that comes back
-		 * empty-handed while free memory is below the min watermark
-		 * goes straight to the OOM killer, with pages still
-		 * purgeable: wait for that purge to free its pages, as
-		 * reclaim_throttle() waits for kswapd, then walk again.
-		 */
-		left = (long)(deadline - jiffies);
-		if (left <= 0)
-			break;
-		vrange_stat_shrinker_wait();
-		wait_event_timeout(vrange_purge_wait,
-				   atomic_read(&vrange_purge_seq) != seq, left);
-		p.busy = false;
-		p.busy_purging = false;
-	}
+	freed = vrange_shrink_walk(sc, &p, &scanned);
 	compat_account_reclaimed_pages(freed);
 	/*
 	 * Reclaim takes what a call scanned off the work it has left for
@@ -471,9 +522,9 @@ long vrange_purge_all(void)
 				vrange_purge_all_list(&vrange_lrus[level], nid,
 						      &p);
 		}
-		if (!p.busy)
+		if (!p.busy || fatal_signal_pending(current))
 			break;
-		schedule_timeout_uninterruptible(1);
+		schedule_timeout_killable(1);
 	}
 	return found;
 }

@@ -125,6 +125,7 @@ static struct vrange_range *vrange_spare_take(struct vrange_spare *spare)
 	r = list_first_entry(&spare->list, struct vrange_range, lru);
 	list_del_init(&r->lru);
 	spare->nr--;
+	r->punching = false;
 	return r;
 }
 
@@ -166,8 +167,10 @@ static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
  * @end: one past the last page
  * @spare: preallocated ranges; a pin inside one range splits it and needs one
  *
- * Return: the number of pages of the range that had been purged, or -EAGAIN
- * with @spare->want set.
+ * Return: the number of pages of the range that had been purged, -EAGAIN
+ * with @spare->want set, or -EBUSY if a purge is punching a hole in the
+ * range: a pin must not return before its pages are what it reports.
+ * Nothing changed on an error.
  */
 long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare)
@@ -176,6 +179,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	struct vrange_range *next, *tail;
 	unsigned long purged = 0;
 	unsigned int steps = 0;
+
+	if (vrange_ranges_punching(area, start, end))
+		return -EBUSY;
 
 	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
 		spare->want = 1;
@@ -297,6 +303,32 @@ bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
 	struct vrange_range *r = vrange_first_ending_after(area, start);
 
 	return r && r->start < start && r->end > end;
+}
+
+/**
+ * vrange_ranges_punching() - is a purge punching a hole in [@start, @end)?
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * O(1) while no punch of the area is in flight, else O(log n + k).
+ *
+ * Return: true if a range overlapping it has @punching set.
+ */
+bool vrange_ranges_punching(struct vrange_area *area, pgoff_t start,
+			    pgoff_t end)
+{
+	struct vrange_range *r;
+
+	if (!READ_ONCE(area->punches))
+		return false;
+	for (r = vrange_first_ending_after(area, start); r && r->start < end;
+	     r = vrange_next(r)) {
+		vrange_visit(NULL);
+		if (READ_ONCE(r->punching))
+			return true;
+	}
+	return false;
 }
 
 /**
@@ -446,7 +478,7 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
 
 /**
  * vrange_ranges_clear() - pin everything, for the area's release
- * @area: the area, locked
+ * @area: the area, locked, with no punch in flight
  */
 void vrange_ranges_clear(struct vrange_area *area)
 {
@@ -465,6 +497,43 @@ void vrange_ranges_clear(struct vrange_area *area)
 }
 
 /**
+ * vrange_ranges_where() - where the memory at page @index of @area is
+ * @area: the area, locked
+ * @index: a page of the area
+ * @spare: gets its node in @spare->nid and, with a reference, the memcg
+ *	   charged for it in @spare->memcg (NUMA_NO_NODE and NULL if the page
+ *	   is not in memory, or its memcg is offline)
+ *
+ * A range is filed under the node and memcg of its memory, not of the task
+ * that unpins it: the producer's cgroup, whose memory it is, must be able
+ * to purge what a consumer in another cgroup unpinned.
+ */
+void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
+			 struct vrange_spare *spare)
+{
+	struct mem_cgroup *memcg = NULL;
+	struct folio *folio;
+
+	spare->nid = NUMA_NO_NODE;
+	if (!area->file)
+		goto out;
+	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
+	folio = filemap_get_folio(area->file->f_mapping, index);
+	if (IS_ERR_OR_NULL(folio))
+		goto out;
+	spare->nid = folio_nid(folio);
+	rcu_read_lock();
+	memcg = folio_memcg(folio);
+	if (memcg && !css_tryget_online(&memcg->css))
+		memcg = NULL;
+	rcu_read_unlock();
+	folio_put(folio);
+out:
+	mem_cgroup_put(spare->memcg);
+	spare->memcg = memcg;
+}
+
+/**
  * vrange_ranges_node() - the node of the memory at page @index of @area
  * @area: the area, locked
  * @index: a page of the area
@@ -478,7 +547,6 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
 
 	if (!area->file)
 		return NUMA_NO_NODE;
-	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
 	folio = filemap_get_folio(area->file->f_mapping, index);
 	if (IS_ERR_OR_NULL(folio))
 		return NUMA_NO_NODE;
@@ -500,11 +568,11 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * lists of a memcg, once made, live until it is offlined, and then its
  * structs are charged to the parent, whose lists exist too.)
  *
- * The structs are charged to the caller's memcg, pinned for the duration
- * with set_active_memcg(), and allocated on @spare->nid, the node of the
- * memory they will cover; kmem_cache_alloc_lru() has no node variant, so
- * those of its structs on another node are freed, and the rest come from
- * kmem_cache_alloc_node().
+ * The structs are charged to @spare->memcg, the memcg charged for the
+ * memory they will cover (the caller's if none), made the active memcg for
+ * the duration, and allocated on @spare->nid, the node of that memory;
+ * kmem_cache_alloc_lru() has no node variant, so those of its structs on
+ * another node are freed, and the rest come from kmem_cache_alloc_node().
  */
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
@@ -549,14 +617,16 @@ static int vrange_spare_fill(struct vrange_spare *spare)
  */
 int vrange_ranges_spare(struct vrange_spare *spare)
 {
-	struct mem_cgroup *memcg, *old;
+	struct mem_cgroup *memcg = spare->memcg, *old;
 	int ret;
 
-	memcg = get_mem_cgroup_from_mm(current->mm);
+	if (!memcg)
+		memcg = get_mem_cgroup_from_mm(current->mm);
 	old = set_active_memcg(memcg);
 	ret = vrange_spare_fill(spare);
 	set_active_memcg(old);
-	mem_cgroup_put(memcg);
+	if (memcg != spare->memcg)
+		mem_cgroup_put(memcg);
 	return ret;
 }
 
@@ -568,6 +638,8 @@ void vrange_ranges_spare_free(struct vrange_spare *spare)
 {
 	while (spare->nr)
 		kmem_cache_free(vrange_range_cache, vrange_spare_take(spare));
+	mem_cgroup_put(spare->memcg);
+	spare->memcg = NULL;
 }
 
 /**

@@ -27,7 +27,7 @@ static atomic64_t vrange_purge_events;
 static atomic64_t vrange_shrinker_scans;
 static atomic64_t vrange_shrinker_scanned;
 static atomic64_t vrange_shrinker_freed;
-static atomic64_t vrange_shrinker_waits;
+static atomic64_t vrange_punch_waits;
 
 /**
  * vrange_stat_areas() - count areas created (+1) and released (-1)
@@ -70,11 +70,11 @@ void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)
 }
 
 /**
- * vrange_stat_shrinker_wait() - count a shrinker call's wait for a purge
+ * vrange_stat_punch_wait() - count a wait for a purge's hole punch to end
  */
-void vrange_stat_shrinker_wait(void)
+void vrange_stat_punch_wait(void)
 {
-	atomic64_inc(&vrange_shrinker_waits);
+	atomic64_inc(&vrange_punch_waits);
 }
 
 /* ===================== one area ===================== */
@@ -184,7 +184,7 @@ VRANGE_COUNTER_ATTR(purge_events, vrange_purge_events);
 VRANGE_COUNTER_ATTR(shrinker_scans, vrange_shrinker_scans);
 VRANGE_COUNTER_ATTR(shrinker_scanned_pages, vrange_shrinker_scanned);
 VRANGE_COUNTER_ATTR(shrinker_freed_pages, vrange_shrinker_freed);
-VRANGE_COUNTER_ATTR(shrinker_waits, vrange_shrinker_waits);
+VRANGE_COUNTER_ATTR(punch_waits, vrange_punch_waits);
 
 static struct attribute *vrange_attrs[] = {
 	&dev_attr_areas.attr,
@@ -194,7 +194,7 @@ static struct attribute *vrange_attrs[] = {
 	&dev_attr_shrinker_scans.attr,
 	&dev_attr_shrinker_scanned_pages.attr,
 	&dev_attr_shrinker_freed_pages.attr,
-	&dev_attr_shrinker_waits.attr,
+	&dev_attr_punch_waits.attr,
 	NULL,
 };
 

@@ -48,8 +48,11 @@
  * @purged:	pages in @ranges that were purged
  * @purge_events: ranges of the area purged since it was created
  * @id:		a number for tracepoints, unique since the module was loaded
- * @purging:	a purge holds @lock; set and cleared under it, read without
- *		it by a shrinker that found @lock taken (purge.c)
+ * @punches:	holes being punched now (ranges with @punching set); raised
+ *		under @lock and @state_lock, lowered under @state_lock alone
+ * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
+ * @punch_nrpages: the backing file's page count when the last punch ended,
+ *		or when @punches last rose from 0 (purge.c)
  * @ref:	one for the open file description, one for each purge in flight,
  *		one for each SIGBUS-mode vma
  * @full_name:	VRANGE_NAME_PREFIX followed by the name
@@ -70,7 +73,9 @@ struct vrange_area {
 	unsigned long purged;
 	unsigned long purge_events;
 	u64 id;
-	bool purging;
+	unsigned int punches;
+	unsigned int punch_seq;
+	unsigned long punch_nrpages;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -89,8 +94,8 @@ enum vrange_level {
 /**
  * struct vrange_range - a run of unpinned pages that were unpinned together
  * @node:	in the area's @ranges tree
- * @lru:	in the LRU while resident; on a purge's private list while it
- *		is being purged; free otherwise
+ * @lru:	in the LRU while resident; on a purge's private list while
+ *		its hole is punched whole; free otherwise
  * @area:	the owner
  * @start:	first page
  * @end:	one past the last page
@@ -100,6 +105,10 @@ enum vrange_level {
  * @level:	its enum vrange_level: which LRU it is on
  * @partial:	reclaim may purge part of it (VRANGE_PURGE_PARTIAL), from
  *		@purged_end on; otherwise all of it at once
+ * @punching:	a purge marked pages of it purged and is punching their hole
+ *		without @area->lock; set under @area->lock and
+ *		@area->state_lock, cleared under @area->state_lock alone.
+ *		Nothing may change or free the range while it is set.
  *
  * Protected by @area->lock; its LRU membership also by the list_lru lock.
  */
@@ -112,6 +121,7 @@ struct vrange_range {
 	pgoff_t purged_end;
 	u8 level;
 	bool partial;
+	bool punching;
 };
 
 /**
@@ -120,6 +130,8 @@ struct vrange_range {
  * @nr:		how many are on @list
  * @want:	how many the last attempt needed, when it returned -EAGAIN
  * @nid:	the node of the memory the ranges will cover, or NUMA_NO_NODE
+ * @memcg:	the memcg charged for that memory, with a reference, or NULL
+ *		for the caller's
  *
  * Every struct on @list may join any level's LRU: the memcg it is charged
  * to has its lists in all of them (vrange_ranges_spare()).
@@ -129,6 +141,7 @@ struct vrange_spare {
 	unsigned int nr;
 	unsigned int want;
 	int nid;
+	struct mem_cgroup *memcg;
 };
 
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
@@ -201,6 +214,8 @@ long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 			       pgoff_t end, unsigned long *budget);
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
 			      pgoff_t end);
+bool vrange_ranges_punching(struct vrange_area *area, pgoff_t start,
+			    pgoff_t end);
 bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
 				pgoff_t end);
 int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
@@ -208,6 +223,8 @@ int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 unsigned long vrange_ranges_resident(struct vrange_area *area);
 void vrange_ranges_clear(struct vrange_area *area);
 int vrange_ranges_node(struct vrange_area *area, pgoff_t index);
+void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
+			 struct vrange_spare *spare);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
 int vrange_ranges_init(void);
@@ -219,6 +236,8 @@ void vrange_lru_del(struct vrange_range *r);
 
 void vrange_stat_resident(long pages);
 long vrange_purge_all(void);
+int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
+		      bool killable);
 struct list_lru *vrange_lru(enum vrange_level level);
 int vrange_purge_init(void);
 void vrange_purge_exit(void);
@@ -228,7 +247,7 @@ void vrange_stat_areas(int delta);
 void vrange_stat_unpinned(long pages);
 void vrange_stat_purged(unsigned long pages);
 void vrange_stat_shrinker(unsigned long scanned, unsigned long freed);
-void vrange_stat_shrinker_wait(void);
+void vrange_stat_punch_wait(void);
 int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats);
 void vrange_show_fdinfo(struct seq_file *m, struct file *file);

@@ -18,6 +18,9 @@
  * 4064 of them the same whole 64-page area, runs in the 64 MiB group (the
  * kernel once set aside a range struct per overlapping pair: 8 million).
  *
+ * range_is_filed_under_the_group_of_its_memory: a consumer in one group
+ * unpins what a producer in another filled; the producer's group purges it.
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
@@ -76,30 +79,23 @@ static void make_group(char *path, size_t len, const char *what)
 	th_write_str(f, "0");
 }
 
-/* In the group: fill, unpin, grow a hog until "mine" is gone. */
-static void in_group(const char *path)
+/*
+ * Grow a hog in this process's group until no page of [@p, @p + @len) is
+ * resident; fail if the hog is OOM-killed first, or grows past 4 times the
+ * group's limit, or the deadline passes.
+ */
+static void hog_until_gone(const void *p, size_t len)
 {
-	char f[300];
-	struct vl_area mine;
-	uint64_t bytes = 0;
 	struct th_hog h;
 	uint64_t t0;
 	long res = -1;
-
-	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
-	ASSERT_OK(th_write_str(f, "0"));
-	th_oom_protect();
-	vl_area_new(&mine, "t_memcg-mine", MINE / PG);
-	memset(mine.p, 0x6d, mine.size);
-	ASSERT_EQ(th_resident(mine.p, mine.size), (long)(MINE / PG));
-	ASSERT_EQ(vrange_unpin(mine.a, 0, 0, 0), 0);
 
 	th_hog_start(&h, -1);
 	t0 = th_now_ms();
 	for (;;) {
 		int r;
 
-		res = th_resident(mine.p, mine.size);
+		res = th_resident(p, len);
 		if (res == 0)
 			break;
 		if (th_now_ms() - t0 > DEADLINE_MS || h.total > 4 * LIMIT) {
@@ -110,14 +106,13 @@ static void in_group(const char *path)
 		}
 		r = th_hog_grow(&h, 4 * MIB, 20000);
 		if (r != 0) {
-			res = th_resident(mine.p, mine.size);
+			res = th_resident(p, len);
 			th_hog_stop(&h);
 			if (res == 0)
 				break;
 			FAIL("the hog %s at %zu MiB in a %zu MiB group while "
 			     "%ld pages of the group's unpinned area were "
-			     "resident: memcg reclaim did not purge them "
-			     "(shrinker not memcg-aware?)",
+			     "resident: memcg reclaim did not purge them",
 			     r < 0 ? "was OOM-killed" : "could not mmap",
 			     h.total / MIB, LIMIT / MIB, res);
 		}
@@ -125,6 +120,23 @@ static void in_group(const char *path)
 	th_hog_stop(&h);
 	TH_LOG("the group's area purged with the hog at %zu MiB, %llu ms",
 	       h.total / MIB, (unsigned long long)(th_now_ms() - t0));
+}
+
+/* In the group: fill, unpin, grow a hog until "mine" is gone. */
+static void in_group(const char *path)
+{
+	char f[300];
+	struct vl_area mine;
+	uint64_t bytes = 0;
+
+	snprintf(f, sizeof(f), "%s/cgroup.procs", path);
+	ASSERT_OK(th_write_str(f, "0"));
+	th_oom_protect();
+	vl_area_new(&mine, "t_memcg-mine", MINE / PG);
+	memset(mine.p, 0x6d, mine.size);
+	ASSERT_EQ(th_resident(mine.p, mine.size), (long)(MINE / PG));
+	ASSERT_EQ(vrange_unpin(mine.a, 0, 0, 0), 0);
+	hog_until_gone(mine.p, mine.size);
 	EXPECT_EQ(vrange_pin(mine.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
 	EXPECT_EQ(bytes, MINE);
 	th_child_done();
@@ -226,6 +238,67 @@ TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
 	th_wait_ok(b);
 	remove_group(mine);
 	remove_group(other);
+}
+
+/*
+ * A producer in group "prod" fills an area, which charges its pages to
+ * "prod"; a consumer it forked into group "cons" unpins it.  The range
+ * belongs with the memory: reclaim in "cons" (a hog there past its limit,
+ * OOM-killed in the end) must leave it alone, and reclaim in "prod" must
+ * purge it.  Filed under the unpinner's group, it would be the other way
+ * round: "cons" freeing memory charged to "prod", and "prod" OOM-killing
+ * its hog with the area resident.
+ */
+static void producer(const char *prod, const char *cons)
+{
+	struct vl_area a;
+	struct th_hog h;
+	uint64_t bytes = 0;
+	pid_t c;
+
+	join_group(prod);
+	th_oom_protect();
+	vl_area_new(&a, "t_memcg-shared", MINE / PG);
+	memset(a.p, 0x5e, a.size);
+	c = th_fork();
+	if (c == 0) {
+		join_group(cons);
+		ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+		th_hog_start(&h, -1);
+		while (h.total < 2 * LIMIT &&
+		       th_hog_grow(&h, 4 * MIB, 20000) == 0)
+			;
+		th_hog_stop(&h);
+		TH_LOG("the consumer's hog stopped at %zu MiB", h.total / MIB);
+		th_child_done();
+	}
+	th_wait_ok(c);
+	EXPECT_EQ(th_resident(a.p, a.size), (long)(MINE / PG));
+	EXPECT_EQ(vrange_status(a.a, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
+	hog_until_gone(a.p, a.size);
+	EXPECT_EQ(vrange_pin(a.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, MINE);
+	th_child_done();
+}
+
+TEST_TIMEOUT(range_is_filed_under_the_group_of_its_memory, 150)
+{
+	char prod[256], cons[256];
+	pid_t pid;
+	int ret;
+
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	make_group(prod, sizeof(prod), "prod");
+	make_group(cons, sizeof(cons), "cons");
+	th_oom_protect();
+	pid = th_fork();
+	if (pid == 0)
+		producer(prod, cons);
+	th_wait_ok(pid);
+	remove_group(prod);
+	remove_group(cons);
 }
 
 /* "slab N" of a group's memory.stat, in bytes; -1 if absent. */

@@ -132,14 +132,12 @@ TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
 }
 
 /*
- * A shrinker walk that finds an area locked stops there; it must not give
+ * A shrinker walk passes by an area whose lock is taken; it must not give
  * up on it for good: without swap, a direct reclaimer that frees nothing
  * while free memory is below the min watermark calls the OOM killer at
  * once.  A sharer keeps the area's lock taken about half the time with
  * batches of status queries; the hog must not be killed while the unpinned
- * range is resident.  (A purge holding the area, kswapd's above all, is
- * what makes reclaim wait, see purge.c; a debug kernel's slow punches make
- * that contention common, this test's is the kind every kernel sees.)
+ * range is resident.
  */
 TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 {
@@ -196,6 +194,68 @@ TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 	EXPECT_EQ(bytes, a.size);
 	EXPECT_ZEROED(a.p, a.size);
 	free(q);
+	munmap((void *)shared, PG);
+}
+
+/*
+ * One task looping GET_STATS on the area with the oldest ranges keeps its
+ * lock taken nearly all the time.  Reclaim must purge the newer areas on
+ * the same list meanwhile, not stop at the busy one: the hog must get its
+ * memory from the newer area without being OOM-killed.  The old area has
+ * thousands of ranges, so that a walk that happened to find it unlocked
+ * could not clear the way for good by purging it whole.
+ */
+TEST_TIMEOUT(get_stats_loop_on_oldest_area_does_not_stop_reclaim, 120)
+{
+	size_t old_npg = 64 * MIB / PG, i;
+	volatile unsigned long *shared;
+	struct vrange_stats st;
+	struct vl_area old, young;
+	uint64_t bytes = 0;
+	int node, ret;
+	pid_t pid;
+
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	th_oom_protect();
+	node = place();
+	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(shared, MAP_FAILED);
+	shared[0] = shared[1] = 0;
+	/* Oldest: 2048 ranges of 4 pages, every other 4 pages. */
+	vl_area_new(&old, "t_pressure-stats", old_npg);
+	th_fill(old.p, old.size, 0x57a7, 0);
+	for (i = 0; i < old_npg; i += 8)
+		ASSERT_EQ(vrange_unpin(old.a, i * PG, 4 * PG, 0), 0);
+	vl_area_new(&young, "t_pressure-young", 64 * MIB / PG);
+	th_fill(young.p, young.size, 0x9017, 0);
+	ASSERT_EQ(vrange_unpin(young.a, 0, 0, 0), 0);
+
+	pid = th_fork();
+	if (pid == 0) {
+		while (!shared[0]) {
+			ASSERT_EQ(vrange_get_stats(old.a, &st), 0);
+			shared[1]++;
+		}
+		th_child_done();
+	}
+	while (!shared[1])
+		th_sleep_ms(1);
+	th_pressure_until_gone(young.p, young.size, node, STEP,
+			       DEADLINE_MS * th_slowdown());
+	shared[0] = 1;
+	th_wait_ok(pid);
+	th_log("%lu GET_STATS calls meanwhile; the old area has %ld of its "
+	       "%zu unpinned pages left", shared[1],
+	       th_resident(old.p, old.size) - (long)(old_npg / 2),
+	       old_npg / 2);
+	EXPECT_EQ(vrange_pin(young.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, young.size);
+	EXPECT_ZEROED(young.p, young.size);
+	vl_area_free(&young);
+	vl_area_free(&old);
 	munmap((void *)shared, PG);
 }
 

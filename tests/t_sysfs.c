@@ -34,7 +34,7 @@ enum {
 static const char *const attrs[NATTRS] = {
 	"areas", "unpinned_bytes", "purged_bytes", "purge_events",
 	"shrinker_scans", "shrinker_scanned_pages", "shrinker_freed_pages",
-	"shrinker_waits",
+	"punch_waits",
 };
 
 struct counters {
