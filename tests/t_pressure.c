@@ -46,19 +46,41 @@ static int place(void)
 	return 0;
 }
 
+/*
+ * Every test starts from nothing unpinned (PURGE_ALL_CACHES: root), out
+ * of the OOM killer's way, placed by place(); the hog's node (or -1).
+ */
+static int start(void)
+{
+	int ret = vl_purge_all();
+
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	th_oom_protect();
+	return place();
+}
+
+/* Two words shared with forked helpers, zeroed. */
+static volatile unsigned long *shared_words(void)
+{
+	volatile unsigned long *shared;
+
+	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(shared, MAP_FAILED);
+	shared[0] = shared[1] = 0;
+	return shared;
+}
+
 TEST_TIMEOUT(hog_purges_unpinned_keeps_pinned, 90)
 {
 	size_t npg = 64 * MIB / PG, keep_npg = 8 * MIB / PG;
 	size_t unp_npg = npg - 4 * MIB / PG;	/* last 4 MiB stay pinned */
 	struct vl_area victim, keep;
 	uint64_t bytes = 0;
-	int node, ret;
+	int node;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	th_oom_protect();
-	node = place();
+	node = start();
 	vl_area_new(&victim, "t_pressure-victim", npg);
 	vl_area_new(&keep, "t_pressure-pinned", keep_npg);
 	th_fill(victim.p, victim.size, 0xa11ce, 0);
@@ -101,13 +123,9 @@ TEST_TIMEOUT(hog_purge_seen_by_forked_sharer, 90)
 	int go[2], done[2];
 	char c = 0;
 	pid_t pid;
-	int node, ret;
+	int node;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	th_oom_protect();
-	node = place();
+	node = start();
 	vl_area_new(&a, "t_pressure-shared", npg);
 	memset(a.p, 0x3c, a.size);
 	ASSERT_OK(pipe(go));
@@ -147,18 +165,11 @@ TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 	unsigned long batches;
 	struct vl_area a;
 	uint64_t bytes = 0;
-	int node, ret;
+	int node;
 	pid_t pid;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	th_oom_protect();
-	node = place();
-	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(shared, MAP_FAILED);
-	shared[0] = shared[1] = 0;
+	node = start();
+	shared = shared_words();
 	q = calloc(VRANGE_BATCH_MAX, sizeof(*q));
 	ASSERT_NE(q, NULL);
 	vl_area_new(&a, "t_pressure-busy", npg);
@@ -212,18 +223,11 @@ TEST_TIMEOUT(get_stats_loop_on_oldest_area_does_not_stop_reclaim, 120)
 	struct vrange_stats st;
 	struct vl_area old, young;
 	uint64_t bytes = 0;
-	int node, ret;
+	int node;
 	pid_t pid;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	th_oom_protect();
-	node = place();
-	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(shared, MAP_FAILED);
-	shared[0] = shared[1] = 0;
+	node = start();
+	shared = shared_words();
 	/* Oldest: 2048 ranges of 4 pages, every other 4 pages. */
 	vl_area_new(&old, "t_pressure-stats", old_npg);
 	th_fill(old.p, old.size, 0x57a7, 0);
@@ -306,13 +310,9 @@ TEST_TIMEOUT(hog_purges_whole_ranges_as_needed, 120)
 	struct vl_area a;
 	struct th_hog h;
 	size_t target;
-	int node, ret;
+	int node;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
-	th_oom_protect();
-	node = place();
+	node = start();
 	vl_area_new(&a, "t_pressure-whole", OP_RANGES * OP_RANGE / PG);
 	memset(a.p, 0x3c, a.size);
 	for (int i = 0; i < OP_RANGES; i++)

@@ -138,6 +138,7 @@ static int read_str(const char *path, char *out, size_t len)
 /*
  * Run @fn in a helper process with each of @n sysfs files @path[i] set to
  * @val[i], restoring them once the helper has ended, however it ended.
+ * Needs PURGE_ALL_CACHES (root), which starts from nothing unpinned.
  */
 static void with_settings(int n, const char *const *path,
 			  const char *const *val, void (*fn)(void))
@@ -148,6 +149,10 @@ static void with_settings(int n, const char *const *path,
 	pid_t pid = -1;
 
 	ASSERT_TRUE(n <= MAX_SETTINGS);
+	ret = vl_purge_all();
+	if (ret < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
+	ret = 0;
 	for (i = 0; i < n; i++)
 		if (read_choice(path[i], old[i], sizeof(old[i])) &&
 		    read_str(path[i], old[i], sizeof(old[i])))
@@ -251,11 +256,7 @@ TEST_TIMEOUT(madv_remove_splits_a_huge_folio, 120)
 {
 	static const char *const path[] = { SHMEM_ENABLED };
 	static const char *const val[] = { "force" };
-	int ret;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	with_settings(1, path, val, punch_part_of_a_huge_folio);
 }
 
@@ -313,11 +314,7 @@ TEST_TIMEOUT(sigbus_mode_never_maps_a_purged_page_whole, 120)
 {
 	static const char *const path[] = { SHMEM_ENABLED };
 	static const char *const val[] = { "force" };
-	int ret;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	with_settings(1, path, val, purge_half_of_a_held_folio);
 }
 
@@ -385,11 +382,7 @@ TEST_TIMEOUT(khugepaged_leaves_purged_holes_alone, 180)
 	static const char *const val[] = {
 		"always", "force", "0", "0", "4096",
 	};
-	int ret;
 
-	ret = vl_purge_all();
-	if (ret < 0)
-		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	with_settings(5, path, val, collapse_over_purged_holes);
 }
 
