@@ -555,6 +555,30 @@ out:
 	return ret;
 }
 
+/* ===================== file id ===================== */
+
+/**
+ * vrange_area_get_file_id() - VRANGE_GET_FILE_ID, Android's ASHMEM_GET_FILE_ID
+ * @area: the area
+ * @ino: the backing inode's number
+ *
+ * Return: 0, -EINVAL before the first mmap, or -EINTR if killed while
+ * waiting for the area.
+ */
+int vrange_area_get_file_id(struct vrange_area *area, unsigned long *ino)
+{
+	int ret = 0;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	if (area->file)
+		*ino = file_inode(area->file)->i_ino;
+	else
+		ret = -EINVAL;
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
 /* ===================== pin, unpin, status ===================== */
 
 /**

@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/uaccess.h>
 
 #include "vrange.h"
 
@@ -43,7 +44,9 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 {
 	struct vrange_area *area = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	unsigned long ino;
 	size_t size;
+	int ret;
 
 	switch (cmd) {
 	case VRANGE_SET_NAME:
@@ -73,6 +76,11 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		return min_t(long, vrange_purge_all(), INT_MAX);
+	case VRANGE_GET_FILE_ID:
+		ret = vrange_area_get_file_id(area, &ino);
+		if (ret)
+			return ret;
+		return put_user(ino, (unsigned long __user *)uarg);
 	case VRANGE_PIN64:
 	case VRANGE_UNPIN64:
 	case VRANGE_STATUS64:
@@ -93,17 +101,28 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 /* A 32-bit size_t and unsigned long give these two other numbers. */
 #define COMPAT_VRANGE_SET_SIZE		_IOW(VRANGE_IOC_MAGIC, 3, compat_size_t)
 #define COMPAT_VRANGE_SET_PROT_MASK	_IOW(VRANGE_IOC_MAGIC, 5, compat_ulong_t)
+#define COMPAT_VRANGE_GET_FILE_ID	_IOR(VRANGE_IOC_MAGIC, 11, compat_ulong_t)
 
 static long vrange_compat_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
 	struct vrange_area *area = file->private_data;
+	unsigned long ino;
+	int ret;
 
 	switch (cmd) {
 	case COMPAT_VRANGE_SET_SIZE:
 		return vrange_area_set_size(area, arg);
 	case COMPAT_VRANGE_SET_PROT_MASK:
 		return vrange_area_set_prot_mask(area, arg);
+	case COMPAT_VRANGE_GET_FILE_ID:
+		ret = vrange_area_get_file_id(area, &ino);
+		if (ret)
+			return ret;
+		if (ino > U32_MAX)
+			return -EOVERFLOW;
+		return put_user((compat_ulong_t)ino,
+				(compat_ulong_t __user *)compat_ptr(arg));
 	}
 	return vrange_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
 }

@@ -166,6 +166,7 @@ int vrange_area_set_mode(struct vrange_area *area, unsigned long mode);
 u32 vrange_area_get_mode(struct vrange_area *area);
 unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+int vrange_area_get_file_id(struct vrange_area *area, unsigned long *ino);
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin);
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,

@@ -2,11 +2,10 @@
 /*
  * vrange: volatile ranges of shmem-backed memory, /dev/vrange.
  *
- * The first ten ioctls are binary-compatible with Android's ashmem
- * (magic 0x77, numbers 1-10): an ashmem client that opens /dev/vrange
- * instead of /dev/ashmem works unchanged.  Number 11 is left free because
- * later Android used it for ASHMEM_GET_FILE_ID; vrange's own extensions
- * start at 0x40.
+ * The first eleven ioctls are binary-compatible with Android's ashmem
+ * (magic 0x77, numbers 1-11, the last Android's ASHMEM_GET_FILE_ID): an
+ * ashmem client that opens /dev/vrange instead of /dev/ashmem works
+ * unchanged.  vrange's own extensions start at 0x40.
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
@@ -79,6 +78,11 @@ struct vrange_pin {
  *	touched (as ashmem, which returned its LRU's page count), at most
  *	INT_MAX.
  *
+ * VRANGE_GET_FILE_ID: writes the backing shmem inode's number, an unsigned
+ *	long, to the argument; returns 0.  EINVAL before the first mmap.  A
+ *	32-bit process's form (compat_ioctl) writes 4 bytes; EOVERFLOW if the
+ *	number does not fit.
+ *
  * mmap: EINVAL before SET_SIZE or when offset + length exceeds the
  * page-rounded size; EPERM for protections outside the mask (and mprotect
  * fails with EACCES).  MAP_PRIVATE gives a private copy-on-write view.
@@ -97,6 +101,7 @@ struct vrange_pin {
 #define VRANGE_UNPIN		_IOW(VRANGE_IOC_MAGIC, 8, struct vrange_pin)
 #define VRANGE_GET_PIN_STATUS	_IO(VRANGE_IOC_MAGIC, 9)
 #define VRANGE_PURGE_ALL_CACHES	_IO(VRANGE_IOC_MAGIC, 10)
+#define VRANGE_GET_FILE_ID	_IOR(VRANGE_IOC_MAGIC, 11, unsigned long)
 
 /*
  * vrange's own ioctls.  Their structs have fixed-width fields and explicit
