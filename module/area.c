@@ -54,6 +54,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "compat.h"
 #include "vrange.h"
@@ -104,8 +105,10 @@ static long vrange_backing_fallocate(struct file *file, int mode,
  * The backing file is shmem's, but its f_op is this module's, so that every
  * backing file, which outlives its area in mappings, holds a reference to
  * the module: it cannot be unloaded while any mapping of an area exists.
- * The backing file is never read or written through an fd, only mapped
- * by vrange_area_mmap(), msync()ed and punched (by purges and MADV_REMOVE).
+ * No fd of the backing file is ever given out: it is only mapped by
+ * vrange_area_mmap(), msync()ed, punched (by purges and MADV_REMOVE), and
+ * read and seeked by shmem's own operations on behalf of the area's file
+ * (vrange_area_read_iter(), vrange_area_llseek()).
  */
 static const struct file_operations vrange_backing_fops = {
 	.owner = THIS_MODULE,
@@ -555,7 +558,92 @@ out:
 	return ret;
 }
 
-/* ===================== file id ===================== */
+/* ===================== read, llseek, file id ===================== */
+
+/*
+ * read(2) and lseek(2) are shmem's, on the backing file, as in ashmem;
+ * before it exists, ashmem's answers.  Once set, area->file stays until
+ * the area is freed, which the caller's reference to the area's file
+ * prevents, so it is used without area->lock.  The area's file keeps its
+ * own position: llseek hands it to the backing file and takes the result
+ * back under area->lock, which serialises them; read passes it in its
+ * kiocb.  A purged page is a hole in the backing file: shmem reads it as
+ * zeros and SEEK_DATA skips it.
+ */
+
+/**
+ * vrange_area_llseek() - lseek(2) on an area's file
+ * @area: the area
+ * @file: its file, whose position changes
+ * @offset: as lseek(2)
+ * @whence: SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA or SEEK_HOLE
+ *
+ * Return: the new position; -EINVAL while the size is 0, -EBADF before the
+ * first mmap, -EINTR if killed while waiting for the area, or shmem's
+ * errors (-EINVAL, -ENXIO).
+ */
+loff_t vrange_area_llseek(struct vrange_area *area, struct file *file,
+			  loff_t offset, int whence)
+{
+	struct file *backing;
+	loff_t ret;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	backing = area->file;
+	if (!area->size) {
+		ret = -EINVAL;
+	} else if (!backing) {
+		ret = -EBADF;
+	} else {
+		backing->f_pos = file->f_pos;
+		ret = vrange_shmem_fops->llseek(backing, offset, whence);
+		if (ret >= 0)
+			ret = vfs_setpos(file, ret, MAX_LFS_FILESIZE);
+	}
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_read_iter() - read(2) of an area's file
+ * @area: the area
+ * @iocb: the area file's kiocb, whose position advances
+ * @to: where the bytes go
+ *
+ * Return: the bytes read; 0 while the size is 0, -EBADF before the first
+ * mmap, -EPERM if the mask lacks PROT_READ, -EINTR if killed while waiting
+ * for the area, or shmem's errors.
+ */
+ssize_t vrange_area_read_iter(struct vrange_area *area, struct kiocb *iocb,
+			      struct iov_iter *to)
+{
+	unsigned long prot;
+	struct file *backing;
+	struct kiocb kiocb;
+	size_t size;
+	ssize_t ret;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	size = area->size;
+	backing = area->file;
+	prot = area->prot_mask;
+	mutex_unlock(&area->lock);
+	if (!size)
+		return 0;
+	if (!backing)
+		return -EBADF;
+	/* The mask keeps a receiver from the contents: read() as mmap. */
+	if (!(prot & PROT_READ))
+		return -EPERM;
+
+	init_sync_kiocb(&kiocb, backing);
+	kiocb.ki_pos = iocb->ki_pos;
+	ret = vrange_shmem_fops->read_iter(&kiocb, to);
+	iocb->ki_pos = kiocb.ki_pos;
+	return ret;
+}
 
 /**
  * vrange_area_get_file_id() - VRANGE_GET_FILE_ID, Android's ASHMEM_GET_FILE_ID

@@ -39,6 +39,16 @@ static int vrange_mmap(struct file *file, struct vm_area_struct *vma)
 	return vrange_area_mmap(file->private_data, vma);
 }
 
+static loff_t vrange_llseek(struct file *file, loff_t offset, int whence)
+{
+	return vrange_area_llseek(file->private_data, file, offset, whence);
+}
+
+static ssize_t vrange_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return vrange_area_read_iter(iocb->ki_filp->private_data, iocb, to);
+}
+
 static long vrange_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -137,7 +147,8 @@ static const struct file_operations vrange_fops = {
 #ifdef CONFIG_COMPAT
 	.compat_ioctl = vrange_compat_ioctl,
 #endif
-	.llseek = noop_llseek,
+	.llseek = vrange_llseek,
+	.read_iter = vrange_read_iter,
 	.show_fdinfo = vrange_show_fdinfo,
 };
 

@@ -166,6 +166,10 @@ int vrange_area_set_mode(struct vrange_area *area, unsigned long mode);
 u32 vrange_area_get_mode(struct vrange_area *area);
 unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+loff_t vrange_area_llseek(struct vrange_area *area, struct file *file,
+			  loff_t offset, int whence);
+ssize_t vrange_area_read_iter(struct vrange_area *area, struct kiocb *iocb,
+			      struct iov_iter *to);
 int vrange_area_get_file_id(struct vrange_area *area, unsigned long *ino);
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin);

@@ -9,7 +9,7 @@
  * GET_PIN_STATUS use the same 8-byte struct.  Covered: sizes (and
  * EOVERFLOW for a GET_SIZE answer a 32-bit int cannot carry), masks,
  * names, pin/unpin/status with their errors, purge reporting, ENOTTY,
- * GET_FILE_ID (4 bytes written from a 32-bit process).
+ * GET_FILE_ID (4 bytes written from a 32-bit process) and lseek/read.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -256,6 +256,23 @@ TEST(compat_get_file_id)
 	EXPECT_EQ(*ino, maps_ino);
 	if (IS32)
 		EXPECT_EQ(buf[1], 0xa5a5a5a5u);
+	vr_area_free(&a);
+}
+
+TEST(compat_lseek_read)
+{
+	struct vr_area a;
+	char c[2];
+
+	vr_area_new(&a, "rd", 2);
+	a.p[PG] = 'r';
+	a.p[PG + 1] = 's';
+	EXPECT_EQ(lseek(a.fd, PG, SEEK_SET), (off_t)PG);
+	ASSERT_EQ(read(a.fd, c, 2), 2);
+	EXPECT_EQ(c[0], 'r');
+	EXPECT_EQ(c[1], 's');
+	EXPECT_EQ(lseek(a.fd, 0, SEEK_DATA), (off_t)PG);
+	EXPECT_EQ(lseek(a.fd, 0, SEEK_END), (off_t)(2 * PG));
 	vr_area_free(&a);
 }
 

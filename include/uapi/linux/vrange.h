@@ -6,6 +6,12 @@
  * (magic 0x77, numbers 1-11, the last Android's ASHMEM_GET_FILE_ID): an
  * ashmem client that opens /dev/vrange instead of /dev/ashmem works
  * unchanged.  vrange's own extensions start at 0x40.
+ *
+ * read(2) and lseek(2), as ashmem: 0 (read) or EINVAL (lseek) while the
+ * size is 0, EBADF before the first mmap, then the backing shmem file's
+ * contents and size: a page never written, or purged, reads as zeros and
+ * is a hole for SEEK_DATA / SEEK_HOLE.  read needs PROT_READ in the
+ * area's mask (EPERM; ashmem did not check).
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
