@@ -165,7 +165,11 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 {
 	struct file *file;
 
-	file = compat_shmem_setup(area->full_name, area->size);
+	/* ashmem's unnamed files: "dev/ashmem", without the slash. */
+	if (area->ashmem && !area->full_name[VRANGE_NAME_PREFIX_LEN])
+		file = compat_shmem_setup(VRANGE_ASHMEM_NAME_DEF, area->size);
+	else
+		file = compat_shmem_setup(area->full_name, area->size);
 	if (IS_ERR(file))
 		return file;
 	/* Paired with the module_put() in __fput() through ->owner. */
@@ -181,10 +185,11 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 
 /**
  * vrange_area_create() - a new, unnamed, unsized, wholly pinned area
+ * @ashmem: with ashmem's personality (opened through the ashmem node)
  *
  * Return: the area, or an ERR_PTR.
  */
-struct vrange_area *vrange_area_create(void)
+struct vrange_area *vrange_area_create(bool ashmem)
 {
 	struct vrange_area *area;
 
@@ -197,8 +202,13 @@ struct vrange_area *vrange_area_create(void)
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
 	area->id = atomic64_inc_return(&vrange_next_area_id);
-	strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
-		sizeof(area->full_name));
+	area->ashmem = ashmem;
+	if (ashmem)
+		strscpy(area->full_name, VRANGE_ASHMEM_PREFIX,
+			sizeof(area->full_name));
+	else
+		strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
+			sizeof(area->full_name));
 	vrange_stat_areas(1);
 	return area;
 }
@@ -240,7 +250,8 @@ void vrange_area_release(struct vrange_area *area)
 /**
  * vrange_area_set_name() - VRANGE_SET_NAME
  * @area: the area
- * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL
+ * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL;
+ *	   an ashmem area takes a longer one cut to VRANGE_NAME_LEN - 1 bytes
  *
  * Return: 0, -EFAULT, -ENAMETOOLONG, or -EINVAL once mapped.
  */
@@ -254,9 +265,13 @@ int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
 	len = strncpy_from_user(name, uname, sizeof(name));
 	if (len < 0)
 		return len;
-	if (len == sizeof(name))
-		return -ENAMETOOLONG;
-	if (!len)
+	if (len == sizeof(name)) {
+		if (!area->ashmem)
+			return -ENAMETOOLONG;
+		name[sizeof(name) - 1] = '\0';
+	}
+	/* An ashmem area keeps an empty name: it means "unnamed". */
+	if (!len && !area->ashmem)
 		strscpy(name, VRANGE_NAME_DEF, sizeof(name));
 
 	mutex_lock(&area->lock);
@@ -282,8 +297,7 @@ int vrange_area_get_name(struct vrange_area *area, char __user *uname)
 	size_t len;
 
 	mutex_lock(&area->lock);
-	len = strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN,
-		      sizeof(name));
+	len = strscpy(name, vrange_area_name(area), sizeof(name));
 	mutex_unlock(&area->lock);
 	/* The string and its NUL only: no stack bytes past it. */
 	if (copy_to_user(uname, name, len + 1))
@@ -292,9 +306,22 @@ int vrange_area_get_name(struct vrange_area *area, char __user *uname)
 }
 
 /**
+ * vrange_area_name() - the name GET_NAME and fdinfo show
+ * @area: the area, locked
+ *
+ * Return: the name, or ashmem's default for an unnamed ashmem area.
+ */
+const char *vrange_area_name(const struct vrange_area *area)
+{
+	const char *name = area->full_name + VRANGE_NAME_PREFIX_LEN;
+
+	return *name ? name : VRANGE_ASHMEM_NAME_DEF;
+}
+
+/**
  * vrange_area_set_size() - VRANGE_SET_SIZE
  * @area: the area
- * @size: bytes
+ * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
  * Return: 0, -EINVAL for 0 or once mapped, -EFBIG beyond shmem's limit.
  */
@@ -302,7 +329,7 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
 	int ret = 0;
 
-	if (!size)
+	if (!size && !area->ashmem)
 		return -EINVAL;
 	if (size > MAX_LFS_FILESIZE)
 		return -EFBIG;

@@ -5,12 +5,15 @@
  * Each open() creates an area (area.c); its ioctls are Android ashmem's,
  * number for number, so ashmem clients work unchanged.  Unpinned ranges are
  * purged under memory pressure by a NUMA- and memcg-aware shrinker
- * (purge.c).  This file holds the device and the ioctl dispatch.
+ * (purge.c).  This file holds the devices and the ioctl dispatch: with
+ * ashmem=1, a second misc device, "ashmem", whose areas have ashmem's
+ * personality (area.c), for Android's userspace.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/compat.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -18,9 +21,18 @@
 
 #include "vrange.h"
 
+static bool vrange_ashmem_param;
+module_param_named(ashmem, vrange_ashmem_param, bool, 0444);
+MODULE_PARM_DESC(ashmem,
+		 "Also register the misc device \"ashmem\", for Android's userspace (default: off)");
+
+static struct miscdevice vrange_ashmem_misc;
+
 static int vrange_open(struct inode *inode, struct file *file)
 {
-	struct vrange_area *area = vrange_area_create();
+	/* misc_open() put the miscdevice opened in private_data. */
+	struct vrange_area *area =
+		vrange_area_create(file->private_data == &vrange_ashmem_misc);
 
 	if (IS_ERR(area))
 		return PTR_ERR(area);
@@ -161,6 +173,33 @@ static struct miscdevice vrange_misc = {
 	.groups = vrange_attr_groups,
 };
 
+/* The same areas with ashmem's personality; registered with ashmem=1. */
+static struct miscdevice vrange_ashmem_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ashmem",
+	.fops = &vrange_fops,
+	.mode = 0666,
+};
+
+/*
+ * Register the ashmem node, unless the kernel has a misc device of that
+ * name already (Android's own ashmem, or another module's): a second one
+ * would fail in sysfs with a warning and a stack dump.
+ */
+static int vrange_ashmem_register(void)
+{
+	struct device *dev;
+
+	dev = class_find_device_by_name(vrange_misc.this_device->class,
+					vrange_ashmem_misc.name);
+	if (dev) {
+		put_device(dev);
+		pr_err("ashmem=1: the kernel already has a misc device \"ashmem\" (Android's ashmem driver?); not loading\n");
+		return -EEXIST;
+	}
+	return misc_register(&vrange_ashmem_misc);
+}
+
 static int __init vrange_init(void)
 {
 	int ret;
@@ -180,9 +219,17 @@ static int __init vrange_init(void)
 	ret = misc_register(&vrange_misc);
 	if (ret)
 		goto err_purge;
-	pr_info("version %s loaded\n", VRANGE_VERSION);
+	if (vrange_ashmem_param) {
+		ret = vrange_ashmem_register();
+		if (ret)
+			goto err_misc;
+	}
+	pr_info("version %s loaded%s\n", VRANGE_VERSION,
+		vrange_ashmem_param ? ", with /dev/ashmem" : "");
 	return 0;
 
+err_misc:
+	misc_deregister(&vrange_misc);
 err_purge:
 	vrange_purge_exit();
 err_ranges:
@@ -194,6 +241,8 @@ err_stats:
 
 static void __exit vrange_exit(void)
 {
+	if (vrange_ashmem_param)
+		misc_deregister(&vrange_ashmem_misc);
 	misc_deregister(&vrange_misc);
 	vrange_purge_exit();
 	vrange_ranges_exit();

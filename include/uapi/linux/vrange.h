@@ -7,11 +7,16 @@
  * ashmem client that opens /dev/vrange instead of /dev/ashmem works
  * unchanged.  vrange's own extensions start at 0x40.
  *
- * read(2) and lseek(2), as ashmem: 0 (read) or EINVAL (lseek) while the
- * size is 0, EBADF before the first mmap, then the backing shmem file's
- * contents and size: a page never written, or purged, reads as zeros and
- * is a hole for SEEK_DATA / SEEK_HOLE.  read needs PROT_READ in the
- * area's mask (EPERM; ashmem did not check).
+ * With the module parameter ashmem=1, a second node, VRANGE_ASHMEM_DEVICE
+ * (the misc device "ashmem"), makes the same areas with ashmem's
+ * personality: names "/dev/ashmem/NAME" in /proc/PID/maps, GET_NAME's
+ * default VRANGE_ASHMEM_NAME_DEF, SET_NAME truncating, SET_SIZE taking 0.
+ *
+ * read(2) and lseek(2) on either node, as ashmem: 0 (read) or EINVAL
+ * (lseek) while the size is 0, EBADF before the first mmap, then the
+ * backing shmem file's contents and size: a page never written, or purged,
+ * reads as zeros and is a hole for SEEK_DATA / SEEK_HOLE.  read needs
+ * PROT_READ in the area's mask (EPERM; ashmem did not check).
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
@@ -20,11 +25,15 @@
 #include <linux/types.h>
 
 #define VRANGE_DEVICE		"/dev/vrange"
+/* What a host or Android's ueventd calls the ashmem node (ashmem=1). */
+#define VRANGE_ASHMEM_DEVICE	"/dev/ashmem"
 
 /* Length of the name buffer of SET_NAME and GET_NAME, the NUL included. */
 #define VRANGE_NAME_LEN		256
 /* GET_NAME's answer for an area that was never named. */
 #define VRANGE_NAME_DEF		"vrange"
+/* ... and for an unnamed area of the ashmem node, as in ashmem. */
+#define VRANGE_ASHMEM_NAME_DEF	"dev/ashmem"
 
 /* Return values of VRANGE_PIN. */
 #define VRANGE_NOT_PURGED	0
@@ -56,10 +65,14 @@ struct vrange_pin {
  * VRANGE_SET_NAME: the name shown in /proc/PID/maps as "/dev/vrange/NAME";
  *	an empty one stands for VRANGE_NAME_DEF.  ENAMETOOLONG if there is no
  *	NUL within VRANGE_NAME_LEN bytes (ashmem truncated silently), else
- *	EINVAL after the first mmap.
- * VRANGE_GET_NAME: copies the name and its NUL, never more.
+ *	EINVAL after the first mmap.  Through the ashmem node:
+ *	"/dev/ashmem/NAME", an unnamed area's mappings "/dev/ashmem", and a
+ *	name without a NUL is cut to VRANGE_NAME_LEN - 1 bytes, as in ashmem.
+ * VRANGE_GET_NAME: copies the name and its NUL, never more; an unnamed
+ *	area of the ashmem node answers VRANGE_ASHMEM_NAME_DEF.
  * VRANGE_SET_SIZE: the size in bytes, passed by value.  EINVAL after the
- *	first mmap or for 0; EFBIG beyond the largest shmem file.
+ *	first mmap or for 0; EFBIG beyond the largest shmem file.  Through the
+ *	ashmem node 0 is taken, as in ashmem (mmap then fails with EINVAL).
  * VRANGE_GET_SIZE: returns the size; EOVERFLOW if it exceeds INT_MAX, since
  *	ioctl(2) returns an int.
  * VRANGE_SET_PROT_MASK: PROT_READ | PROT_WRITE | PROT_EXEC bits, by value;
