@@ -637,6 +637,91 @@ TEST(read_across_purged_and_pinned_sigbus_mode)
 	read_purged(0, VRANGE_MODE_SIGBUS);
 }
 
+/*
+ * A reader of another process preads an unpinned area while PURGE_ALL
+ * purges it, round after round: every page it gets is either the round's
+ * data or zeros, never a mix or anything else.
+ */
+#define RACE_PAGES	32
+#define RACE_ROUNDS	200
+
+static void read_racing_purges(unsigned int mode)
+{
+	unsigned char *buf = malloc(RACE_PAGES * PG);
+	unsigned char *p;
+	int fd = vr_new("race", RACE_PAGES * PG);
+	int go[2], done[2];
+	pid_t pid;
+
+	ASSERT_TRUE(buf != NULL);
+	if (mode)
+		ASSERT_OK(ioctl(fd, VRANGE_SET_MODE, mode));
+	p = mmap(NULL, RACE_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	ASSERT_MAP_OK(p);
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(done));
+	pid = th_fork();
+	if (!pid) {
+		unsigned char round;
+
+		close(go[1]);
+		close(done[0]);
+		while (read(go[0], &round, 1) == 1) {
+			for (int k = 0; k < 4; k++) {
+				ssize_t n = pread(fd, buf, RACE_PAGES * PG, 0);
+
+				ASSERT_EQ(n, (ssize_t)(RACE_PAGES * PG));
+				for (size_t pg = 0; pg < RACE_PAGES; pg++) {
+					unsigned char *q = buf + pg * PG;
+					unsigned char want = q[0] ? round : 0;
+					size_t i = 0;
+
+					while (i < PG && q[i] == want)
+						i++;
+					if (i < PG || (q[0] && q[0] != round))
+						FAIL("round %u page %zu: byte %zu is %#x, "
+						     "page starts %#x: neither the data "
+						     "(%#x) nor zeros", round, pg, i,
+						     i < PG ? q[i] : q[0], q[0], round);
+				}
+				th_count_check();
+			}
+			ASSERT_EQ(write(done[1], "", 1), 1);
+		}
+		th_child_done();
+	}
+	close(go[0]);
+	close(done[1]);
+	for (unsigned int r = 1; r <= RACE_ROUNDS; r++) {
+		unsigned char round = r;
+		char c;
+
+		memset(p, round, RACE_PAGES * PG);
+		ASSERT_OK(vr_unpin(fd, 0, 0));
+		ASSERT_EQ(write(go[1], &round, 1), 1);
+		ASSERT_GE(vr_purge_all(), 0L);
+		ASSERT_EQ(read(done[0], &c, 1), 1);
+		ASSERT_EQ(vr_pin(fd, 0, 0), VRANGE_WAS_PURGED);
+	}
+	close(go[1]);
+	th_wait_ok(pid);
+	close(done[0]);
+	munmap(p, RACE_PAGES * PG);
+	close(fd);
+	free(buf);
+}
+
+TEST_TIMEOUT(read_racing_purges_gets_data_or_zeros, 60)
+{
+	read_racing_purges(VRANGE_MODE_ZERO);
+}
+
+TEST_TIMEOUT(read_racing_purges_gets_data_or_zeros_sigbus_mode, 60)
+{
+	read_racing_purges(VRANGE_MODE_SIGBUS);
+}
+
 TEST(read_through_a_dup_after_close)
 {
 	char c = 1;
