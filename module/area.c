@@ -57,6 +57,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "compat.h"
 #include "vrange.h"
@@ -107,8 +108,10 @@ static long vrange_backing_fallocate(struct file *file, int mode,
  * The backing file is shmem's, but its f_op is this module's, so that every
  * backing file, which outlives its area in mappings, holds a reference to
  * the module: it cannot be unloaded while any mapping of an area exists.
- * The backing file is never read or written through an fd, only mapped
- * by vrange_area_mmap(), msync()ed and punched (by purges and MADV_REMOVE).
+ * No fd of the backing file is ever given out: it is only mapped by
+ * vrange_area_mmap(), msync()ed, punched (by purges and MADV_REMOVE), and
+ * read and seeked by shmem's own operations on behalf of the area's file
+ * (vrange_area_read_iter(), vrange_area_llseek()).
  */
 static const struct file_operations vrange_backing_fops = {
 	.owner = THIS_MODULE,
@@ -166,7 +169,11 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 	const struct file_operations *fops = &vrange_backing_fops;
 	struct file *file;
 
-	file = compat_shmem_setup(area->full_name, area->size);
+	/* ashmem's unnamed files: "dev/ashmem", without the slash. */
+	if (area->ashmem && !area->full_name[VRANGE_NAME_PREFIX_LEN])
+		file = compat_shmem_setup(VRANGE_ASHMEM_NAME_DEF, area->size);
+	else
+		file = compat_shmem_setup(area->full_name, area->size);
 	if (IS_ERR(file))
 		return file;
 	/*
@@ -188,10 +195,11 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 
 /**
  * vrange_area_create() - a new, unnamed, unsized, wholly pinned area
+ * @ashmem: with ashmem's personality (opened through the ashmem node)
  *
  * Return: the area, or an ERR_PTR.
  */
-struct vrange_area *vrange_area_create(void)
+struct vrange_area *vrange_area_create(bool ashmem)
 {
 	struct vrange_area *area;
 
@@ -204,8 +212,13 @@ struct vrange_area *vrange_area_create(void)
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
 	area->id = atomic64_inc_return(&vrange_next_area_id);
-	strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
-		sizeof(area->full_name));
+	area->ashmem = ashmem;
+	if (ashmem)
+		strscpy(area->full_name, VRANGE_ASHMEM_PREFIX,
+			sizeof(area->full_name));
+	else
+		strscpy(area->full_name, VRANGE_NAME_PREFIX VRANGE_NAME_DEF,
+			sizeof(area->full_name));
 	vrange_stat_areas(1);
 	return area;
 }
@@ -258,7 +271,8 @@ void vrange_area_release(struct vrange_area *area)
 /**
  * vrange_area_set_name() - VRANGE_SET_NAME
  * @area: the area
- * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL
+ * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL;
+ *	   an ashmem area takes a longer one cut to VRANGE_NAME_LEN - 1 bytes
  *
  * Return: 0, -EFAULT, -ENAMETOOLONG, or -EINVAL once mapped.
  */
@@ -272,9 +286,13 @@ int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
 	len = strncpy_from_user(name, uname, sizeof(name));
 	if (len < 0)
 		return len;
-	if (len == sizeof(name))
-		return -ENAMETOOLONG;
-	if (!len)
+	if (len == sizeof(name)) {
+		if (!area->ashmem)
+			return -ENAMETOOLONG;
+		name[sizeof(name) - 1] = '\0';
+	}
+	/* An ashmem area keeps an empty name: it means "unnamed". */
+	if (!len && !area->ashmem)
 		strscpy(name, VRANGE_NAME_DEF, sizeof(name));
 
 	mutex_lock(&area->lock);
@@ -300,8 +318,7 @@ int vrange_area_get_name(struct vrange_area *area, char __user *uname)
 	size_t len;
 
 	mutex_lock(&area->lock);
-	len = strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN,
-		      sizeof(name));
+	len = strscpy(name, vrange_area_name(area), sizeof(name));
 	mutex_unlock(&area->lock);
 	/* The string and its NUL only: no stack bytes past it. */
 	if (copy_to_user(uname, name, len + 1))
@@ -310,9 +327,22 @@ int vrange_area_get_name(struct vrange_area *area, char __user *uname)
 }
 
 /**
+ * vrange_area_name() - the name GET_NAME and fdinfo show
+ * @area: the area, locked
+ *
+ * Return: the name, or ashmem's default for an unnamed ashmem area.
+ */
+const char *vrange_area_name(const struct vrange_area *area)
+{
+	const char *name = area->full_name + VRANGE_NAME_PREFIX_LEN;
+
+	return *name ? name : VRANGE_ASHMEM_NAME_DEF;
+}
+
+/**
  * vrange_area_set_size() - VRANGE_SET_SIZE
  * @area: the area
- * @size: bytes
+ * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
  * Return: 0, -EINVAL for 0 or once mapped, -EFBIG beyond shmem's limit.
  */
@@ -320,7 +350,7 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
 	int ret = 0;
 
-	if (!size)
+	if (!size && !area->ashmem)
 		return -EINVAL;
 	if (size > MAX_LFS_FILESIZE)
 		return -EFBIG;
@@ -572,6 +602,115 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 	if (!ret && area->mode == VRANGE_MODE_SIGBUS)
 		ret = vrange_sigbus_mmap(area, vma);
 out:
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/* ===================== read, llseek, file id ===================== */
+
+/*
+ * read(2) and lseek(2) are shmem's, on the backing file, as in ashmem;
+ * before it exists, ashmem's answers.  Once set, area->file stays until
+ * the area is freed, which the caller's reference to the area's file
+ * prevents, so it is used without area->lock.  The area's file keeps its
+ * own position: llseek hands it to the backing file and takes the result
+ * back under area->lock, which serialises them; read passes it in its
+ * kiocb.  A purged page is a hole in the backing file: shmem reads it as
+ * zeros and SEEK_DATA skips it.
+ */
+
+/**
+ * vrange_area_llseek() - lseek(2) on an area's file
+ * @area: the area
+ * @file: its file, whose position changes
+ * @offset: as lseek(2)
+ * @whence: SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA or SEEK_HOLE
+ *
+ * Return: the new position; -EINVAL while the size is 0, -EBADF before the
+ * first mmap, -EINTR if killed while waiting for the area, or shmem's
+ * errors (-EINVAL, -ENXIO).
+ */
+loff_t vrange_area_llseek(struct vrange_area *area, struct file *file,
+			  loff_t offset, int whence)
+{
+	struct file *backing;
+	loff_t ret;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	backing = area->file;
+	if (!area->size) {
+		ret = -EINVAL;
+	} else if (!backing) {
+		ret = -EBADF;
+	} else {
+		backing->f_pos = file->f_pos;
+		ret = vrange_shmem_fops->llseek(backing, offset, whence);
+		if (ret >= 0)
+			ret = vfs_setpos(file, ret, MAX_LFS_FILESIZE);
+	}
+	mutex_unlock(&area->lock);
+	return ret;
+}
+
+/**
+ * vrange_area_read_iter() - read(2) of an area's file
+ * @area: the area
+ * @iocb: the area file's kiocb, whose position advances
+ * @to: where the bytes go
+ *
+ * Return: the bytes read; 0 while the size is 0, -EBADF before the first
+ * mmap, -EPERM if the mask lacks PROT_READ, -EINTR if killed while waiting
+ * for the area, or shmem's errors.
+ */
+ssize_t vrange_area_read_iter(struct vrange_area *area, struct kiocb *iocb,
+			      struct iov_iter *to)
+{
+	unsigned long prot;
+	struct file *backing;
+	struct kiocb kiocb;
+	size_t size;
+	ssize_t ret;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	size = area->size;
+	backing = area->file;
+	prot = area->prot_mask;
+	mutex_unlock(&area->lock);
+	if (!size)
+		return 0;
+	if (!backing)
+		return -EBADF;
+	/* The mask keeps a receiver from the contents: read() as mmap. */
+	if (!(prot & PROT_READ))
+		return -EPERM;
+
+	init_sync_kiocb(&kiocb, backing);
+	kiocb.ki_pos = iocb->ki_pos;
+	ret = vrange_shmem_fops->read_iter(&kiocb, to);
+	iocb->ki_pos = kiocb.ki_pos;
+	return ret;
+}
+
+/**
+ * vrange_area_get_file_id() - VRANGE_GET_FILE_ID, Android's ASHMEM_GET_FILE_ID
+ * @area: the area
+ * @ino: the backing inode's number
+ *
+ * Return: 0, -EINVAL before the first mmap, or -EINTR if killed while
+ * waiting for the area.
+ */
+int vrange_area_get_file_id(struct vrange_area *area, unsigned long *ino)
+{
+	int ret = 0;
+
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	if (area->file)
+		*ino = file_inode(area->file)->i_ino;
+	else
+		ret = -EINVAL;
 	mutex_unlock(&area->lock);
 	return ret;
 }

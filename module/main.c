@@ -5,21 +5,34 @@
  * Each open() creates an area (area.c); its ioctls are Android ashmem's,
  * number for number, so ashmem clients work unchanged.  Unpinned ranges are
  * purged under memory pressure by a NUMA- and memcg-aware shrinker
- * (purge.c).  This file holds the device and the ioctl dispatch.
+ * (purge.c).  This file holds the devices and the ioctl dispatch: with
+ * ashmem=1, a second misc device, "ashmem", whose areas have ashmem's
+ * personality (area.c), for Android's userspace.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/compat.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/uaccess.h>
 
 #include "vrange.h"
 
+static bool vrange_ashmem_param;
+module_param_named(ashmem, vrange_ashmem_param, bool, 0444);
+MODULE_PARM_DESC(ashmem,
+		 "Also register the misc device \"ashmem\", for Android's userspace (default: off)");
+
+static struct miscdevice vrange_ashmem_misc;
+
 static int vrange_open(struct inode *inode, struct file *file)
 {
-	struct vrange_area *area = vrange_area_create();
+	/* misc_open() put the miscdevice opened in private_data. */
+	struct vrange_area *area =
+		vrange_area_create(file->private_data == &vrange_ashmem_misc);
 
 	if (IS_ERR(area))
 		return PTR_ERR(area);
@@ -38,12 +51,24 @@ static int vrange_mmap(struct file *file, struct vm_area_struct *vma)
 	return vrange_area_mmap(file->private_data, vma);
 }
 
+static loff_t vrange_llseek(struct file *file, loff_t offset, int whence)
+{
+	return vrange_area_llseek(file->private_data, file, offset, whence);
+}
+
+static ssize_t vrange_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return vrange_area_read_iter(iocb->ki_filp->private_data, iocb, to);
+}
+
 static long vrange_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct vrange_area *area = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	unsigned long ino;
 	size_t size;
+	int ret;
 
 	switch (cmd) {
 	case VRANGE_SET_NAME:
@@ -73,6 +98,11 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		return min_t(long, vrange_purge_all(), INT_MAX);
+	case VRANGE_GET_FILE_ID:
+		ret = vrange_area_get_file_id(area, &ino);
+		if (ret)
+			return ret;
+		return put_user(ino, (unsigned long __user *)uarg);
 	case VRANGE_PIN64:
 	case VRANGE_UNPIN64:
 	case VRANGE_STATUS64:
@@ -93,17 +123,28 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 /* A 32-bit size_t and unsigned long give these two other numbers. */
 #define COMPAT_VRANGE_SET_SIZE		_IOW(VRANGE_IOC_MAGIC, 3, compat_size_t)
 #define COMPAT_VRANGE_SET_PROT_MASK	_IOW(VRANGE_IOC_MAGIC, 5, compat_ulong_t)
+#define COMPAT_VRANGE_GET_FILE_ID	_IOR(VRANGE_IOC_MAGIC, 11, compat_ulong_t)
 
 static long vrange_compat_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
 	struct vrange_area *area = file->private_data;
+	unsigned long ino;
+	int ret;
 
 	switch (cmd) {
 	case COMPAT_VRANGE_SET_SIZE:
 		return vrange_area_set_size(area, arg);
 	case COMPAT_VRANGE_SET_PROT_MASK:
 		return vrange_area_set_prot_mask(area, arg);
+	case COMPAT_VRANGE_GET_FILE_ID:
+		ret = vrange_area_get_file_id(area, &ino);
+		if (ret)
+			return ret;
+		if (ino > U32_MAX)
+			return -EOVERFLOW;
+		return put_user((compat_ulong_t)ino,
+				(compat_ulong_t __user *)compat_ptr(arg));
 	}
 	return vrange_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
 }
@@ -118,7 +159,8 @@ static const struct file_operations vrange_fops = {
 #ifdef CONFIG_COMPAT
 	.compat_ioctl = vrange_compat_ioctl,
 #endif
-	.llseek = noop_llseek,
+	.llseek = vrange_llseek,
+	.read_iter = vrange_read_iter,
 	.show_fdinfo = vrange_show_fdinfo,
 };
 
@@ -130,6 +172,33 @@ static struct miscdevice vrange_misc = {
 	.mode = 0666,
 	.groups = vrange_attr_groups,
 };
+
+/* The same areas with ashmem's personality; registered with ashmem=1. */
+static struct miscdevice vrange_ashmem_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ashmem",
+	.fops = &vrange_fops,
+	.mode = 0666,
+};
+
+/*
+ * Register the ashmem node, unless the kernel has a misc device of that
+ * name already (Android's own ashmem, or another module's): a second one
+ * would fail in sysfs with a warning and a stack dump.
+ */
+static int vrange_ashmem_register(void)
+{
+	struct device *dev;
+
+	dev = class_find_device_by_name(vrange_misc.this_device->class,
+					vrange_ashmem_misc.name);
+	if (dev) {
+		put_device(dev);
+		pr_err("ashmem=1: the kernel already has a misc device \"ashmem\" (Android's ashmem driver?); not loading\n");
+		return -EEXIST;
+	}
+	return misc_register(&vrange_ashmem_misc);
+}
 
 static int __init vrange_init(void)
 {
@@ -150,9 +219,17 @@ static int __init vrange_init(void)
 	ret = misc_register(&vrange_misc);
 	if (ret)
 		goto err_purge;
-	pr_info("version %s loaded\n", VRANGE_VERSION);
+	if (vrange_ashmem_param) {
+		ret = vrange_ashmem_register();
+		if (ret)
+			goto err_misc;
+	}
+	pr_info("version %s loaded%s\n", VRANGE_VERSION,
+		vrange_ashmem_param ? ", with /dev/ashmem" : "");
 	return 0;
 
+err_misc:
+	misc_deregister(&vrange_misc);
 err_purge:
 	vrange_purge_exit();
 err_ranges:
@@ -164,6 +241,8 @@ err_stats:
 
 static void __exit vrange_exit(void)
 {
+	if (vrange_ashmem_param)
+		misc_deregister(&vrange_ashmem_misc);
 	misc_deregister(&vrange_misc);
 	vrange_purge_exit();
 	vrange_ranges_exit();

@@ -128,7 +128,7 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 
 	mutex_lock(&area->lock);
 	vrange_stats_fill(area, &st);
-	strscpy(name, area->full_name + VRANGE_NAME_PREFIX_LEN, sizeof(name));
+	strscpy(name, vrange_area_name(area), sizeof(name));
 	mode = area->mode;
 	mutex_unlock(&area->lock);
 

@@ -25,8 +25,13 @@
 #include <linux/types.h>
 #include <linux/vrange.h>
 
-/* "dev/vrange/" + the user's name: what /proc/PID/maps shows. */
+/*
+ * The prefix + the user's name: what /proc/PID/maps shows.  Both prefixes
+ * have the same length, so the name starts at VRANGE_NAME_PREFIX_LEN in
+ * either personality.
+ */
 #define VRANGE_NAME_PREFIX	"dev/vrange/"
+#define VRANGE_ASHMEM_PREFIX	"dev/ashmem/"
 #define VRANGE_NAME_PREFIX_LEN	(sizeof(VRANGE_NAME_PREFIX) - 1)
 #define VRANGE_FULL_NAME_LEN	(VRANGE_NAME_PREFIX_LEN + VRANGE_NAME_LEN)
 
@@ -53,9 +58,14 @@
  * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
  * @punch_nrpages: the backing file's page count when the last punch ended,
  *		or when @punches last rose from 0 (purge.c)
+ * @ashmem:	opened through the ashmem node: ashmem's names, SET_NAME
+ *		truncates and SET_SIZE takes 0; fixed at open, read without
+ *		@lock
  * @ref:	one for the open file description, one for each purge in flight,
  *		one for each SIGBUS-mode vma
- * @full_name:	VRANGE_NAME_PREFIX followed by the name
+ * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
+ *		followed by the name, which is empty for an unnamed @ashmem
+ *		area
  *
  * Lives from open() until the last fput() of its file and the end of any
  * purge that holds a reference; the backing file may outlive it in
@@ -76,6 +86,7 @@ struct vrange_area {
 	unsigned int punches;
 	unsigned int punch_seq;
 	unsigned long punch_nrpages;
+	bool ashmem;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -170,11 +181,12 @@ struct vrange_op_result {
 };
 
 /* area.c */
-struct vrange_area *vrange_area_create(void);
+struct vrange_area *vrange_area_create(bool ashmem);
 void vrange_area_release(struct vrange_area *area);
 void vrange_area_put(struct vrange_area *area);
 int vrange_area_set_name(struct vrange_area *area, const char __user *uname);
 int vrange_area_get_name(struct vrange_area *area, char __user *uname);
+const char *vrange_area_name(const struct vrange_area *area);
 int vrange_area_set_size(struct vrange_area *area, unsigned long size);
 size_t vrange_area_get_size(struct vrange_area *area);
 int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot);
@@ -182,6 +194,11 @@ int vrange_area_set_mode(struct vrange_area *area, unsigned long mode);
 u32 vrange_area_get_mode(struct vrange_area *area);
 unsigned long vrange_area_get_prot_mask(struct vrange_area *area);
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+loff_t vrange_area_llseek(struct vrange_area *area, struct file *file,
+			  loff_t offset, int whence);
+ssize_t vrange_area_read_iter(struct vrange_area *area, struct kiocb *iocb,
+			      struct iov_iter *to);
+int vrange_area_get_file_id(struct vrange_area *area, unsigned long *ino);
 int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		     struct vrange_pin __user *upin);
 int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,

@@ -102,6 +102,12 @@ for s in "$TOP"/bench/bench_*.c; do
 		-o "$out/$name" "$s" "$TOP/bench/bench.c" "$BUILD/lib/libvrange.a" || die "$name failed to build"
 done
 
-n=$(find "$out" -maxdepth 1 -type f -name 't_*' | wc -l)
+# The module parameters a program needs (scripts/guest-init reloads the
+# module with them before it runs): tests/PROGRAM.modparams.
+for f in "$TOP"/tests/*.modparams; do
+	cp "$f" "$out/"
+done
+
+n=$(find "$out" -maxdepth 1 -type f -perm -u+x -name 't_*' | wc -l)
 [ "$n" -gt 0 ] || warn "no test program (tests/t_*.c with main) was built"
 msg "built $n test programs in $out"

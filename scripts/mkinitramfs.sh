@@ -5,7 +5,8 @@
 #
 # RUNLIST is a file of test invocations, one per line ("PROGRAM [ARGS]").
 # The initramfs holds busybox (static), scripts/guest-init as /init,
-# build/TAG/vrange.ko, every program of build/tests/ in /tests, /rig.run
+# build/TAG/vrange.ko, every program of build/tests/ in /tests (with the
+# module parameters some want, PROGRAM.modparams), /rig.run
 # (the RUNLIST) and /rig.conf.  OUTPUT: the gzipped cpio archive.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +32,8 @@ ln -s busybox "$root/bin/sh"
 cp "$TOP/scripts/guest-init" "$root/init"
 chmod 755 "$root/init"
 cp "$out/vrange.ko" "$root/vrange.ko"
-find "$BUILD/tests" -maxdepth 1 -type f -perm -u+x -exec cp -t "$root/tests" {} +
+find "$BUILD/tests" -maxdepth 1 -type f \( -perm -u+x -o -name '*.modparams' \) \
+	-exec cp -t "$root/tests" {} +
 cp "$runlist" "$root/rig.run"
 cat >"$root/rig.conf" <<EOF
 KTAG='$TAG'

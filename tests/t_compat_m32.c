@@ -8,10 +8,12 @@
  * which the kernel's compat handler must translate; PIN, UNPIN and
  * GET_PIN_STATUS use the same 8-byte struct.  Covered: sizes (and
  * EOVERFLOW for a GET_SIZE answer a 32-bit int cannot carry), masks,
- * names, pin/unpin/status with their errors, purge reporting, ENOTTY.
+ * names, pin/unpin/status with their errors, purge reporting, ENOTTY,
+ * GET_FILE_ID (4 bytes written from a 32-bit process) and lseek/read.
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -232,6 +234,46 @@ TEST(compat_purge_reporting)
 	EXPECT_PATTERN(a.p, 2 * PG, SEED, 0);
 	EXPECT_ZEROED(a.p + 2 * PG, 3 * PG);
 	EXPECT_PATTERN(a.p + 5 * PG, 3 * PG, SEED, 5 * PG);
+}
+
+TEST(compat_get_file_id)
+{
+	/* An unsigned long and 4 guard bytes after it, which stay. */
+	uint32_t buf[2] = { 0, 0xa5a5a5a5 };
+	unsigned long *ino = (unsigned long *)buf;
+	struct vr_area a;
+	char line[1024];
+	unsigned long maps_ino = 0;
+
+	if (IS32)
+		EXPECT_EQ((unsigned long)VRANGE_GET_FILE_ID, 0x8004770bul);
+	else
+		EXPECT_EQ((unsigned long)VRANGE_GET_FILE_ID, 0x8008770bul);
+	vr_area_new(&a, "id", 2);
+	ASSERT_EQ(ioctl(a.fd, VRANGE_GET_FILE_ID, ino), 0);
+	ASSERT_OK(th_maps_line(a.p, line, sizeof(line)));
+	ASSERT_EQ(sscanf(line, "%*s %*s %*s %*s %lu", &maps_ino), 1);
+	EXPECT_EQ(*ino, maps_ino);
+	if (IS32)
+		EXPECT_EQ(buf[1], 0xa5a5a5a5u);
+	vr_area_free(&a);
+}
+
+TEST(compat_lseek_read)
+{
+	struct vr_area a;
+	char c[2];
+
+	vr_area_new(&a, "rd", 2);
+	a.p[PG] = 'r';
+	a.p[PG + 1] = 's';
+	EXPECT_EQ(lseek(a.fd, PG, SEEK_SET), (off_t)PG);
+	ASSERT_EQ(read(a.fd, c, 2), 2);
+	EXPECT_EQ(c[0], 'r');
+	EXPECT_EQ(c[1], 's');
+	EXPECT_EQ(lseek(a.fd, 0, SEEK_DATA), (off_t)PG);
+	EXPECT_EQ(lseek(a.fd, 0, SEEK_END), (off_t)(2 * PG));
+	vr_area_free(&a);
 }
 
 TEST(compat_unknown_is_enotty)

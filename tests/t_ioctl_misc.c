@@ -3,9 +3,9 @@
  * t_ioctl_misc: commands the device does not know, and the argument-less
  * commands.
  *
- * ENOTTY for unknown numbers in and out of the 0x77 space (including 11,
- * Android's ASHMEM_GET_FILE_ID, and terminal ioctls: isatty() must say
- * no), for the known numbers with another size or direction encoded, and
+ * ENOTTY for unknown numbers in and out of the 0x77 space (including 11
+ * with a 4-byte argument, which only a 32-bit process may use for
+ * GET_FILE_ID, and terminal ioctls: isatty() must say no), for the known numbers with another size or direction encoded, and
  * the fd stays fully usable afterwards; GET_SIZE / GET_PROT_MASK /
  * PURGE_ALL_CACHES ignore their argument.
  */
@@ -49,8 +49,8 @@ TEST(unknown_commands_are_enotty)
 	static const struct cmd unknown[] = {
 		CMD(_IO(VRANGE_IOC_MAGIC, 0)),
 		CMD(_IO(VRANGE_IOC_MAGIC, 11)),
-		CMD(_IOR(VRANGE_IOC_MAGIC, 11, unsigned long)),
-		CMD(_IOR(VRANGE_IOC_MAGIC, 11, __u64)),
+		CMD(_IOR(VRANGE_IOC_MAGIC, 11, __u32)),
+		CMD(_IOW(VRANGE_IOC_MAGIC, 11, unsigned long)),
 		CMD(_IO(VRANGE_IOC_MAGIC, 12)),
 		CMD(_IO(VRANGE_IOC_MAGIC, 13)),
 		CMD(_IO(VRANGE_IOC_MAGIC, 0x3f)),
@@ -134,9 +134,11 @@ TEST(command_numbers_match_ashmem)
 #if SIZE_MAX > 0xffffffffu
 	EXPECT_EQ((unsigned long)VRANGE_SET_SIZE, 0x40087703ul);
 	EXPECT_EQ((unsigned long)VRANGE_SET_PROT_MASK, 0x40087705ul);
+	EXPECT_EQ((unsigned long)VRANGE_GET_FILE_ID, 0x8008770bul);
 #else
 	EXPECT_EQ((unsigned long)VRANGE_SET_SIZE, 0x40047703ul);
 	EXPECT_EQ((unsigned long)VRANGE_SET_PROT_MASK, 0x40047705ul);
+	EXPECT_EQ((unsigned long)VRANGE_GET_FILE_ID, 0x8004770bul);
 #endif
 	EXPECT_EQ((unsigned long)VRANGE_SET_NAME, 0x41007701ul);
 	EXPECT_EQ((unsigned long)VRANGE_GET_NAME, 0x81007702ul);

@@ -2,11 +2,21 @@
 /*
  * vrange: volatile ranges of shmem-backed memory, /dev/vrange.
  *
- * The first ten ioctls are binary-compatible with Android's ashmem
- * (magic 0x77, numbers 1-10): an ashmem client that opens /dev/vrange
- * instead of /dev/ashmem works unchanged.  Number 11 is left free because
- * later Android used it for ASHMEM_GET_FILE_ID; vrange's own extensions
- * start at 0x40.
+ * The first eleven ioctls are binary-compatible with Android's ashmem
+ * (magic 0x77, numbers 1-11, the last Android's ASHMEM_GET_FILE_ID): an
+ * ashmem client that opens /dev/vrange instead of /dev/ashmem works
+ * unchanged.  vrange's own extensions start at 0x40.
+ *
+ * With the module parameter ashmem=1, a second node, VRANGE_ASHMEM_DEVICE
+ * (the misc device "ashmem"), makes the same areas with ashmem's
+ * personality: names "/dev/ashmem/NAME" in /proc/PID/maps, GET_NAME's
+ * default VRANGE_ASHMEM_NAME_DEF, SET_NAME truncating, SET_SIZE taking 0.
+ *
+ * read(2) and lseek(2) on either node, as ashmem: 0 (read) or EINVAL
+ * (lseek) while the size is 0, EBADF before the first mmap, then the
+ * backing shmem file's contents and size: a page never written, or purged,
+ * reads as zeros and is a hole for SEEK_DATA / SEEK_HOLE.  read needs
+ * PROT_READ in the area's mask (EPERM; ashmem did not check).
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
@@ -15,11 +25,15 @@
 #include <linux/types.h>
 
 #define VRANGE_DEVICE		"/dev/vrange"
+/* What a host or Android's ueventd calls the ashmem node (ashmem=1). */
+#define VRANGE_ASHMEM_DEVICE	"/dev/ashmem"
 
 /* Length of the name buffer of SET_NAME and GET_NAME, the NUL included. */
 #define VRANGE_NAME_LEN		256
 /* GET_NAME's answer for an area that was never named. */
 #define VRANGE_NAME_DEF		"vrange"
+/* ... and for an unnamed area of the ashmem node, as in ashmem. */
+#define VRANGE_ASHMEM_NAME_DEF	"dev/ashmem"
 
 /* Return values of VRANGE_PIN. */
 #define VRANGE_NOT_PURGED	0
@@ -51,10 +65,14 @@ struct vrange_pin {
  * VRANGE_SET_NAME: the name shown in /proc/PID/maps as "/dev/vrange/NAME";
  *	an empty one stands for VRANGE_NAME_DEF.  ENAMETOOLONG if there is no
  *	NUL within VRANGE_NAME_LEN bytes (ashmem truncated silently), else
- *	EINVAL after the first mmap.
- * VRANGE_GET_NAME: copies the name and its NUL, never more.
+ *	EINVAL after the first mmap.  Through the ashmem node:
+ *	"/dev/ashmem/NAME", an unnamed area's mappings "/dev/ashmem", and a
+ *	name without a NUL is cut to VRANGE_NAME_LEN - 1 bytes, as in ashmem.
+ * VRANGE_GET_NAME: copies the name and its NUL, never more; an unnamed
+ *	area of the ashmem node answers VRANGE_ASHMEM_NAME_DEF.
  * VRANGE_SET_SIZE: the size in bytes, passed by value.  EINVAL after the
- *	first mmap or for 0; EFBIG beyond the largest shmem file.
+ *	first mmap or for 0; EFBIG beyond the largest shmem file.  Through the
+ *	ashmem node 0 is taken, as in ashmem (mmap then fails with EINVAL).
  * VRANGE_GET_SIZE: returns the size; EOVERFLOW if it exceeds INT_MAX, since
  *	ioctl(2) returns an int.
  * VRANGE_SET_PROT_MASK: PROT_READ | PROT_WRITE | PROT_EXEC bits, by value;
@@ -79,6 +97,11 @@ struct vrange_pin {
  *	touched (as ashmem, which returned its LRU's page count), at most
  *	INT_MAX.
  *
+ * VRANGE_GET_FILE_ID: writes the backing shmem inode's number, an unsigned
+ *	long, to the argument; returns 0.  EINVAL before the first mmap.  A
+ *	32-bit process's form (compat_ioctl) writes 4 bytes; EOVERFLOW if the
+ *	number does not fit.
+ *
  * mmap: EINVAL before SET_SIZE or when offset + length exceeds the
  * page-rounded size; EPERM for protections outside the mask (and mprotect
  * fails with EACCES).  MAP_PRIVATE gives a private copy-on-write view.
@@ -97,6 +120,7 @@ struct vrange_pin {
 #define VRANGE_UNPIN		_IOW(VRANGE_IOC_MAGIC, 8, struct vrange_pin)
 #define VRANGE_GET_PIN_STATUS	_IO(VRANGE_IOC_MAGIC, 9)
 #define VRANGE_PURGE_ALL_CACHES	_IO(VRANGE_IOC_MAGIC, 10)
+#define VRANGE_GET_FILE_ID	_IOR(VRANGE_IOC_MAGIC, 11, unsigned long)
 
 /*
  * vrange's own ioctls.  Their structs have fixed-width fields and explicit
