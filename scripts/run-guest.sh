@@ -62,7 +62,10 @@ export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$((scale * TH_SLOWDOWN))}
 # panic=-1 with -no-reboot: a panic (oops=panic) ends QEMU.  The debug
 # options catch memory corruption early: SLUB sanity checks, red zones and
 # poisoning, page poisoning, KFENCE sampling (off by default in Debian).
-cmdline="console=ttyS0 panic=-1 oops=panic no_hash_pointers"
+# log_buf_len: t_stress's OOM kills print a report each; with the default
+# buffer a burst of them overwrote the rig's markers between dumps, and a
+# call trace whose header was lost looked like an unexplained one.
+cmdline="console=ttyS0 panic=-1 oops=panic no_hash_pointers log_buf_len=8M"
 cmdline="$cmdline slub_debug=FZP page_poison=1 kfence.sample_interval=100 mitigations=off"
 cmdline="$cmdline ${VRANGE_KCMDLINE:-}"
 
