@@ -10,14 +10,16 @@
 #                archive's SHA256 before reuse; make check-fresh shares it
 #   ALL_KERNELS  the kernel tags the rig knows, in test order
 #   DEFAULT_KERNELS  the ones make check tests when KERNELS is not given
-#                (all but debug: make check-debug builds and tests that one)
+#                (not debug: make check-debug builds and tests that one; not
+#                arm64-6.1, arm64-newest, arm64-16k-newest: each another
+#                100 s guest for what the default ones mostly cover)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VRANGE_BUILD:-$TOP/build}
 CACHE=${VRANGE_CACHE:-/var/cache/vrange}
 DEBCACHE=$CACHE/debs
-DEFAULT_KERNELS="6.1 6.12 newest"
-ALL_KERNELS="$DEFAULT_KERNELS debug"
+DEFAULT_KERNELS="6.1 6.12 newest arm64-6.12 arm64-16k-6.12"
+ALL_KERNELS="$DEFAULT_KERNELS arm64-6.1 arm64-newest arm64-16k-newest debug"
 MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${VRANGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
@@ -185,8 +187,20 @@ deb_depends_except() {
 in_chroot() {
 	local root=$1
 	shift
+	in_chroot_bound "$root" "" "$@"
+}
+
+# in_chroot_bound ROOT DIRS CMD...: in_chroot, with each of the host
+# directories DIRS (blank-separated) bind-mounted at the same path inside.
+in_chroot_bound() {
+	local root=$1 dirs=$2
+	shift 2
+	# shellcheck disable=SC2016 # for the inner shell
 	unshare --mount --propagation private -- /bin/sh -c \
-		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" \
+		'r=$0 dirs=$1; shift
+		mount -t proc proc "$r/proc" || exit 1
+		for d in $dirs; do mkdir -p "$r$d" && mount --bind "$d" "$r$d" || exit 1; done
+		exec chroot "$r" "$@"' "$root" "$dirs" \
 		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
