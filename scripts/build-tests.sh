@@ -65,6 +65,7 @@ arm64)
 	fi
 	out=$BUILD/tests-arm64
 	CROSS=aarch64-linux-gnu- CC=aarch64-linux-gnu-gcc CC32=arm-linux-gnueabihf-gcc m32flags=()
+	# shellcheck disable=SC2054 # one linker option, commas and all
 	ld32=(-Wl,-z,max-page-size=0x10000)
 	lib64=$BUILD/lib-arm64 lib32=$BUILD/lib-armhf
 	;;
