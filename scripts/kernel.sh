@@ -198,6 +198,63 @@ fetch_vmlinuz() {
 	die "found no vmlinuz for $KABI in its packages"
 }
 
+# fetch_modules: the drivers of GUEST_DRIVERS that KABI has as modules
+# (KMODS, from check_config), with the modules they depend on, taken out of
+# the image's packages into $CACHE/kernels/TAG/modules/ (uncompressed:
+# busybox's insmod), and modules/load.list, their load order (dependencies
+# first); scripts/mkinitramfs.sh puts them in the initramfs and
+# scripts/guest-init loads them first.  (bookworm's 6.1 arm64 kernel has
+# the virtio console and virtio-pci as modules; 6.12 has them built in.)
+fetch_modules() {
+	local mdir=$CACHE/kernels/$TAG/modules tmp pkg deb f m
+	rm -rf "$mdir.new"
+	if [ -z "$KMODS" ]; then
+		rm -rf "$mdir"
+		return 0
+	fi
+	[ "$(cat "$mdir/.version" 2>/dev/null)" != "$KVERSION" ] || return 0
+	tmp=$(mktemp -d "$CACHE/kernels/$TAG/.dl.XXXXXX")
+	mkdir -p "$tmp/x" "$mdir.new"
+	for pkg in "linux-image-$KABI" $(deps_with_abi "$(archq "linux-image-$KABI")=$KVERSION"); do
+		download "$(archq "$pkg")=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
+		for deb in "$tmp"/*.deb; do
+			dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards \
+				'*/kernel/drivers/virtio/*' '*/kernel/drivers/char/*' 2>/dev/null || true
+		done
+		rm -f "$tmp"/*.deb
+	done
+	# No modules.dep in the packages (depmod makes it at install): each
+	# module's own "depends", read by modinfo, after which it loads.
+	declare -A path=() seen=()
+	while read -r f; do
+		m=$(basename "$f")
+		m=${m%%.ko*}
+		path[${m//-/_}]=$f
+	done < <(find "$tmp/x" -name '*.ko*' -path "*/$KABI/*")
+	add_module() {
+		local m=$1 d
+		[ -z "${seen[$m]:-}" ] || return 0
+		seen[$m]=1
+		[ -n "${path[$m]:-}" ] || die "$KABI: module $m is not in its packages' drivers/{virtio,char}"
+		for d in $(modinfo -F depends "${path[$m]}" | tr ',' ' '); do
+			add_module "${d//-/_}"
+		done
+		f=${path[$m]}
+		case $f in
+		*.xz) xz -dc "$f" >"$mdir.new/$m.ko" ;;
+		*.zst) zstd -qdc "$f" >"$mdir.new/$m.ko" ;;
+		*) cp "$f" "$mdir.new/$m.ko" ;;
+		esac || die "cannot unpack $f"
+		echo "$m.ko" >>"$mdir.new/load.list"
+	}
+	need kmod modinfo
+	for m in $KMODS; do add_module "$m"; done
+	echo "$KVERSION" >"$mdir.new/.version"
+	rm -rf "$tmp" "$mdir"
+	mv "$mdir.new" "$mdir"
+	msg "$TAG: modules for the guest: $(tr '\n' ' ' <"$mdir/load.list")"
+}
+
 # install_headers: linux-headers-ABI on the host or in the chroot.
 install_headers() {
 	local pkg=linux-headers-$KABI old
@@ -320,19 +377,38 @@ page_size() {
 	fi
 }
 
+# compat_abi: y if the kernel runs the 32-bit test programs (amd64:
+# IA32_EMULATION; arm64: COMPAT, armhf binaries), else n.
+compat_abi() {
+	local opt=IA32_EMULATION
+	[ "$KARCH" = amd64 ] || opt=COMPAT
+	if grep -qx "CONFIG_$opt=y" "$KHOSTDIR/.config"; then echo y; else echo n; fi
+}
+
 # check_config: the guest needs these built in (no modules in the initramfs
 # but ours).
 check_config() {
 	local cfg=$KHOSTDIR/.config opt missing="" serial="SERIAL_8250 SERIAL_8250_CONSOLE"
 	[ -f "$cfg" ] || die "no $cfg"
-	[ "$KARCH" = amd64 ] ||
-		serial="SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE PCI_HOST_GENERIC VIRTIO_PCI VIRTIO_CONSOLE"
+	[ "$KARCH" = amd64 ] || serial="SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE PCI_HOST_GENERIC"
 	for opt in BLK_DEV_INITRD RD_GZIP BINFMT_ELF BINFMT_SCRIPT $serial \
 		DEVTMPFS TMPFS SHMEM PROC_FS SYSFS CGROUPS \
 		MEMCG NUMA MODULES MODULE_UNLOAD; do
 		grep -qx "CONFIG_$opt=y" "$cfg" || missing="$missing $opt"
 	done
 	[ -z "$missing" ] || die "$TAG ($KABI) lacks built-in:$missing"
+	# The arm64 guests' test channel: built in, or a module to load.
+	KMODS=""
+	if [ "$KARCH" != amd64 ]; then
+		for opt in VIRTIO_PCI:virtio_pci VIRTIO_CONSOLE:virtio_console; do
+			if grep -qx "CONFIG_${opt%%:*}=m" "$cfg"; then
+				KMODS="$KMODS ${opt#*:}"
+			elif ! grep -qx "CONFIG_${opt%%:*}=y" "$cfg"; then
+				die "$TAG ($KABI) has no ${opt%%:*}, the test channel's driver"
+			fi
+		done
+		KMODS=${KMODS# }
+	fi
 	if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$cfg"; then
 		die "$TAG ($KABI) only loads signed modules (CONFIG_MODULE_SIG_FORCE)"
 	fi
@@ -386,6 +462,7 @@ KHOSTDIR=$KDIR
 case $KDIR in "$CACHE"/*) ;; *) KHOSTDIR=$KCHROOT$KDIR ;; esac
 check_config
 [ "$TAG" = debug ] || fetch_vmlinuz
+[ "$TAG" = debug ] || fetch_modules
 
 mkdir -p "$BUILD/kernels"
 cat >"$(kernel_env "$TAG")" <<EOF
@@ -400,5 +477,7 @@ KHOSTDIR='$KHOSTDIR'
 KARCH='$KARCH'
 KCROSS='$KCROSS'
 KPAGE='$(page_size)'
+KCOMPAT='$(compat_abi)'
+KMODDIR='${KMODS:+$CACHE/kernels/$TAG/modules}'
 EOF
 msg "$TAG: linux-image-$KABI $KVERSION ($KSUITE)"

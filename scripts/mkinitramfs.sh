@@ -9,7 +9,8 @@
 # (the RUNLIST) and /rig.conf.  OUTPUT: the gzipped cpio archive.  An arm64
 # tag's: build/busybox-arm64 and build/tests-arm64/ (scripts/build-tests.sh
 # arm64), and the test channel is the virtio console hvc0, not ttyS1
-# (scripts/run-guest.sh).
+# (scripts/run-guest.sh); /modules/, the drivers that kernel.sh found to be
+# modules of the kernel (its KMODDIR).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +46,12 @@ ln -s busybox "$root/bin/sh"
 cp "$TOP/scripts/guest-init" "$root/init"
 chmod 755 "$root/init"
 cp "$out/vrange.ko" "$root/vrange.ko"
+# Drivers the kernel has as modules (scripts/kernel.sh: KMODDIR), loaded by
+# init in load.list's order before anything else.
+if [ -n "${KMODDIR:-}" ]; then
+	mkdir -p "$root/modules"
+	cp "$KMODDIR"/*.ko "$KMODDIR/load.list" "$root/modules/"
+fi
 find "$tests" -maxdepth 1 -type f -perm -u+x -exec cp -t "$root/tests" {} +
 cp "$runlist" "$root/rig.run"
 cat >"$root/rig.conf" <<EOF
