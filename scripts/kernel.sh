@@ -311,6 +311,7 @@ extract_headers() {
 	unpacked=${unpacked// /|}
 	if [ "$(cat "$root/.version" 2>/dev/null)" = "$KVERSION" ] && [ -f "$KDIR/Makefile" ] &&
 		[ -f "$root/.depends" ]; then
+		relocate_headers "$root"
 		satisfy_headers_depends "$root"
 		return 0
 	fi
@@ -344,11 +345,18 @@ extract_headers() {
 	fi
 	rm -rf "$tmp"
 	mv "$root.new" "$root"
-	# The arch tree's Makefile includes the common tree by absolute path.
-	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$KDIR/Makefile"
+	relocate_headers "$root"
 	echo "$KVERSION" >"$root/.version"
 	msg "$KABI's headers depend on: $(cat "$root/.depends")"
 	satisfy_headers_depends "$root"
+}
+
+# relocate_headers ROOT: the arch tree's Makefile names the common tree
+# (include) and, from 7.x, itself (KBUILD_OUTPUT) by absolute path under
+# /usr/src: make those paths ROOT's.  (Idempotent.)
+relocate_headers() {
+	sed -i -e "s|^include /usr/src/|include $1/usr/src/|" \
+		-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$1/usr/src/|" "$KDIR/Makefile"
 }
 
 # satisfy_headers_depends ROOT: install what the headers unpacked in ROOT
