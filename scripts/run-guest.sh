@@ -97,7 +97,10 @@ boot() {
 	local qemu=(qemu-system-x86_64 "${accel_args[@]}") channel=(-serial "file:$dir/tests.log")
 	# shellcheck disable=SC2054
 	if [ "$KARCH" = arm64 ]; then
-		qemu=(qemu-system-aarch64 -M virt "${accel_args[@]}")
+		# The IMPDEF pointer authentication: the architected one (QARMA,
+		# on every kernel function's entry and return) makes TCG several
+		# times slower.
+		qemu=(qemu-system-aarch64 -M virt -accel tcg,thread=multi -cpu max,pauth-impdef=on)
 		channel=(-device virtio-serial-pci -chardev "file,id=tests,path=$dir/tests.log"
 			-device virtconsole,chardev=tests)
 	fi
