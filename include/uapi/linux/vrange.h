@@ -7,6 +7,10 @@
  * instead of /dev/ashmem works unchanged.  Number 11 is left free because
  * later Android used it for ASHMEM_GET_FILE_ID; vrange's own extensions
  * start at 0x40.
+ *
+ * "The page size" and "page-aligned" mean the running kernel's page size,
+ * sysconf(_SC_PAGESIZE) in user space: 4 KiB on x86-64, 4, 16 or 64 KiB on
+ * arm64 (Android's 16 KiB kernels).  Never assume 4096.
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
