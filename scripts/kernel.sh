@@ -325,7 +325,11 @@ extract_headers() {
 			"and installs what they depend on (here:${plan:- nothing missing})." \
 			"Run as root, or with VRANGE_CACHE=a directory of yours${plan:+ after: sudo apt-get satisfy '$deps'}"
 	fi
-	msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
+	if [ "$KARCH" = amd64 ]; then
+		msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
+	else
+		msg "unpacking ${pkgs% } into $root (arm64 headers with the amd64 kbuild, for a cross build)"
+	fi
 	mkdir -p "$CACHE/headers"
 	rm -rf "$root" "$root.new" "$CACHE/headers"/.dl.*
 	tmp=$(mktemp -d "$CACHE/headers/.dl.XXXXXX")
