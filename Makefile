@@ -53,7 +53,8 @@
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 newest
+# Empty: scripts/lib.sh's DEFAULT_KERNELS (6.1 6.12 newest arm64-6.12 arm64-16k-6.12).
+KERNELS ?=
 TESTS ?=
 STRESS_ROUNDS ?= 1
 

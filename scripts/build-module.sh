@@ -8,7 +8,10 @@
 # in the trixie chroot for the newest kernel.  Each build starts clean, so
 # every warning is seen every time; any warning fails the build.  The
 # bookworm kernels' builds also run sparse (C=1; VRANGE_SPARSE=0 to skip);
-# the newest kernel's headers lack the kbuild part sparse needs.
+# the newest kernel's headers lack the kbuild part sparse needs.  An arm64
+# kernel's build is a cross build (ARCH=arm64, CROSS_COMPILE from
+# build/kernels/TAG.env) in the chroot of scripts/chroot.sh, with sparse in
+# the bookworm one.
 # Result: build/TAG/vrange.ko, log in build/TAG/module-build.log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +49,17 @@ fi
 
 jobs=$(nproc)
 rc=0
-if [ -n "$KCHROOT" ]; then
+if [ "$KARCH" != amd64 ]; then
+	# Cross-built in the chroot, which sees the unpacked headers and this
+	# build directory at their own paths.  The bookworm chroot has sparse;
+	# the newest kernel's build goes without (as on amd64).
+	lock "$CACHE/.lock" "the kernel cache"
+	sparse=()
+	[ "${VRANGE_SPARSE:-1}" = 0 ] || [ ! -x "$KCHROOT/usr/bin/sparse" ] || sparse=(C=1)
+	in_chroot_bound "$KCHROOT" "$CACHE/headers $out" make -C "$KDIR" M="$src" \
+		ARCH="$KARCH" CROSS_COMPILE="$KCROSS" modules W=1 "${sparse[@]}" -j"$jobs" \
+		>"$log" 2>&1 || rc=$?
+elif [ -n "$KCHROOT" ]; then
 	lock "$CACHE/.lock" "the kernel cache"
 	inner=/var/tmp/vrange-build/$TAG
 	rm -rf "${KCHROOT:?}$inner"

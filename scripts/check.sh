@@ -3,8 +3,10 @@
 #
 #   KERNELS="6.1 6.12 newest" TESTS="" scripts/check.sh
 #
-# KERNELS: the kernels to test (default 6.1 6.12 newest; debug, the
-#          debug kernel of make check-debug; KERNELS=none: no guest).
+# KERNELS: the kernels to test (default 6.1 6.12 newest arm64-6.12
+#          arm64-16k-6.12; also arm64-6.1, arm64-newest, arm64-16k-newest;
+#          debug, the debug kernel of make check-debug; KERNELS=none: no
+#          guest).
 # TESTS:   test programs to run (default all t_*), blank- or
 #          comma-separated; each is a name or a shell pattern (t_pin*), may
 #          name one test of a program as PROGRAM:TEST, and selects the
@@ -14,7 +16,8 @@
 # download, headers; the trixie chroot for the newest); the module for each
 # kernel (build-module.sh); without TESTS, checkpatch (lint.sh), DKMS
 # (dkms-check.sh) and the Debian packages (deb.sh, deb-check.sh); libvrange
-# and the test programs (build-tests.sh); host-side
+# and the test programs (build-tests.sh; again for arm64, cross-built, when
+# an arm64 kernel is tested); host-side
 # tests (host-check.sh); KVM or TCG (kvm-probe.sh); then each kernel's
 # guest (run-guest.sh) and its report (parse-results.sh).  Prints a summary,
 # the time of each stage and, as its last line, the totals:
@@ -82,9 +85,9 @@ finish() {
 	{
 		printf '\n==> summary\n'
 		for t in $KERNEL_TAGS; do
-			printf '  %-7s %s\n' "$t" "${KSTATE[$t]:-not run}"
+			printf '  %-*s %s\n' "$width" "$t" "${KSTATE[$t]:-not run}"
 		done
-		[ ! -f "$BUILD/host/counts" ] || printf '  %-7s %s\n' host "$(host_line)"
+		[ ! -f "$BUILD/host/counts" ] || printf '  %-*s %s\n' "$width" host "$(host_line)"
 		for n in "${NOTES[@]}"; do printf '  FAIL: %s\n' "$n"; done
 		printf '\n  stage timings (s):\n'
 		awk -F'\t' '{ printf "    %-28s %7.1f\n", $1, $2 }' "$BUILD/timings.txt"
@@ -108,6 +111,16 @@ if [ "${KERNELS:-}" = none ]; then
 else
 	KERNEL_TAGS=$(kernel_tags "${KERNELS:-$DEFAULT_KERNELS}")
 fi
+# The summary's first column fits the longest tag.
+width=7
+for t in $KERNEL_TAGS; do [ "${#t}" -le "$width" ] || width=${#t}; done
+# Architectures of the guests: each gets its own test programs.
+ARCHES=""
+for t in $KERNEL_TAGS; do
+	case $t in
+	arm64-*) case " $ARCHES " in *" arm64 "*) ;; *) ARCHES="$ARCHES arm64" ;; esac ;;
+	esac
+done
 TEST_PATTERNS=${TESTS:-}
 TEST_PATTERNS=${TEST_PATTERNS//,/ }
 shopt -s nullglob
@@ -175,6 +188,14 @@ if ! stage "test programs" "$S/build-tests.sh"; then
 	tests_ok=0
 	fail_note "the test programs did not build"
 fi
+declare -A ARCH_OK # arch -> 1 if its test programs built
+for a in $ARCHES; do
+	if stage "test programs $a" "$S/build-tests.sh" "$a"; then
+		ARCH_OK[$a]=1
+	else
+		fail_note "the $a test programs did not build"
+	fi
+done
 
 # --- 5. host-side tests -------------------------------------------------
 host_rc=0
@@ -233,6 +254,8 @@ fi
 accel=tcg
 for t in $KERNEL_TAGS; do
 	[ -z "${KSTATE[$t]:-}" ] || continue
+	# (The arm64 guests are emulated whatever this says.)
+	case $t in arm64-*) continue ;; esac
 	# shellcheck disable=SC1090
 	vmlinuz=$(. "$(kernel_env "$t")" && echo "$VMLINUZ")
 	accel=$(stage "kvm probe" "$S/kvm-probe.sh" "$vmlinuz") || accel=tcg
@@ -246,18 +269,32 @@ for t in $KERNEL_TAGS; do
 		KSTATE[$t]="not run: the test programs did not build"
 		continue
 	fi
+	# shellcheck disable=SC1090
+	. "$(kernel_env "$t")"
+	if [ "$KARCH" != amd64 ] && [ -z "${ARCH_OK[$KARCH]:-}" ]; then
+		KSTATE[$t]="not run: the $KARCH test programs did not build"
+		continue
+	fi
 	if [ -n "$TEST_PATTERNS" ] && [ ! -s "$runlist" ]; then
 		KSTATE[$t]="not booted: TESTS selects no guest test"
 		continue
 	fi
-	# shellcheck disable=SC1090
-	. "$(kernel_env "$t")"
-	msg "$t: booting linux-image-$KABI ($KVERSION) with $accel, $(wc -l <"$runlist") test programs"
+	# The 32-bit programs need the kernel's 32-bit ABI (IA32_EMULATION,
+	# arm64's COMPAT): without it, they are left out, and said so.
+	klist=$runlist
+	if [ "${KCOMPAT:-y}" != y ]; then
+		klist=$BUILD/$t/run.list
+		grep -vE '^[^ ]*\.32bit( |$)' "$runlist" >"$klist" || true
+		warn "$t ($KABI) has no 32-bit ABI: its guest runs no .32bit program"
+	fi
+	gaccel=$accel
+	[ "$KARCH" = amd64 ] || gaccel=tcg
+	msg "$t: booting linux-image-$KABI ($KVERSION) with $gaccel, $(wc -l <"$klist") test programs"
 	# Whatever happens, parse-results.sh counts it (a guest that did not
 	# boot fails there).
-	stage "guest $t ($accel)" "$S/run-guest.sh" "$t" "$runlist" "$accel" || true
+	stage "guest $t ($gaccel)" "$S/run-guest.sh" "$t" "$klist" "$gaccel" || true
 	printf '\n--- %s: linux-image-%s %s (%s), %s, %s s\n' "$t" "$KABI" "$KVERSION" "$KSUITE" \
-		"$accel" "$(cat "$BUILD/$t/guest.secs" 2>/dev/null || echo '?')"
+		"$gaccel" "$(cat "$BUILD/$t/guest.secs" 2>/dev/null || echo '?')"
 	"$S/parse-results.sh" "$t" || true
 	if [ -f "$BUILD/$t/counts" ]; then
 		add_counts "$BUILD/$t/counts"

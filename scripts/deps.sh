@@ -25,6 +25,7 @@ PACKAGES=(
 	libcmocka-dev pkg-config  # host-side library tests
 	man-db groff-base         # man -l on the installed pages (tests/host/t_install.sh)
 	qemu-system-x86           # the guests
+	qemu-system-arm           # the arm64 guests (bookworm's 7.2, like qemu-system-x86: not backports' 10, which would upgrade both)
 	busybox-static cpio       # the guests' initramfs
 	kmod dkms                 # module tools, dkms-install
 	debootstrap               # the trixie chroot for the newest kernel

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Resolve, fetch and describe one test kernel.
 #
-#   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest or debug
+#   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest or debug, or
+#                               arm64-6.1, arm64-6.12, arm64-newest,
+#                               arm64-16k-6.12, arm64-16k-newest
 #
 # debug is not downloaded: scripts/debug-kernel.sh builds it (once, then
 # reuses it) from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak
@@ -15,6 +17,16 @@
 #   newest  the highest linux-image-amd64 of trixie-backports (trixie if that
 #           has none), resolved and built for in the trixie chroot
 # The metapackage's Depends names the real package, linux-image-<ABI>.
+# An arm64 tag is the same with linux-image-arm64 (arm64-16k: the 16 KiB
+# page kernel, linux-image-arm64-16k), resolved with apt in a chroot that
+# has dpkg's foreign architecture arm64 (scripts/chroot.sh: bookworm for
+# 6.1 and 6.12, trixie for the newest), never on the host.  Its headers are
+# always unpacked into $CACHE/headers, with the amd64 linux-kbuild they
+# point into (Multi-Arch: foreign: its tools run here and build for arm64);
+# what that kbuild needs is installed in the chroot, where the module is
+# cross-built (scripts/build-module.sh).  (The guest needs no module but
+# ours: Debian's arm64 kernels have the PL011 console, PCI and the virtio
+# console of the test channel built in; check_config makes sure.)
 # Headers (linux-headers-<ABI>) are installed with apt, on the host or in
 # the chroot; except where they depend on linux-image-<ABI> (bookworm-
 # backports' do), which apt would install into /boot and make the host's
@@ -33,11 +45,32 @@ set -euo pipefail
 TAG=$(kernel_tags "$1")
 
 KCHROOT=""
+# The tag's architecture, its image flavour and the base tag (6.1, 6.12,
+# newest) that says which suites it comes from.
+case $TAG in
+arm64-16k-*) KARCH=arm64 FLAVOUR=arm64-16k BASE=${TAG#arm64-16k-} ;;
+arm64-*) KARCH=arm64 FLAVOUR=arm64 BASE=${TAG#arm64-} ;;
+*) KARCH=amd64 FLAVOUR=amd64 BASE=$TAG ;;
+esac
+META=linux-image-$FLAVOUR
+KCROSS=""
+[ "$KARCH" = amd64 ] || KCROSS=aarch64-linux-gnu-
 # The debug kernel lives in build/, not in the shared cache: no lock on it
 # (its build takes minutes; scripts/debug-kernel.sh locks its own tree).
 if [ "$TAG" != debug ] && is_root; then
 	lock "$CACHE/.lock" "the kernel cache"
 fi
+
+# archq PKG: PKG with ":arm64" when it is one of an arm64 tag's packages of
+# that architecture (the image, its headers, its modules: their names end
+# in the flavour); the others (the -common headers, arch all, and
+# linux-kbuild, which must be the host's amd64 one) are left as they are.
+archq() {
+	case $KARCH:$1 in
+	arm64:*-"$FLAVOUR") echo "$1:arm64" ;;
+	*) echo "$1" ;;
+	esac
+}
 
 # in_root CMD...: run CMD on the host, or in the chroot for the newest kernel.
 in_root() {
@@ -59,7 +92,7 @@ retry() {
 }
 
 # highest_version SUITE_REGEX: sets KVERSION and KSUITE to the highest
-# linux-image-amd64 whose archive suite matches SUITE_REGEX (anchored);
+# linux-image-FLAVOUR whose archive suite matches SUITE_REGEX (anchored);
 # KVERSION is empty if there is none.
 highest_version() {
 	local v s
@@ -68,15 +101,15 @@ highest_version() {
 		if [ -z "$KVERSION" ] || dpkg --compare-versions "$v" gt "$KVERSION"; then
 			KVERSION=$v KSUITE=$s
 		fi
-	done < <(in_root apt-cache madison linux-image-amd64 |
+	done < <(in_root apt-cache madison "$(archq "$META")" |
 		awk -F'|' -v re="^($1)/" '{
 			gsub(/ /, "", $2); split($3, s, " ");
 			if (s[2] ~ re) { sub(/\/.*/, "", s[2]); print $2, s[2] } }')
 }
 
-# abi_of VERSION: the ABI named by linux-image-amd64=VERSION's Depends.
+# abi_of VERSION: the ABI named by linux-image-FLAVOUR=VERSION's Depends.
 abi_of() {
-	in_root apt-cache show "linux-image-amd64=$1" |
+	in_root apt-cache show "$(archq "$META")=$1" |
 		awk '/^Depends:/ { print; exit }' |
 		grep -oE 'linux-image-[0-9][^ ,]*' | head -n 1 | sed 's/^linux-image-//'
 }
@@ -141,8 +174,8 @@ fetch_vmlinuz() {
 	mkdir -p "$dir"
 	rm -rf "$dir"/.dl.*
 	tmp=$(mktemp -d "$dir/.dl.XXXXXX")
-	for pkg in "linux-image-$KABI" $(deps_with_abi "linux-image-$KABI=$KVERSION"); do
-		download "$pkg=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
+	for pkg in "linux-image-$KABI" $(deps_with_abi "$(archq "linux-image-$KABI")=$KVERSION"); do
+		download "$(archq "$pkg")=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
 		mkdir -p "$tmp/x"
 		for deb in "$tmp"/*.deb; do
 			dpkg-deb --fsys-tarfile "$deb" |
@@ -165,10 +198,69 @@ fetch_vmlinuz() {
 	die "found no vmlinuz for $KABI in its packages"
 }
 
+# fetch_modules: the drivers of GUEST_DRIVERS that KABI has as modules
+# (KMODS, from check_config), with the modules they depend on, taken out of
+# the image's packages into $CACHE/kernels/TAG/modules/ (uncompressed:
+# busybox's insmod), and modules/load.list, their load order (dependencies
+# first); scripts/mkinitramfs.sh puts them in the initramfs and
+# scripts/guest-init loads them first.  (bookworm's 6.1 arm64 kernel has
+# the virtio console and virtio-pci as modules; 6.12 has them built in.)
+fetch_modules() {
+	local mdir=$CACHE/kernels/$TAG/modules tmp pkg deb f m
+	rm -rf "$mdir.new"
+	if [ -z "$KMODS" ]; then
+		rm -rf "$mdir"
+		return 0
+	fi
+	[ "$(cat "$mdir/.version" 2>/dev/null)" != "$KVERSION" ] || return 0
+	tmp=$(mktemp -d "$CACHE/kernels/$TAG/.dl.XXXXXX")
+	mkdir -p "$tmp/x" "$mdir.new"
+	for pkg in "linux-image-$KABI" $(deps_with_abi "$(archq "linux-image-$KABI")=$KVERSION"); do
+		download "$(archq "$pkg")=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
+		for deb in "$tmp"/*.deb; do
+			dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards \
+				'*/kernel/drivers/virtio/*' '*/kernel/drivers/char/*' 2>/dev/null || true
+		done
+		rm -f "$tmp"/*.deb
+	done
+	# No modules.dep in the packages (depmod makes it at install): each
+	# module's own "depends", read by modinfo, after which it loads.
+	declare -A path=() seen=()
+	while read -r f; do
+		m=$(basename "$f")
+		m=${m%%.ko*}
+		path[${m//-/_}]=$f
+	done < <(find "$tmp/x" -name '*.ko*' -path "*/$KABI/*")
+	add_module() {
+		local m=$1 d
+		[ -z "${seen[$m]:-}" ] || return 0
+		seen[$m]=1
+		[ -n "${path[$m]:-}" ] || die "$KABI: module $m is not in its packages' drivers/{virtio,char}"
+		for d in $(modinfo -F depends "${path[$m]}" | tr ',' ' '); do
+			add_module "${d//-/_}"
+		done
+		f=${path[$m]}
+		case $f in
+		*.xz) xz -dc "$f" >"$mdir.new/$m.ko" ;;
+		*.zst) zstd -qdc "$f" >"$mdir.new/$m.ko" ;;
+		*) cp "$f" "$mdir.new/$m.ko" ;;
+		esac || die "cannot unpack $f"
+		echo "$m.ko" >>"$mdir.new/load.list"
+	}
+	need kmod modinfo
+	for m in $KMODS; do add_module "$m"; done
+	echo "$KVERSION" >"$mdir.new/.version"
+	rm -rf "$tmp" "$mdir"
+	mv "$mdir.new" "$mdir"
+	msg "$TAG: modules for the guest: $(tr '\n' ' ' <"$mdir/load.list")"
+}
+
 # install_headers: linux-headers-ABI on the host or in the chroot.
 install_headers() {
 	local pkg=linux-headers-$KABI old
-	if [ -n "$KCHROOT" ]; then
+	if [ "$KARCH" != amd64 ]; then
+		extract_headers
+	elif [ -n "$KCHROOT" ]; then
 		in_root dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$' && return 0
 		msg "installing $pkg in the trixie chroot"
 		in_root apt-get install -y -qq --no-install-recommends "$pkg" \
@@ -209,7 +301,7 @@ install_headers() {
 extract_headers() {
 	local root=$CACHE/headers/$KABI pkg pkgs tmp unpacked
 	KDIR=$root/usr/src/linux-headers-$KABI
-	pkgs="linux-headers-$KABI $(in_root apt-cache show "linux-headers-$KABI=$KVERSION" |
+	pkgs="linux-headers-$KABI $(in_root apt-cache show "$(archq "linux-headers-$KABI")=$KVERSION" |
 		awk '/^Depends:/ { print; exit }' |
 		grep -oE '(linux-headers|linux-kbuild)-[0-9][^ ,]*' | sort -u | tr '\n' ' ')"
 	# Not a dependency: unpacked here, or the image left out on purpose.
@@ -219,7 +311,8 @@ extract_headers() {
 	unpacked=${unpacked// /|}
 	if [ "$(cat "$root/.version" 2>/dev/null)" = "$KVERSION" ] && [ -f "$KDIR/Makefile" ] &&
 		[ -f "$root/.depends" ]; then
-		satisfy_depends "the kernel headers in $root" "$(cat "$root/.depends")"
+		relocate_headers "$root"
+		satisfy_headers_depends "$root"
 		return 0
 	fi
 	if ! cache_writable; then
@@ -232,45 +325,113 @@ extract_headers() {
 			"and installs what they depend on (here:${plan:- nothing missing})." \
 			"Run as root, or with VRANGE_CACHE=a directory of yours${plan:+ after: sudo apt-get satisfy '$deps'}"
 	fi
-	msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
+	if [ "$KARCH" = amd64 ]; then
+		msg "unpacking ${pkgs% } into $root (not installed: linux-headers-$KABI depends on linux-image-$KABI)"
+	else
+		msg "unpacking ${pkgs% } into $root (arm64 headers with the amd64 kbuild, for a cross build)"
+	fi
 	mkdir -p "$CACHE/headers"
 	rm -rf "$root" "$root.new" "$CACHE/headers"/.dl.*
 	tmp=$(mktemp -d "$CACHE/headers/.dl.XXXXXX")
 	for pkg in $pkgs; do
-		download "$pkg=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
+		download "$(archq "$pkg")=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
 	done
 	for pkg in "$tmp"/*.deb; do
 		dpkg-deb -x "$pkg" "$root.new"
 	done
-	deb_depends_except "$unpacked" "$tmp"/*.deb >"$root.new/.depends"
+	if [ "$KARCH" = amd64 ]; then
+		deb_depends_except "$unpacked" "$tmp"/*.deb >"$root.new/.depends"
+	else
+		# The arm64 headers' own Depends name the arm64 compiler; the
+		# chroot has the cross compiler.  What the amd64 kbuild's tools
+		# need is installed there.
+		deb_depends_except "$unpacked" "$tmp"/linux-kbuild-*.deb >"$root.new/.depends"
+	fi
 	rm -rf "$tmp"
 	mv "$root.new" "$root"
-	# The arch tree's Makefile includes the common tree by absolute path.
-	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$KDIR/Makefile"
+	relocate_headers "$root"
 	echo "$KVERSION" >"$root/.version"
 	msg "$KABI's headers depend on: $(cat "$root/.depends")"
-	satisfy_depends "the kernel headers in $root" "$(cat "$root/.depends")"
+	satisfy_headers_depends "$root"
+}
+
+# relocate_headers ROOT: the arch tree's Makefile names the common tree
+# (include) and, from 7.x, itself (KBUILD_OUTPUT) by absolute path under
+# /usr/src: make those paths ROOT's.  (Idempotent.)
+relocate_headers() {
+	sed -i -e "s|^include /usr/src/|include $1/usr/src/|" \
+		-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$1/usr/src/|" "$KDIR/Makefile"
+}
+
+# satisfy_headers_depends ROOT: install what the headers unpacked in ROOT
+# depend on: on the host, or (arm64) in the chroot they are built in.
+satisfy_headers_depends() {
+	local deps
+	deps=$(cat "$1/.depends")
+	if [ -z "$KCHROOT" ]; then
+		satisfy_depends "the kernel headers in $1" "$deps"
+	elif [ -n "$deps" ] && ! in_root apt-get satisfy -y -qq --no-install-recommends "$deps" \
+		>"$BUILD/$TAG-satisfy.log" 2>&1; then
+		cat "$BUILD/$TAG-satisfy.log" >&2
+		retry "apt-get satisfy '$deps' failed in $KCHROOT"
+	fi
+}
+
+# page_size: the kernel's page size, from its configuration.
+page_size() {
+	local cfg=$KHOSTDIR/.config
+	if grep -qx 'CONFIG_ARM64_16K_PAGES=y' "$cfg"; then
+		echo 16384
+	elif grep -qx 'CONFIG_ARM64_64K_PAGES=y' "$cfg"; then
+		echo 65536
+	else
+		echo 4096
+	fi
+}
+
+# compat_abi: y if the kernel runs the 32-bit test programs (amd64:
+# IA32_EMULATION; arm64: COMPAT, armhf binaries), else n.
+compat_abi() {
+	local opt=IA32_EMULATION
+	[ "$KARCH" = amd64 ] || opt=COMPAT
+	if grep -qx "CONFIG_$opt=y" "$KHOSTDIR/.config"; then echo y; else echo n; fi
 }
 
 # check_config: the guest needs these built in (no modules in the initramfs
 # but ours).
 check_config() {
-	local cfg=$KCHROOT$KDIR/.config opt missing=""
+	local cfg=$KHOSTDIR/.config opt missing="" serial="SERIAL_8250 SERIAL_8250_CONSOLE"
 	[ -f "$cfg" ] || die "no $cfg"
-	for opt in BLK_DEV_INITRD RD_GZIP BINFMT_ELF BINFMT_SCRIPT SERIAL_8250 \
-		SERIAL_8250_CONSOLE DEVTMPFS TMPFS SHMEM PROC_FS SYSFS CGROUPS \
+	[ "$KARCH" = amd64 ] || serial="SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE PCI_HOST_GENERIC"
+	for opt in BLK_DEV_INITRD RD_GZIP BINFMT_ELF BINFMT_SCRIPT $serial \
+		DEVTMPFS TMPFS SHMEM PROC_FS SYSFS CGROUPS \
 		MEMCG NUMA MODULES MODULE_UNLOAD; do
 		grep -qx "CONFIG_$opt=y" "$cfg" || missing="$missing $opt"
 	done
 	[ -z "$missing" ] || die "$TAG ($KABI) lacks built-in:$missing"
+	# The arm64 guests' test channel: built in, or a module to load.
+	KMODS=""
+	if [ "$KARCH" != amd64 ]; then
+		for opt in VIRTIO_PCI:virtio_pci VIRTIO_CONSOLE:virtio_console; do
+			if grep -qx "CONFIG_${opt%%:*}=m" "$cfg"; then
+				KMODS="$KMODS ${opt#*:}"
+			elif ! grep -qx "CONFIG_${opt%%:*}=y" "$cfg"; then
+				die "$TAG ($KABI) has no ${opt%%:*}, the test channel's driver"
+			fi
+		done
+		KMODS=${KMODS# }
+	fi
 	if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$cfg"; then
 		die "$TAG ($KABI) only loads signed modules (CONFIG_MODULE_SIG_FORCE)"
 	fi
-	grep -qx 'CONFIG_IA32_EMULATION=y' "$cfg" || warn "$TAG has no IA32_EMULATION: -m32 tests will fail"
+	if [ "$KARCH" = amd64 ]; then
+		grep -qx 'CONFIG_IA32_EMULATION=y' "$cfg" || warn "$TAG has no IA32_EMULATION: -m32 tests will fail"
+	fi
 	grep -qx 'CONFIG_TRACING=y' "$cfg" || warn "$TAG has no tracing: tracefs will be absent"
 }
 
-case $TAG in
+[ "$KARCH" = amd64 ] || [ "$BASE" = newest ] || KCHROOT=$("$TOP/scripts/chroot.sh" bookworm arm64)
+case $BASE in
 6.1)
 	want="bookworm|bookworm-security|bookworm-updates"
 	highest_version "$want"
@@ -280,13 +441,17 @@ case $TAG in
 	highest_version "$want"
 	;;
 newest)
-	KCHROOT=$("$TOP/scripts/trixie-chroot.sh")
+	if [ "$KARCH" = amd64 ]; then
+		KCHROOT=$("$TOP/scripts/chroot.sh" trixie)
+	else
+		KCHROOT=$("$TOP/scripts/chroot.sh" trixie arm64)
+	fi
 	want="trixie-backports"
 	highest_version "$want"
 	if [ -z "$KVERSION" ]; then
 		want="trixie|trixie-security|trixie-updates"
 		highest_version "$want"
-		warn "trixie-backports has no linux-image-amd64: falling back to $KSUITE ($KVERSION)"
+		warn "trixie-backports has no $META: falling back to $KSUITE ($KVERSION)"
 	fi
 	;;
 debug)
@@ -296,14 +461,20 @@ debug)
 	;;
 esac
 if [ "$TAG" != debug ]; then
-	[ -n "$KVERSION" ] || retry "no linux-image-amd64 found in ${want//|/, }"
+	[ -n "$KVERSION" ] || retry "no $META found in ${want//|/, }"
 	KABI=$(abi_of "$KVERSION")
-	[ -n "$KABI" ] || die "cannot find the ABI of linux-image-amd64=$KVERSION"
+	[ -n "$KABI" ] || die "cannot find the ABI of $META=$KVERSION"
 	KDIR=/usr/src/linux-headers-$KABI
 	install_headers
 fi
+# Where the headers are seen from here: in the chroot (the newest amd64
+# kernel's, installed there with apt), or here (unpacked into $CACHE, and
+# bind-mounted into the chroot at the same path for an arm64 build).
+KHOSTDIR=$KDIR
+case $KDIR in "$CACHE"/*) ;; *) KHOSTDIR=$KCHROOT$KDIR ;; esac
 check_config
 [ "$TAG" = debug ] || fetch_vmlinuz
+[ "$TAG" = debug ] || fetch_modules
 
 mkdir -p "$BUILD/kernels"
 cat >"$(kernel_env "$TAG")" <<EOF
@@ -314,5 +485,11 @@ KSUITE='$KSUITE'
 VMLINUZ='$VMLINUZ'
 KDIR='$KDIR'
 KCHROOT='$KCHROOT'
+KHOSTDIR='$KHOSTDIR'
+KARCH='$KARCH'
+KCROSS='$KCROSS'
+KPAGE='$(page_size)'
+KCOMPAT='$(compat_abi)'
+KMODDIR='${KMODS:+$CACHE/kernels/$TAG/modules}'
 EOF
 msg "$TAG: linux-image-$KABI $KVERSION ($KSUITE)"

@@ -8,6 +8,13 @@
 # output and the rig's markers (tests.log).  Two emulated NUMA nodes of
 # 512 MiB, one CPU (and socket) each.
 #
+# An arm64 tag boots with qemu-system-aarch64 -M virt -cpu max under TCG
+# (whatever ACCEL says: this host is not arm64), its NUMA nodes described
+# to the kernel by QEMU's device tree.  Its console is the PL011, ttyAMA0;
+# bookworm's QEMU 7.2 gives virt no second serial port, so the tests'
+# channel is a virtio console (virtio-serial-pci, hvc0; Debian's arm64
+# kernels have it built in), written to tests.log all the same.
+#
 # A watchdog kills the guest when the test output stops for
 # VRANGE_IDLE_TIMEOUT seconds (the test timeout + 60), or for 60 s after a
 # lockup or stall report on the console, or when the kernel has not booted
@@ -41,7 +48,12 @@ env_file=$(kernel_env "$TAG")
 . "$env_file"
 out=$BUILD/$TAG
 tag_timeouts "$TAG"
-need qemu-system-x86 qemu-system-x86_64
+if [ "$KARCH" = amd64 ]; then
+	need qemu-system-x86 qemu-system-x86_64
+else
+	need qemu-system-arm qemu-system-aarch64
+	accel=tcg
+fi
 lock_cpus
 
 test_timeout=${VRANGE_TEST_TIMEOUT:-300}
@@ -65,7 +77,9 @@ export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$((scale * TH_SLOWDOWN))}
 # log_buf_len: t_stress's OOM kills print a report each; with the default
 # buffer a burst of them overwrote the rig's markers between dumps, and a
 # call trace whose header was lost looked like an unexplained one.
-cmdline="console=ttyS0 panic=-1 oops=panic no_hash_pointers log_buf_len=8M"
+console=ttyS0
+[ "$KARCH" = amd64 ] || console=ttyAMA0
+cmdline="console=$console panic=-1 oops=panic no_hash_pointers log_buf_len=8M"
 cmdline="$cmdline slub_debug=FZP page_poison=1 kfence.sample_interval=100 mitigations=off"
 cmdline="$cmdline ${VRANGE_KCMDLINE:-}"
 
@@ -83,13 +97,24 @@ boot() {
 	: >"$dir/console.log"
 	: >"$dir/tests.log"
 	# shellcheck disable=SC2054 # QEMU's options have commas
-	local qemu=(qemu-system-x86_64 "${accel_args[@]}" -smp 2,sockets=2,cores=1,threads=1 -m 1G
+	local qemu=(qemu-system-x86_64 "${accel_args[@]}") channel=(-serial "file:$dir/tests.log")
+	# shellcheck disable=SC2054
+	if [ "$KARCH" = arm64 ]; then
+		# The IMPDEF pointer authentication: the architected one (QARMA,
+		# on every kernel function's entry and return) makes TCG several
+		# times slower.
+		qemu=(qemu-system-aarch64 -M virt -accel tcg,thread=multi -cpu max,pauth-impdef=on)
+		channel=(-device virtio-serial-pci -chardev "file,id=tests,path=$dir/tests.log"
+			-device virtconsole,chardev=tests)
+	fi
+	# shellcheck disable=SC2054
+	qemu+=(-smp 2,sockets=2,cores=1,threads=1 -m 1G
 		-object memory-backend-ram,id=mem0,size=512M
 		-object memory-backend-ram,id=mem1,size=512M
 		-numa node,nodeid=0,memdev=mem0 -numa node,nodeid=1,memdev=mem1
 		-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1
 		-nodefaults -no-user-config -display none -no-reboot
-		-serial "file:$dir/console.log" -serial "file:$dir/tests.log"
+		-serial "file:$dir/console.log" "${channel[@]}"
 		-kernel "$VMLINUZ" -initrd "$dir/initramfs.cpio.gz"
 		-append "$cmdline")
 	printf '%q ' "${qemu[@]}" >"$dir/qemu.cmd"

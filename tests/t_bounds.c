@@ -41,7 +41,8 @@
  * lock there for over a minute.  With 2^17 the holds are as long as on a
  * production kernel with 2^20, so the same limits hold, and an unbounded
  * batch (4096 entries of 2^17 range visits each) would still run for
- * minutes.
+ * minutes.  The arm64 guests (TH_SLOWDOWN 2: emulated on amd64, 1.5 to 2
+ * times slower) take the same rule.
  */
 static uint64_t nranges(void)
 {

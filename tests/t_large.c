@@ -40,7 +40,7 @@ TEST(len_zero_reaches_beyond_4g)
 {
 #if SIZE_MAX > 0xffffffffu
 	size_t size = 5 * GIB;
-	uint32_t top = 0xfffff000u;	/* the last page below 4 GiB */
+	uint32_t top = (uint32_t)(4 * GIB - PG);	/* the last page below 4 GiB */
 	int fd;
 	unsigned char *m = big_area(&fd, size);
 
@@ -90,7 +90,7 @@ TEST(no_wraparound_beyond_4g)
 {
 #if SIZE_MAX > 0xffffffffu
 	size_t size = 5 * GIB;
-	uint32_t top = 0xfffff000u;
+	uint32_t top = (uint32_t)(4 * GIB - PG);
 	int fd, r;
 
 	big_area(&fd, size);

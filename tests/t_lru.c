@@ -13,6 +13,24 @@
  * MiB of hog.  With NUMA nodes, the test runs on node 0's CPUs with its
  * memory bound to node 0, and so does the hog.
  *
+ * Reclaim goes on while the test looks: kswapd finishes its work after
+ * the hog's step on the test's own CPU, and the test's own allocations
+ * (mincore()'s buffer) reclaim too.  So a look is not a snapshot:
+ *  - the ranges are looked at newest first: of two ranges purged in LRU
+ *    order while the test looks, a newer one seen purged means the older
+ *    one, looked at after it, is seen purged too.  (Looked at in address
+ *    order, an older range was seen whole just before its purge, and a
+ *    newer one gone just after its own.)
+ *  - two reclaimers (kswapd, the hog, the test) may each take a range off
+ *    the LRU, the oldest and the next, and the second may free its pages
+ *    while the first one's punch has not freed any yet (seen: 27 ms under
+ *    TCG).  So an older range seen whole beside a newer one gone fails the
+ *    test only if it stays whole for IN_FLIGHT_MS more without new
+ *    pressure: a range the shrinker passed over stays whole, one being
+ *    purged does not.
+ * Both happened on 16 KiB pages, in about 1 run in 10, every purge in LRU
+ * order (the vrange_purge tracepoint): the test was wrong, not the module.
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
@@ -29,6 +47,8 @@
 #define PER_AREA	(NR / 2)
 #define STEP		(4 * MIB)
 #define DEADLINE_MS	45000
+/* How long a range taken by another reclaimer may take to lose its pages. */
+#define IN_FLIGHT_MS	2000
 
 struct range {
 	int area;		/* 0 or 1 */
@@ -55,6 +75,24 @@ static void show(struct range *r, const char *when)
 				      x->res == 0 ? "gone" : "part");
 	}
 	TH_LOG("%s (oldest first):%s", when, buf);
+}
+
+/*
+ * True if @x, seen wholly resident, loses pages within IN_FLIGHT_MS with no
+ * new pressure (the hog only allocates when told to): another reclaimer had
+ * taken it off the LRU and was about to punch it.  Updates @x->res.
+ */
+static int taken_meanwhile(struct range *x, size_t full)
+{
+	uint64_t t0 = th_now_ms();
+
+	do {
+		x->res = th_resident(x->p, RANGE);
+		if (x->res != (long)full)
+			return 1;
+		th_sleep_ms(50);
+	} while (th_now_ms() - t0 < IN_FLIGHT_MS * (uint64_t)th_slowdown());
+	return 0;
 }
 
 TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
@@ -119,12 +157,14 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 	for (;;) {
 		int gone = 0, changed = 0, g;
 
-		for (int i = 0; i < NR; i++) {
-			long res = th_resident(r[i].p, RANGE);
+		/* Newest first: see the comment at the top. */
+		for (int k = NR - 1; k >= 0; k--) {
+			struct range *x = &r[order[k]];
+			long res = th_resident(x->p, RANGE);
 
 			ASSERT_GE(res, 0);
-			changed |= res != r[i].res;
-			r[i].res = res;
+			changed |= res != x->res;
+			x->res = res;
 			gone += res == 0;
 		}
 		if (changed) {
@@ -148,6 +188,16 @@ TEST_TIMEOUT(oldest_unpinned_range_goes_first, 90)
 				    newer->node != older->node ||
 				    newer->node < -1)
 					continue;
+				if (taken_meanwhile(older, full)) {
+					TH_LOG("%c%d, seen whole beside %c%d "
+					       "gone, was being purged (by "
+					       "another reclaimer)",
+					       'A' + older->area,
+					       order[kj] % PER_AREA,
+					       'A' + newer->area,
+					       order[ki] % PER_AREA);
+					break;
+				}
 				th_hog_stop(&h);
 				show(r, "violation");
 				FAIL("range %c%d (unpinned %s) lost %ld pages "

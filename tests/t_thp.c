@@ -52,10 +52,24 @@
 #include "harness.h"
 
 #define MIB		((size_t)1 << 20)
-#define HUGE		(2 * MIB)
+/* A PMD-sized folio: 2 MiB with 4 KiB pages, 32 MiB with 16 KiB pages. */
+#define HUGE		pmd_size()
 #define THP		"/sys/kernel/mm/transparent_hugepage/"
 #define SHMEM_ENABLED	THP "shmem_enabled"
 #define KHUGEPAGED	THP "khugepaged/"
+
+/*
+ * The kernel's PMD size: hpage_pmd_size, or else one page table's worth of
+ * pages (8-byte entries).
+ */
+static size_t pmd_size(void)
+{
+	long v;
+
+	if (th_read_long(THP "hpage_pmd_size", &v) == 0 && v > 0)
+		return (size_t)v;
+	return PG / 8 * PG;
+}
 
 /* The selected word of a sysfs choice such as "always [never] force". */
 static int read_choice(const char *path, char *out, size_t len)

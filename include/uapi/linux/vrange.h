@@ -17,6 +17,10 @@
  * backing shmem file's contents and size: a page never written, or purged,
  * reads as zeros and is a hole for SEEK_DATA / SEEK_HOLE.  read needs
  * PROT_READ in the area's mask (EPERM; ashmem did not check).
+ *
+ * "The page size" and "page-aligned" mean the running kernel's page size,
+ * sysconf(_SC_PAGESIZE) in user space: 4 KiB on x86-64, 4, 16 or 64 KiB on
+ * arm64 (Android's 16 KiB kernels).  Never assume 4096.
  */
 #ifndef _UAPI_LINUX_VRANGE_H
 #define _UAPI_LINUX_VRANGE_H
