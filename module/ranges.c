@@ -496,6 +496,18 @@ void vrange_ranges_clear(struct vrange_area *area)
 	spin_unlock(&area->state_lock);
 }
 
+/* The folio at page @index of @area, with a reference; NULL if none. */
+static struct folio *vrange_folio_at(struct vrange_area *area, pgoff_t index)
+{
+	struct folio *folio;
+
+	if (!area->file)
+		return NULL;
+	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
+	folio = filemap_get_folio(area->file->f_mapping, index);
+	return IS_ERR(folio) ? NULL : folio;
+}
+
 /**
  * vrange_ranges_where() - where the memory at page @index of @area is
  * @area: the area, locked
@@ -511,15 +523,11 @@ void vrange_ranges_clear(struct vrange_area *area)
 void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare)
 {
+	struct folio *folio = vrange_folio_at(area, index);
 	struct mem_cgroup *memcg = NULL;
-	struct folio *folio;
 
 	spare->nid = NUMA_NO_NODE;
-	if (!area->file)
-		goto out;
-	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
-	folio = filemap_get_folio(area->file->f_mapping, index);
-	if (IS_ERR_OR_NULL(folio))
+	if (!folio)
 		goto out;
 	spare->nid = folio_nid(folio);
 	rcu_read_lock();
@@ -542,13 +550,10 @@ out:
  */
 int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
 {
-	struct folio *folio;
+	struct folio *folio = vrange_folio_at(area, index);
 	int nid;
 
-	if (!area->file)
-		return NUMA_NO_NODE;
-	folio = filemap_get_folio(area->file->f_mapping, index);
-	if (IS_ERR_OR_NULL(folio))
+	if (!folio)
 		return NUMA_NO_NODE;
 	nid = folio_nid(folio);
 	folio_put(folio);
