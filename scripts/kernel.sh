@@ -198,28 +198,32 @@ fetch_vmlinuz() {
 	die "found no vmlinuz for $KABI in its packages"
 }
 
-# fetch_modules: the drivers of GUEST_DRIVERS that KABI has as modules
-# (KMODS, from check_config), with the modules they depend on, taken out of
-# the image's packages into $CACHE/kernels/TAG/modules/ (uncompressed:
-# busybox's insmod), and modules/load.list, their load order (dependencies
-# first); scripts/mkinitramfs.sh puts them in the initramfs and
-# scripts/guest-init loads them first.  (bookworm's 6.1 arm64 kernel has
-# the virtio console and virtio-pci as modules; 6.12 has them built in.)
+# fetch_modules: the modules the guest loads (KMODS, from check_config),
+# with the modules they depend on, taken out of the image's packages into
+# $CACHE/kernels/TAG/guest-modules/ (uncompressed: busybox's insmod), and
+# guest-modules/load.list, their load order (dependencies first);
+# scripts/mkinitramfs.sh puts them in the initramfs and scripts/guest-init
+# loads them first.  (bookworm's 6.1 arm64 kernel has the virtio console
+# and virtio-pci as modules; 6.12 has them built in.  zram, the swap device
+# of t_swap, is a module in every Debian kernel, with zsmalloc on 6.1 and
+# its compression libraries on 6.12 and later.)
 fetch_modules() {
-	local mdir=$CACHE/kernels/$TAG/modules tmp pkg deb f m
+	local mdir=$CACHE/kernels/$TAG/guest-modules tmp pkg deb f m
 	rm -rf "$mdir.new"
 	if [ -z "$KMODS" ]; then
 		rm -rf "$mdir"
 		return 0
 	fi
-	[ "$(cat "$mdir/.version" 2>/dev/null)" != "$KVERSION" ] || return 0
+	[ "$(cat "$mdir/.version" 2>/dev/null)" != "$KVERSION $KMODS" ] || return 0
 	tmp=$(mktemp -d "$CACHE/kernels/$TAG/.dl.XXXXXX")
 	mkdir -p "$tmp/x" "$mdir.new"
 	for pkg in "linux-image-$KABI" $(deps_with_abi "$(archq "linux-image-$KABI")=$KVERSION"); do
 		download "$(archq "$pkg")=$KVERSION" "$tmp" || retry "apt-get download $pkg=$KVERSION failed"
 		for deb in "$tmp"/*.deb; do
 			dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards \
-				'*/kernel/drivers/virtio/*' '*/kernel/drivers/char/*' 2>/dev/null || true
+				'*/kernel/drivers/virtio/*' '*/kernel/drivers/char/*' \
+				'*/kernel/drivers/block/zram/*' '*/kernel/mm/*' \
+				'*/kernel/lib/*' '*/kernel/crypto/*' 2>/dev/null || true
 		done
 		rm -f "$tmp"/*.deb
 	done
@@ -235,7 +239,7 @@ fetch_modules() {
 		local m=$1 d
 		[ -z "${seen[$m]:-}" ] || return 0
 		seen[$m]=1
-		[ -n "${path[$m]:-}" ] || die "$KABI: module $m is not in its packages' drivers/{virtio,char}"
+		[ -n "${path[$m]:-}" ] || die "$KABI: module $m is not in its packages' drivers/{virtio,char,block/zram}, mm, lib or crypto"
 		for d in $(modinfo -F depends "${path[$m]}" | tr ',' ' '); do
 			add_module "${d//-/_}"
 		done
@@ -249,7 +253,7 @@ fetch_modules() {
 	}
 	need kmod modinfo
 	for m in $KMODS; do add_module "$m"; done
-	echo "$KVERSION" >"$mdir.new/.version"
+	echo "$KVERSION $KMODS" >"$mdir.new/.version"
 	rm -rf "$tmp" "$mdir"
 	mv "$mdir.new" "$mdir"
 	msg "$TAG: modules for the guest: $(tr '\n' ' ' <"$mdir/load.list")"
@@ -397,8 +401,9 @@ compat_abi() {
 	if grep -qx "CONFIG_$opt=y" "$KHOSTDIR/.config"; then echo y; else echo n; fi
 }
 
-# check_config: the guest needs these built in (no modules in the initramfs
-# but ours).
+# check_config: what the guest needs built in, and KMODS, the modules it
+# loads (scripts/guest-init): the arm64 test channel where it is a module,
+# and zram.
 check_config() {
 	local cfg=$KHOSTDIR/.config opt missing="" serial="SERIAL_8250 SERIAL_8250_CONSOLE"
 	[ -f "$cfg" ] || die "no $cfg"
@@ -419,8 +424,13 @@ check_config() {
 				die "$TAG ($KABI) has no ${opt%%:*}, the test channel's driver"
 			fi
 		done
-		KMODS=${KMODS# }
 	fi
+	# zram, for the tests that need swap (t_swap): loaded when it is a
+	# module (the debug kernel's are not built: there it is a SKIP).
+	if [ "$TAG" != debug ] && grep -qx 'CONFIG_ZRAM=m' "$cfg"; then
+		KMODS="$KMODS zram"
+	fi
+	KMODS=${KMODS# }
 	if grep -qx 'CONFIG_MODULE_SIG_FORCE=y' "$cfg"; then
 		die "$TAG ($KABI) only loads signed modules (CONFIG_MODULE_SIG_FORCE)"
 	fi
@@ -490,6 +500,6 @@ KARCH='$KARCH'
 KCROSS='$KCROSS'
 KPAGE='$(page_size)'
 KCOMPAT='$(compat_abi)'
-KMODDIR='${KMODS:+$CACHE/kernels/$TAG/modules}'
+KMODDIR='${KMODS:+$CACHE/kernels/$TAG/guest-modules}'
 EOF
 msg "$TAG: linux-image-$KABI $KVERSION ($KSUITE)"

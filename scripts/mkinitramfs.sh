@@ -51,7 +51,8 @@ cp "$out/vrange.ko" "$root/vrange.ko"
 # init in load.list's order before anything else.
 if [ -n "${KMODDIR:-}" ]; then
 	mkdir -p "$root/modules"
-	cp "$KMODDIR"/*.ko "$KMODDIR/load.list" "$root/modules/"
+	cp "$KMODDIR"/*.ko "$KMODDIR/load.list" "$root/modules/" ||
+		die "the guest's modules are missing from $KMODDIR (scripts/kernel.sh makes them)"
 fi
 find "$tests" -maxdepth 1 -type f \( -perm -u+x -o -name '*.modparams' \) \
 	-exec cp -t "$root/tests" {} +
