@@ -44,10 +44,12 @@
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/percpu_counter.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 #include "vrange.h"
@@ -235,6 +237,35 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 }
 
 /*
+ * How many pages of [@start, @end) of @mapping are in swap: shmem keeps a
+ * swapped page as a value entry (of the folio's order) in the page cache.
+ * A page swapped out or in meanwhile may be counted either way.
+ */
+static unsigned long vrange_swapped(struct address_space *mapping,
+				    pgoff_t start, pgoff_t end)
+{
+	XA_STATE(xas, &mapping->i_pages, start);
+	unsigned long swapped = 0;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, end - 1) {
+		if (xas_retry(&xas, entry))
+			continue;
+		if (xa_is_value(entry))
+			swapped += 1UL << xas_get_order(&xas);
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return swapped;
+}
+
+/*
  * Punch the hole of pages [@start, @end) of @area, marked purged, and end
  * @r's punch, taking it off the purge's private list if it is @whole.
  * Return how many pages left the page cache.
@@ -247,9 +278,13 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	struct address_space *mapping = area->file->f_mapping;
 	loff_t pos = (loff_t)start << PAGE_SHIFT;
 	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
-	unsigned long now, freed;
+	unsigned long now, freed, swapped;
 	int ret;
 
+	/* Unpinned data that went to swap before the purge came for it. */
+	swapped = vrange_swapped(mapping, start, end);
+	if (swapped)
+		vrange_stat_swapped(swapped);
 	trace_vrange_purge(area->id, pos, len, page_to_nid(virt_to_page(r)),
 			   p->memcg_id, p->purge_all);
 	/*
@@ -279,6 +314,7 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	now = READ_ONCE(mapping->nrpages);
 	freed = area->punch_nrpages > now ? area->punch_nrpages - now : 0;
 	area->punch_nrpages = now;
+	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
 	/* Once @punching is clear, a PIN may free @r. */
 	if (whole)
 		list_del_init(&r->lru);
@@ -448,7 +484,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	struct vrange_purge p = {
 		.memcg_id = compat_memcg_cgroup_id(sc->memcg),
 	};
-	unsigned long freed, scanned = 0;
+	unsigned long freed, scanned = 0, asked = sc->nr_to_scan;
 
 	/* Punching a hole takes filesystem locks. */
 	if (!(sc->gfp_mask & __GFP_FS))
@@ -466,7 +502,7 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	 * reclaim pass purges every range on the list.
 	 */
 	sc->nr_scanned = scanned;
-	vrange_stat_shrinker(scanned, freed);
+	vrange_stat_shrinker(asked, scanned, freed);
 	return freed ? freed : SHRINK_STOP;
 }
 

@@ -25,9 +25,11 @@ static struct percpu_counter vrange_unpinned_pages;
 static atomic64_t vrange_purged_pages;
 static atomic64_t vrange_purge_events;
 static atomic64_t vrange_shrinker_scans;
+static atomic64_t vrange_shrinker_asked;
 static atomic64_t vrange_shrinker_scanned;
 static atomic64_t vrange_shrinker_freed;
 static atomic64_t vrange_punch_waits;
+static atomic64_t vrange_unpinned_swapped;
 
 /**
  * vrange_stat_areas() - count areas created (+1) and released (-1)
@@ -59,12 +61,15 @@ void vrange_stat_purged(unsigned long pages)
 
 /**
  * vrange_stat_shrinker() - count a call of the shrinker's scan
+ * @asked: the pages reclaim asked it to scan
  * @scanned: the pages it scanned, that is purged (touched or not)
  * @freed: the pages it freed
  */
-void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)
+void vrange_stat_shrinker(unsigned long asked, unsigned long scanned,
+			  unsigned long freed)
 {
 	atomic64_inc(&vrange_shrinker_scans);
+	atomic64_add(asked, &vrange_shrinker_asked);
 	atomic64_add(scanned, &vrange_shrinker_scanned);
 	atomic64_add(freed, &vrange_shrinker_freed);
 }
@@ -75,6 +80,15 @@ void vrange_stat_shrinker(unsigned long scanned, unsigned long freed)
 void vrange_stat_punch_wait(void)
 {
 	atomic64_inc(&vrange_punch_waits);
+}
+
+/**
+ * vrange_stat_swapped() - count purged pages that were in swap
+ * @pages: how many
+ */
+void vrange_stat_swapped(unsigned long pages)
+{
+	atomic64_add(pages, &vrange_unpinned_swapped);
 }
 
 /* ===================== one area ===================== */
@@ -89,6 +103,8 @@ static void vrange_stats_fill(struct vrange_area *area, struct vrange_stats *st)
 	st->unpinned = unpinned;
 	st->purged = (u64)area->purged << PAGE_SHIFT;
 	st->purge_events = area->purge_events;
+	st->unpinned_swapped = (u64)READ_ONCE(area->unpinned_swapped) <<
+			       PAGE_SHIFT;
 }
 
 /**
@@ -182,9 +198,20 @@ static DEVICE_ATTR_RO(name)
 
 VRANGE_COUNTER_ATTR(purge_events, vrange_purge_events);
 VRANGE_COUNTER_ATTR(shrinker_scans, vrange_shrinker_scans);
+VRANGE_COUNTER_ATTR(shrinker_asked_pages, vrange_shrinker_asked);
 VRANGE_COUNTER_ATTR(shrinker_scanned_pages, vrange_shrinker_scanned);
 VRANGE_COUNTER_ATTR(shrinker_freed_pages, vrange_shrinker_freed);
 VRANGE_COUNTER_ATTR(punch_waits, vrange_punch_waits);
+
+static ssize_t unpinned_swapped_bytes_show(struct device *dev,
+					   struct device_attribute *attr,
+					   char *buf)
+{
+	u64 pages = atomic64_read(&vrange_unpinned_swapped);
+
+	return sysfs_emit(buf, "%llu\n", pages << PAGE_SHIFT);
+}
+static DEVICE_ATTR_RO(unpinned_swapped_bytes);
 
 static struct attribute *vrange_attrs[] = {
 	&dev_attr_areas.attr,
@@ -192,9 +219,11 @@ static struct attribute *vrange_attrs[] = {
 	&dev_attr_purged_bytes.attr,
 	&dev_attr_purge_events.attr,
 	&dev_attr_shrinker_scans.attr,
+	&dev_attr_shrinker_asked_pages.attr,
 	&dev_attr_shrinker_scanned_pages.attr,
 	&dev_attr_shrinker_freed_pages.attr,
 	&dev_attr_punch_waits.attr,
+	&dev_attr_unpinned_swapped_bytes.attr,
 	NULL,
 };
 

@@ -58,6 +58,9 @@
  * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
  * @punch_nrpages: the backing file's page count when the last punch ended,
  *		or when @punches last rose from 0 (purge.c)
+ * @unpinned_swapped: pages that were in swap, not in memory, when their
+ *		range was purged; raised under @state_lock alone, read with
+ *		READ_ONCE()
  * @ashmem:	opened through the ashmem node: ashmem's names, SET_NAME
  *		truncates and SET_SIZE takes 0; fixed at open, read without
  *		@lock
@@ -86,6 +89,7 @@ struct vrange_area {
 	unsigned int punches;
 	unsigned int punch_seq;
 	unsigned long punch_nrpages;
+	unsigned long unpinned_swapped;
 	bool ashmem;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
@@ -263,7 +267,9 @@ void vrange_purge_exit(void);
 void vrange_stat_areas(int delta);
 void vrange_stat_unpinned(long pages);
 void vrange_stat_purged(unsigned long pages);
-void vrange_stat_shrinker(unsigned long scanned, unsigned long freed);
+void vrange_stat_shrinker(unsigned long asked, unsigned long scanned,
+			  unsigned long freed);
+void vrange_stat_swapped(unsigned long pages);
 void vrange_stat_punch_wait(void);
 int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats);

@@ -787,7 +787,7 @@ static void check_stats(struct ctx *x, struct marea *a)
 	CHECK(x, st.purge_events >= a->events, "area %d: purge_events went "
 	      "back from %llu to %llu", a->id, (unsigned long long)a->events,
 	      (unsigned long long)st.purge_events);
-	CHECK(x, st.__reserved[0] == 0 && st.__reserved[3] == 0,
+	CHECK(x, st.__reserved[0] == 0 && st.__reserved[2] == 0,
 	      "area %d: stats reserved not zero", a->id);
 	a->events = st.purge_events;
 	if (mb && st.purged == (uint64_t)(kp + mb) * PG)

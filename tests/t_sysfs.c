@@ -8,9 +8,10 @@
  * fork or mappings); unpinned_bytes follows unpin, pin and close (purged
  * pages stay unpinned); purged_bytes and purge_events grow by exactly what
  * a PURGE_ALL_CACHES purged (and it does not count as shrinker activity);
- * under a memory hog, shrinker_scans, shrinker_scanned_pages and
- * shrinker_freed_pages grow while purged_bytes and purge_events grow by
- * the ranges the shrinker purged.  Other areas may exist: only deltas are
+ * under a memory hog, shrinker_scans, shrinker_asked_pages,
+ * shrinker_scanned_pages and shrinker_freed_pages grow while purged_bytes
+ * and purge_events grow by the ranges the shrinker purged, and
+ * unpinned_swapped_bytes does not (no swap here; t_swap has it).  Other areas may exist: only deltas are
  * checked, and nothing else runs meanwhile.
  */
 #define _GNU_SOURCE
@@ -28,13 +29,13 @@
 #define MIB		((size_t)1 << 20)
 
 enum {
-	A_AREAS, A_UNPINNED, A_PURGED, A_EVENTS, A_SCANS, A_SCANNED, A_FREED,
-	A_WAITS, NATTRS
+	A_AREAS, A_UNPINNED, A_PURGED, A_EVENTS, A_SCANS, A_ASKED, A_SCANNED,
+	A_FREED, A_WAITS, A_SWAPPED, NATTRS
 };
 static const char *const attrs[NATTRS] = {
 	"areas", "unpinned_bytes", "purged_bytes", "purge_events",
-	"shrinker_scans", "shrinker_scanned_pages", "shrinker_freed_pages",
-	"punch_waits",
+	"shrinker_scans", "shrinker_asked_pages", "shrinker_scanned_pages",
+	"shrinker_freed_pages", "punch_waits", "unpinned_swapped_bytes",
 };
 
 struct counters {
@@ -316,6 +317,7 @@ TEST(purge_all_counted_exactly)
 	EXPECT_EQ(DELTA(c0, A_PURGED), (int64_t)(n * (long)PG));
 	EXPECT_EQ(DELTA(c0, A_EVENTS), 4);
 	EXPECT_EQ(DELTA(c0, A_SCANS), 0);
+	EXPECT_EQ(DELTA(c0, A_ASKED), 0);
 	EXPECT_EQ(DELTA(c0, A_SCANNED), 0);
 	EXPECT_EQ(DELTA(c0, A_FREED), 0);
 	EXPECT_EQ(DELTA(c0, A_UNPINNED), 0);
@@ -410,8 +412,11 @@ TEST_TIMEOUT(shrinker_counters_grow_under_pressure, 90)
 		       (unsigned long long)c0.v[i],
 		       (unsigned long long)c1.v[i]);
 	EXPECT_GT(c1.v[A_SCANS], c0.v[A_SCANS]);
+	EXPECT_GT(c1.v[A_ASKED], c0.v[A_ASKED]);
 	EXPECT_GT(c1.v[A_SCANNED], c0.v[A_SCANNED]);
 	EXPECT_GT(c1.v[A_FREED], c0.v[A_FREED]);
+	/* No swap in this guest: nothing purged was in swap. */
+	EXPECT_EQ(c1.v[A_SWAPPED], c0.v[A_SWAPPED]);
 	EXPECT_EQ(c1.v[A_PURGED] - c0.v[A_PURGED], (uint64_t)a.size);
 	EXPECT_EQ(c1.v[A_EVENTS] - c0.v[A_EVENTS], (uint64_t)3);
 	EXPECT_LE(c1.v[A_FREED] - c0.v[A_FREED], (uint64_t)npg);

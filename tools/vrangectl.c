@@ -38,8 +38,10 @@ static const struct counter counters[] = {
 	{ "purged_bytes", "purged", 1, 0 },
 	{ "purge_events", "purge events", 0, 0 },
 	{ "shrinker_scans", "shrinker scans", 0, 0 },
+	{ "shrinker_asked_pages", "shrinker asked", 1, 1 },
 	{ "shrinker_scanned_pages", "shrinker scanned", 1, 1 },
 	{ "shrinker_freed_pages", "shrinker freed", 1, 1 },
+	{ "unpinned_swapped_bytes", "unpinned swapped", 1, 0 },
 };
 #define NR_COUNTERS (sizeof(counters) / sizeof(counters[0]))
 

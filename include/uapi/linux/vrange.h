@@ -192,6 +192,10 @@ struct vrange_range64 {
  * @purge_events:	how many times pages of the area were purged since it
  *			was created: once per range purged whole, once per
  *			step of a VRANGE_PURGE_PARTIAL range
+ * @unpinned_swapped:	bytes that reclaim had written to swap, and were not
+ *			in memory, when their range was purged, since the
+ *			area was created: unpinned data swap took before the
+ *			purge did (see vrange(4), "Swap")
  * @__reserved:		zero
  *
  * Every field is filled; what a later version adds will be in @__reserved.
@@ -203,7 +207,8 @@ struct vrange_stats {
 	__u64 unpinned_resident;
 	__u64 purged;
 	__u64 purge_events;
-	__u64 __reserved[4];
+	__u64 unpinned_swapped;
+	__u64 __reserved[3];
 };
 
 /**
