@@ -218,6 +218,7 @@ static inline void compat_shrinker_destroy(struct compat_shrinker *cs)
  * @scan: its scan_objects
  * @lrus: the list_lrus to bind to the shrinker's id
  * @nr: how many
+ * @seeks: its seeks (DEFAULT_SEEKS, or 0: half of its count per call)
  * @name: its name in debugfs
  *
  * Return: 0 or a negative errno.
@@ -226,7 +227,7 @@ static inline int compat_shrinker_create(struct compat_shrinker *cs,
 					 compat_shrink_fn count,
 					 compat_shrink_fn scan,
 					 struct list_lru *lrus, int nr,
-					 const char *name)
+					 int seeks, const char *name)
 {
 	struct shrinker *shrinker;
 	int ret = 0, i;
@@ -243,7 +244,7 @@ static inline int compat_shrinker_create(struct compat_shrinker *cs,
 #endif
 	shrinker->count_objects = count;
 	shrinker->scan_objects = scan;
-	shrinker->seeks = DEFAULT_SEEKS;
+	shrinker->seeks = seeks;
 #ifndef HAVE_SHRINKER_ALLOC
 	/* Live from here on, and it assigns the id the lists need. */
 	ret = register_shrinker(shrinker, "%s", name);

@@ -69,11 +69,26 @@ static struct compat_shrinker vrange_shrinker;
 static bool vrange_lru_ready;
 
 /*
- * Pages and ranges unpinned and not purged ("resident" ranges: on the LRU),
- * touched or not, for the shrinker's estimate and PURGE_ALL_CACHES.
+ * How many LRU items the shrinker's count looks at on one list, to sum
+ * their pages: all of a list that holds no more, a sample of the oldest
+ * otherwise.
+ */
+#define VRANGE_COUNT_MAX	256UL
+/*
+ * Reclaim asks a shrinker of seeks 0 for half of what it counts on each
+ * call, and one of DEFAULT_SEEKS for about as large a share as it scans of
+ * the page LRUs: 1/4096 of them at first.  Unpinned pages are on those
+ * LRUs too (shmem is swap-backed): with swap on, page reclaim would write
+ * them to swap at about the rate the shrinker purged them.  Seeks 0 purges
+ * them first, before any is written to swap or any page cache is dropped.
+ */
+#define VRANGE_SHRINKER_SEEKS	0
+
+/*
+ * Pages unpinned and not purged ("resident" ranges: on the LRU), touched
+ * or not, for PURGE_ALL_CACHES.
  */
 static struct percpu_counter vrange_resident_pages;
-static struct percpu_counter vrange_resident_ranges;
 
 /* Woken as each punch ends; waiters watch their area's punch_seq. */
 static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
@@ -96,7 +111,6 @@ struct list_lru *vrange_lru(enum vrange_level level)
 void vrange_lru_add(struct vrange_range *r)
 {
 	compat_list_lru_add_obj(&vrange_lrus[r->level], &r->lru);
-	percpu_counter_inc(&vrange_resident_ranges);
 }
 
 /**
@@ -106,7 +120,6 @@ void vrange_lru_add(struct vrange_range *r)
 void vrange_lru_del(struct vrange_range *r)
 {
 	compat_list_lru_del_obj(&vrange_lrus[r->level], &r->lru);
-	percpu_counter_dec(&vrange_resident_ranges);
 }
 
 /**
@@ -362,7 +375,6 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 		 * already, or pages faulted in since, which may go too.
 		 */
 		list_for_each_entry_safe_reverse(r, tmp, &slot->ranges, lru) {
-			percpu_counter_dec(&vrange_resident_ranges);
 			freed += vrange_punch(p, slot->area, r, true,
 					      r->start, r->end);
 			/* kswapd may purge a great many ranges in one call. */
@@ -410,33 +422,61 @@ int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
 
 /* ===================== the shrinker ===================== */
 
+/* Sum the pages of the ranges a walk goes over. */
+struct vrange_count {
+	unsigned long pages;
+	unsigned long ranges;
+};
+
+static COMPAT_LRU_WALK_CB(vrange_count_one)
+{
+	struct vrange_range *r = container_of(item, struct vrange_range, lru);
+	struct vrange_count *c = arg;
+
+	/*
+	 * Under the list_lru lock, which keeps @r allocated, but not its
+	 * area's lock: a pin, unpin or purge may be changing it.  A count is
+	 * an estimate; a resident range has at least a page.
+	 */
+	c->pages += max(data_race(vrange_range_resident(r)), 1UL);
+	c->ranges++;
+	return LRU_SKIP;
+}
+
 /*
- * The LRU counts ranges, reclaim wants pages: estimate this list's pages
- * from its ranges and the global average range size.
+ * The LRU counts ranges, reclaim wants pages: the pages of this list's
+ * ranges, summed over the list, or over the oldest VRANGE_COUNT_MAX of a
+ * longer list and scaled to its length.
  */
 static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
 {
-	unsigned long ranges, all_ranges, all_pages;
+	unsigned long ranges, nr_to_walk, pages = 0;
+	struct vrange_count c;
+	struct list_lru *lru;
 	int level;
 
 	/* Pairs with the release in vrange_purge_init(). */
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return 0;
-	for (ranges = 0, level = 0; level < VRANGE_LEVELS; level++)
-		ranges += list_lru_shrink_count(&vrange_lrus[level], sc);
-	if (!ranges)
-		return SHRINK_EMPTY;
-	/*
-	 * Exact sums: a quick read misses what sits in per-CPU deltas, which
-	 * for a few large ranges is all of them, and an estimate of one page
-	 * per range keeps reclaim from ever reaching the shrinker's batch.
-	 */
-	all_ranges = percpu_counter_sum_positive(&vrange_resident_ranges);
-	all_pages = percpu_counter_sum_positive(&vrange_resident_pages);
-	if (all_ranges < ranges || all_pages < all_ranges)
-		return ranges;
-	return mult_frac(all_pages, ranges, all_ranges);
+	for (level = 0; level < VRANGE_LEVELS; level++) {
+		lru = &vrange_lrus[level];
+		ranges = list_lru_shrink_count(lru, sc);
+		if (!ranges)
+			continue;
+		c.pages = 0;
+		c.ranges = 0;
+		nr_to_walk = min(ranges, VRANGE_COUNT_MAX);
+		list_lru_walk_one(lru, sc->nid, sc->memcg, vrange_count_one,
+				  &c, &nr_to_walk);
+		if (c.ranges >= ranges)
+			pages += c.pages;
+		else if (c.ranges)
+			pages += mult_frac(c.pages, ranges, c.ranges);
+		else
+			pages += ranges;
+	}
+	return pages ? pages : SHRINK_EMPTY;
 }
 
 /*
@@ -579,23 +619,17 @@ int vrange_purge_init(void)
 	ret = percpu_counter_init(&vrange_resident_pages, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
-	ret = percpu_counter_init(&vrange_resident_ranges, 0, GFP_KERNEL);
-	if (ret)
-		goto err_pages;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
 				     vrange_shrink_scan, vrange_lrus,
-				     VRANGE_LEVELS, "vrange");
-	if (ret)
-		goto err_ranges;
+				     VRANGE_LEVELS, VRANGE_SHRINKER_SEEKS,
+				     "vrange");
+	if (ret) {
+		percpu_counter_destroy(&vrange_resident_pages);
+		return ret;
+	}
 	/* The shrinker may see the list from now on. */
 	smp_store_release(&vrange_lru_ready, true);
 	return 0;
-
-err_ranges:
-	percpu_counter_destroy(&vrange_resident_ranges);
-err_pages:
-	percpu_counter_destroy(&vrange_resident_pages);
-	return ret;
 }
 
 /**
@@ -608,6 +642,5 @@ void vrange_purge_exit(void)
 	compat_shrinker_destroy(&vrange_shrinker);
 	for (level = 0; level < VRANGE_LEVELS; level++)
 		list_lru_destroy(&vrange_lrus[level]);
-	percpu_counter_destroy(&vrange_resident_ranges);
 	percpu_counter_destroy(&vrange_resident_pages);
 }
