@@ -285,6 +285,23 @@ static inline u64 compat_memcg_cgroup_id(struct mem_cgroup *memcg)
 }
 
 /**
+ * compat_memcg_kmem_online() - is kernel memory charged to memory cgroups?
+ *
+ * Not with cgroup.memory=nokmem, nor before the first memory cgroup below
+ * the root came online: then every range is filed under the root memcg.
+ *
+ * Return: true if it is.
+ */
+static inline bool compat_memcg_kmem_online(void)
+{
+#ifdef HAVE_MEMCG_KMEM_ONLINE
+	return memcg_kmem_online();
+#else
+	return memcg_kmem_enabled();
+#endif
+}
+
+/**
  * compat_account_reclaimed_pages() - credit reclaim with pages a shrinker freed
  * @pages: pages freed
  *

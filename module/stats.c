@@ -18,6 +18,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "vrange.h"
 
 static atomic_long_t vrange_areas;
@@ -213,6 +214,14 @@ static ssize_t unpinned_swapped_bytes_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(unpinned_swapped_bytes);
 
+/* 1 if range structs are charged to (and filed under) memory cgroups. */
+static ssize_t memcg_kmem_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", compat_memcg_kmem_online());
+}
+static DEVICE_ATTR_RO(memcg_kmem);
+
 static struct attribute *vrange_attrs[] = {
 	&dev_attr_areas.attr,
 	&dev_attr_unpinned_bytes.attr,
@@ -224,6 +233,7 @@ static struct attribute *vrange_attrs[] = {
 	&dev_attr_shrinker_freed_pages.attr,
 	&dev_attr_punch_waits.attr,
 	&dev_attr_unpinned_swapped_bytes.attr,
+	&dev_attr_memcg_kmem.attr,
 	NULL,
 };
 

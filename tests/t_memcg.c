@@ -342,6 +342,7 @@ static void charge_ranges(const char *path)
 {
 	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
 	long long before, after;
+	long kmem = -1;
 	struct vl_area a;
 	unsigned int done = 0;
 
@@ -370,6 +371,9 @@ static void charge_ranges(const char *path)
 	       (after - before) / CHARGE_RANGES);
 	/* struct vrange_range is 80 bytes on 64-bit; allow slack. */
 	EXPECT_GE(after - before, (long long)CHARGE_RANGES * 64);
+	/* Charged: the module says kernel memory accounting is on. */
+	ASSERT_OK(th_read_long("/sys/class/misc/vrange/memcg_kmem", &kmem));
+	EXPECT_EQ(kmem, 1);
 	vl_area_free(&a);
 	free(r);
 }

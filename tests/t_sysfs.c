@@ -30,12 +30,13 @@
 
 enum {
 	A_AREAS, A_UNPINNED, A_PURGED, A_EVENTS, A_SCANS, A_ASKED, A_SCANNED,
-	A_FREED, A_WAITS, A_SWAPPED, NATTRS
+	A_FREED, A_WAITS, A_SWAPPED, A_KMEM, NATTRS
 };
 static const char *const attrs[NATTRS] = {
 	"areas", "unpinned_bytes", "purged_bytes", "purge_events",
 	"shrinker_scans", "shrinker_asked_pages", "shrinker_scanned_pages",
 	"shrinker_freed_pages", "punch_waits", "unpinned_swapped_bytes",
+	"memcg_kmem",
 };
 
 struct counters {
