@@ -168,8 +168,11 @@ static uint64_t smaps_swap(const void *addr)
 	return (uint64_t)kb * 1024;
 }
 
-/* Everything on node 0 when there are nodes; the hog's node (or -1). */
-static int start(void)
+/*
+ * With @bind, everything on node 0 when there are nodes; the hog's node
+ * (or -1).
+ */
+static int start(bool bind)
 {
 	int ret;
 
@@ -179,7 +182,7 @@ static int start(void)
 	if (ret < 0)
 		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
-	if (th_numa_nodes() < 2)
+	if (!bind || th_numa_nodes() < 2)
 		return -1;
 	if (th_place_on_node(0)) {
 		TH_LOG("cannot place the test on node 0: %s; no binding",
@@ -230,13 +233,18 @@ static size_t hog_until_purged(struct vl_area *a, size_t unpinned, int node,
 
 /* ============================== tests ============================== */
 
-TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
+/*
+ * Three rounds; with @bind all on node 0, with @unmap the area is not
+ * mapped while the hog runs (its pages have no page table references to
+ * keep page reclaim off them).
+ */
+static void rounds(bool bind, bool unmap)
 {
 	size_t nchunks = AREA_BYTES / CHUNK, unpinned = nchunks * UNPINNED;
 	uint64_t worst = 0;
 	int node;
 
-	node = start();
+	node = start(bind);
 	for (int round = 0; round < ROUNDS; round++) {
 		uint64_t out0, out1, ms, swapped, pinned_swap, written;
 		struct vrange_stats st;
@@ -249,10 +257,21 @@ TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
 			EXPECT_EQ(th_range_node(a.p, a.size, 256), node);
 		for (size_t c = 0; c < nchunks; c++)
 			ASSERT_EQ(vrange_unpin(a.a, c * CHUNK, UNPINNED, 0), 0);
+		if (unmap) {
+			ASSERT_EQ(vrange_unmap(a.p, a.size), 0);
+			a.p = NULL;
+		}
 		out0 = vmstat("pswpout");
 
 		hog = hog_until_purged(&a, unpinned, node, &ms);
 		EXPECT_EQ(purged(&a), (uint64_t)unpinned);
+		if (unmap) {
+			void *p = NULL;
+
+			ASSERT_EQ(vrange_map(a.a, 0, 0, PROT_READ | PROT_WRITE,
+					     &p), 0);
+			a.p = p;
+		}
 
 		/* Each range was purged whole, and PIN64 says so exactly. */
 		for (size_t c = 0; c < nchunks; c++) {
@@ -301,6 +320,20 @@ TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
 	}
 	TH_LOG("worst round: %" PRIu64 " KiB of unpinned data written to swap",
 	       worst >> 10);
+}
+
+TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
+{
+	rounds(true, false);
+}
+
+/*
+ * Nothing bound (the area's pages on whichever node its writer ran), and
+ * the area unmapped.
+ */
+TEST_TIMEOUT(unmapped_data_of_any_node_is_purged_before_it_is_swapped, 600)
+{
+	rounds(false, true);
 }
 
 int main(int argc, char **argv)
