@@ -21,6 +21,20 @@
  * N = 384 MiB (--quick: 96 MiB): more than the 48 MiB left, so most of
  * it must be purged.  Also: the hog's extra wall time with volatile memory
  * (per repetition, against the "none" run next to it) per MiB purged.
+ *
+ * Then the volatile and none runs again with a 512 MiB zram swap on (the
+ * guest's zram module; skipped without it), zswap off: the same figures,
+ * and the pages written to swap (/proc/vmstat pswpout) and the unpinned
+ * bytes among them (the area's unpinned_swapped: in swap when purged;
+ * after the hog, PURGE_ALL_CACHES purges what is left, so that it counts
+ * them all; "purged" is what reclaim purged).
+ * Both tables have the hog's shortfall (its size less MemAvailable just
+ * before it starts) and the bytes purged per byte of it: what reclaim
+ * needed against what it took of the volatile memory.  (The shrinker's
+ * asked pages are the sum of the nr_to_scan of its calls; a call that
+ * purges a whole range larger than that ends the reclaim's ask sooner, so
+ * scanned / asked says how large the ranges were, not how much was
+ * over-purged.)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -34,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 
 #include "bench.h"
@@ -41,6 +56,9 @@
 
 #define STEP	(8 * MIB)
 #define SYS	"/sys/class/misc/vrange/"
+#define ZRAM	"/dev/zram0"
+#define ZRAM_SYS "/sys/block/zram0/"
+#define SWAP	(512 * MIB)
 
 /* What the hog reports through shared memory. */
 struct hog_res {
@@ -59,6 +77,41 @@ static void write_str(const char *path, const char *s)
 			fprintf(stderr, "write %s failed\n", path);
 		close(fd);
 	}
+}
+
+/* A 512 MiB zram swap: 0, or -1 if the guest has no zram. */
+static int swap_on(void)
+{
+	unsigned char *hdr = calloc(1, page);
+	uint32_t info[3] = { 1, (uint32_t)(SWAP / page - 1), 0 };
+	char size[32];
+	int fd, ret = -1;
+
+	if (!hdr || access(ZRAM_SYS "disksize", W_OK))
+		goto out;
+	write_str("/sys/module/zswap/parameters/enabled", "N");
+	write_str(ZRAM_SYS "reset", "1");
+	snprintf(size, sizeof(size), "%zu", (size_t)SWAP);
+	write_str(ZRAM_SYS "disksize", size);
+	/* A version 1 swap header: info at 1024, the magic at the end. */
+	memcpy(hdr + 1024, info, sizeof(info));
+	memcpy(hdr + page - 10, "SWAPSPACE2", 10);
+	fd = open(ZRAM, O_WRONLY);
+	if (fd < 0)
+		goto out;
+	if (pwrite(fd, hdr, page, 0) == page && !fsync(fd) && !swapon(ZRAM, 0))
+		ret = 0;
+	close(fd);
+out:
+	free(hdr);
+	return ret;
+}
+
+static void swap_off(void)
+{
+	if (swapoff(ZRAM))
+		bench_die("swapoff " ZRAM);
+	write_str(ZRAM_SYS "reset", "1");
 }
 
 /* CPU time of the kswapd threads so far, ns. */
@@ -174,26 +227,57 @@ static struct bstat valid_stat(double *v, int n)
 	return bstat_of(v, k);
 }
 
-enum { M_WALL, M_CPU, M_MAXSTEP, M_KSWAPD, M_VSCAN, M_VFREE, M_LSCAN, M_LSTEAL, M_PURGED, NM };
+enum {
+	M_WALL, M_CPU, M_MAXSTEP, M_KSWAPD, M_VASK, M_VSCAN, M_VFREE, M_LSCAN,
+	M_LSTEAL, M_PURGED, M_SWAPOUT, M_USWAP, M_SHORT, M_PERSHORT, NM
+};
 
 static const char *const mname[NM] = {
-	"hog_wall", "hog_cpu", "hog_max_8MiB_step", "kswapd_cpu", "vrange_scanned",
-	"vrange_freed", "lru_scanned", "lru_stolen", "purged",
+	"hog_wall", "hog_cpu", "hog_max_8MiB_step", "kswapd_cpu", "vrange_asked",
+	"vrange_scanned", "vrange_freed", "lru_scanned", "lru_stolen", "purged",
+	"swapped_out", "unpinned_swapped", "hog_shortfall", "purged_per_shortfall",
 };
 static const char *const munit[NM] = {
-	"ms", "ms", "ms", "ms", "pages", "pages", "pages", "pages", "MiB",
+	"ms", "ms", "ms", "ms", "pages", "pages", "pages", "pages", "pages", "MiB",
+	"MiB", "MiB", "MiB", "x",
 };
+
+/* The variants, run in this order in each repetition. */
+enum { V_VOL, V_NONE, V_VOL_SWAP, V_NONE_SWAP, NV };
+static const char *const vname[NV] = {
+	"volatile", "none", "volatile_zram", "none_zram",
+};
+
+/* The table of volatile variant @v against the none variant @w. */
+static void table(double *m[NV][NM], int v, int w, int reps, const char *param)
+{
+	int i;
+
+	printf("  %-20s %8s | %10s %10s %10s | %10s %10s %10s\n", "metric", "unit",
+	       vname[v], "p10", "p90", vname[w], "p10", "p90");
+	for (i = 0; i < NM; i++) {
+		struct bstat sv = valid_stat(m[v][i], reps), sn = valid_stat(m[w][i], reps);
+
+		printf("  %-20s %8s | %10.1f %10.1f %10.1f | %10.1f %10.1f %10.1f\n", mname[i],
+		       munit[i], sv.med, sv.p10, sv.p90, sn.med, sn.p10, sn.p90);
+		if (sv.n)	/* no row for a figure that was not measured */
+			bench_csv(vname[v], param, mname[i], sv, munit[i]);
+		if (sn.n)
+			bench_csv(vname[w], param, mname[i], sn, munit[i]);
+	}
+}
 
 int main(int argc, char **argv)
 {
 	struct hog_res *r;
-	double *m[2][NM], *pa, *extra, cpu, ks;
-	long long vs, vf, ls, lst, avail;
+	double *m[NV][NM], *pa, *extra, cpu, ks;
+	long long va, vs, vf, ls, lst, so, avail;
+	uint64_t left;
 	struct vrange_stats st;
 	struct vrange_area *a;
 	struct bstat s;
 	size_t n, h;
-	int rep, reps, v, i, fd, killed[2] = { 0, 0 };
+	int rep, reps, v, i, fd, killed[NV] = { 0 }, nv = NV;
 	char param[32];
 
 	bench_init(argc, argv, "evict", 3, 1);
@@ -212,23 +296,34 @@ int main(int argc, char **argv)
 	h -= h % STEP;
 	if (h < n + 64 * MIB)
 		bench_die("too little memory: MemAvailable %lld kB", avail);
-	for (v = 0; v < 2; v++)
+	for (v = 0; v < NV; v++)
 		for (i = 0; i < NM; i++)
 			m[v][i] = calloc(reps, sizeof(double));
+	if (swap_on()) {
+		printf("# no zram in this guest: the runs with swap are left out\n");
+		nv = V_VOL_SWAP;
+	} else {
+		swap_off();
+	}
 	pa = calloc(reps, sizeof(double));
 	extra = calloc(reps, sizeof(double));
 	printf("# MemAvailable %lld MiB; hog %zu MiB; volatile %zu MiB\n", avail / 1024,
 	       h / MIB, n / MIB);
 
 	for (rep = 0; rep < reps; rep++) {
-		for (v = 0; v < 2; v++) {
+		for (v = 0; v < nv; v++) {
+			if (v == V_VOL_SWAP && swap_on())
+				bench_die("swapon " ZRAM);
 			write_str("/proc/sys/vm/drop_caches", "3");
-			a = v == 0 ? volatile_area(n) : NULL;
+			a = v == V_VOL || v == V_VOL_SWAP ? volatile_area(n) : NULL;
+			va = bench_read_ll(SYS "shrinker_asked_pages");
+			so = bench_vmstat("pswpout");
 			vs = bench_read_ll(SYS "shrinker_scanned_pages");
 			vf = bench_read_ll(SYS "shrinker_freed_pages");
 			ls = vmsum("pgscan_kswapd", "pgscan_direct");
 			lst = vmsum("pgsteal_kswapd", "pgsteal_direct");
 			ks = kswapd_ns();
+			m[v][M_SHORT][rep] = ((double)h - (double)bench_meminfo_kb("MemAvailable") * KIB) / MIB;
 			cpu = run_hog(h, r);
 			if (cpu < 0) {
 				killed[v]++;
@@ -236,22 +331,44 @@ int main(int argc, char **argv)
 					m[v][i][rep] = NAN;
 				if (a)
 					vrange_close(a);
+				if (v == V_NONE_SWAP)
+					swap_off();
 				continue;
 			}
 			m[v][M_WALL][rep] = r->wall_ns / 1e6;
 			m[v][M_CPU][rep] = cpu / 1e6;
 			m[v][M_MAXSTEP][rep] = r->max_step_ns / 1e6;
 			m[v][M_KSWAPD][rep] = (kswapd_ns() - ks) / 1e6;
+			m[v][M_VASK][rep] = bench_read_ll(SYS "shrinker_asked_pages") - va;
 			m[v][M_VSCAN][rep] = bench_read_ll(SYS "shrinker_scanned_pages") - vs;
+			m[v][M_SWAPOUT][rep] = (double)(bench_vmstat("pswpout") - so) * page / MIB;
+			m[v][M_USWAP][rep] = 0;
 			m[v][M_VFREE][rep] = bench_read_ll(SYS "shrinker_freed_pages") - vf;
 			m[v][M_LSCAN][rep] = vmsum("pgscan_kswapd", "pgscan_direct") - ls;
 			m[v][M_LSTEAL][rep] = vmsum("pgsteal_kswapd", "pgsteal_direct") - lst;
 			if (a) {
+				/*
+				 * Purge what is left, so that unpinned pages
+				 * still in swap count in unpinned_swapped.
+				 */
 				if (vrange_get_stats(a, &st))
 					bench_die("vrange_get_stats");
-				m[v][M_PURGED][rep] = (double)st.purged / MIB;
+				left = st.unpinned - st.purged;
+				if (vrange_purge_all(a) < 0)
+					bench_die("vrange_purge_all");
+				if (vrange_get_stats(a, &st))
+					bench_die("vrange_get_stats");
+				m[v][M_PURGED][rep] = (double)(st.purged - left) / MIB;
+				m[v][M_USWAP][rep] = (double)st.unpinned_swapped / MIB;
+				m[v][M_PERSHORT][rep] = m[v][M_SHORT][rep] > 0 ?
+					m[v][M_PURGED][rep] / m[v][M_SHORT][rep] : NAN;
 				vrange_close(a);
+			} else {
+				m[v][M_PURGED][rep] = 0;
+				m[v][M_PERSHORT][rep] = NAN;
 			}
+			if (v == V_NONE_SWAP)
+				swap_off();
 		}
 		extra[rep] = m[0][M_PURGED][rep] > 0 && !isnan(m[1][M_WALL][rep]) ?
 			(m[0][M_WALL][rep] - m[1][M_WALL][rep]) / m[0][M_PURGED][rep] : NAN;
@@ -270,25 +387,21 @@ int main(int argc, char **argv)
 
 	printf("eviction: hog of %zu MiB, %d reps, interleaved; volatile: %zu MiB unpinned in 1 MiB ranges\n",
 	       h / MIB, reps, n / MIB);
-	printf("  %-20s %8s | %10s %10s %10s | %10s %10s %10s\n", "metric", "unit",
-	       "volatile", "p10", "p90", "none", "p10", "p90");
 	snprintf(param, sizeof(param), "%zuMiB", n / MIB);
-	for (i = 0; i < NM; i++) {
-		struct bstat sv = valid_stat(m[0][i], reps), sn = valid_stat(m[1][i], reps);
-
-		printf("  %-20s %8s | %10.1f %10.1f %10.1f | %10.1f %10.1f %10.1f\n", mname[i],
-		       munit[i], sv.med, sv.p10, sv.p90, sn.med, sn.p10, sn.p90);
-		if (sv.n)	/* no row for a figure that was not measured */
-			bench_csv("volatile", param, mname[i], sv, munit[i]);
-		if (sn.n)
-			bench_csv("none", param, mname[i], sn, munit[i]);
+	table(m, V_VOL, V_NONE, reps, param);
+	for (v = 0; v < nv; v += 2) {
+		if (v) {
+			printf("with a %zu MiB zram swap (zswap off), the same runs interleaved:\n",
+			       (size_t)SWAP / MIB);
+			table(m, v, v + 1, reps, param);
+		}
+		printf("  %-20s %8s | %10d %21s | %10d\n", "hog_killed", "runs", killed[v],
+		       "", killed[v + 1]);
+		printf("  (figures above: the %d and %d runs whose hog finished)\n",
+		       reps - killed[v], reps - killed[v + 1]);
+		bench_csv1(vname[v], param, "hog_killed", killed[v], "runs");
+		bench_csv1(vname[v + 1], param, "hog_killed", killed[v + 1], "runs");
 	}
-	printf("  %-20s %8s | %10d %21s | %10d\n", "hog_killed", "runs", killed[0],
-	       "", killed[1]);
-	printf("  (figures above: the %d and %d runs whose hog finished)\n", reps - killed[0],
-	       reps - killed[1]);
-	bench_csv1("volatile", param, "hog_killed", killed[0], "runs");
-	bench_csv1("none", param, "hog_killed", killed[1], "runs");
 	s = valid_stat(extra, reps);
 	printf("  hog's extra wall time with volatile memory, per MiB purged: %.2f ms (p10 %.2f, p90 %.2f)\n",
 	       s.med, s.p10, s.p90);
