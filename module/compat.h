@@ -285,12 +285,11 @@ static inline u64 compat_memcg_cgroup_id(struct mem_cgroup *memcg)
 }
 
 /**
- * compat_memcg_kmem_online() - is kernel memory charged to memory cgroups?
+ * compat_memcg_kmem_online() - whether kernel memory is charged to memcgs
  *
- * Not with cgroup.memory=nokmem, nor before the first memory cgroup below
- * the root came online: then every range is filed under the root memcg.
- *
- * Return: true if it is.
+ * Return: true if it is; false with cgroup.memory=nokmem, or before the
+ * first memory cgroup below the root came online (every range is then
+ * filed under the root memcg).
  */
 static inline bool compat_memcg_kmem_online(void)
 {
