@@ -595,7 +595,8 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 			ret = PTR_ERR(file);
 			goto out;
 		}
-		area->file = file;
+		/* Pairs with the acquire in vrange_ranges_resident(). */
+		smp_store_release(&area->file, file);
 	}
 	vma_set_file(vma, area->file);
 	ret = compat_fops_mmap(vrange_shmem_fops, area->file, vma);

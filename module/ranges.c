@@ -437,41 +437,57 @@ int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 /**
  * vrange_ranges_resident() - unpinned pages not purged and in memory now
- * @area: the area, locked
+ * @area: the area, not locked; its file is open
  *
- * Walks the page cache of every resident range: O(pages in memory).
+ * Reads one range's bounds at a time under area->state_lock and walks its
+ * page cache with no lock of the module held: reclaim passes a locked
+ * area by, and a loop of stats queries must not keep it off the area
+ * (walking is O(pages in memory)).  Ranges may change meanwhile: each is
+ * counted as it was when the walk reached it.
  *
  * Return: the number of pages.
  */
 unsigned long vrange_ranges_resident(struct vrange_area *area)
 {
+	/* Pairs with the release in vrange_area_mmap(). */
+	struct file *file = smp_load_acquire(&area->file);
 	struct folio_batch fbatch;
 	unsigned long pages = 0;
+	pgoff_t pos = 0, lo, index, end;
 	struct vrange_range *r;
 	unsigned int i;
-	pgoff_t index;
 
-	if (!area->file)
+	if (!file)
 		return 0;
 	folio_batch_init(&fbatch);
-	for (r = vrange_first_ending_after(area, 0); r; r = vrange_next(r)) {
-		vrange_visit(NULL);
-		if (!vrange_range_resident(r))
-			continue;
-		index = r->purged_end;
-		while (index < r->end &&
-		       filemap_get_folios(area->file->f_mapping, &index,
-					  r->end - 1, &fbatch)) {
+	for (;;) {
+		spin_lock(&area->state_lock);
+		r = vrange_first_ending_after(area, pos);
+		if (r) {
+			lo = max(pos, r->purged_end);
+			end = r->end;
+		}
+		spin_unlock(&area->state_lock);
+		if (!r)
+			break;
+		pos = end;
+		index = lo;
+		while (index < end &&
+		       filemap_get_folios(file->f_mapping, &index, end - 1,
+					  &fbatch)) {
 			for (i = 0; i < folio_batch_count(&fbatch); i++) {
 				struct folio *folio = fbatch.folios[i];
-				pgoff_t first = max(folio->index, r->purged_end);
+				pgoff_t first = max(folio->index, lo);
 				pgoff_t last = min(folio->index +
-						   folio_nr_pages(folio), r->end);
+						   folio_nr_pages(folio), end);
 
-				pages += last - first;
+				if (last > first)
+					pages += last - first;
 			}
 			folio_batch_release(&fbatch);
+			cond_resched();
 		}
+		cond_resched();
 	}
 	return pages;
 }

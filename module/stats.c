@@ -124,8 +124,9 @@ int vrange_area_get_stats(struct vrange_area *area,
 	if (mutex_lock_killable(&area->lock))
 		return -EINTR;
 	vrange_stats_fill(area, &st);
-	st.unpinned_resident = (u64)vrange_ranges_resident(area) << PAGE_SHIFT;
 	mutex_unlock(&area->lock);
+	/* Without area->lock, which reclaim only ever trylocks. */
+	st.unpinned_resident = (u64)vrange_ranges_resident(area) << PAGE_SHIFT;
 	if (copy_to_user(ustats, &st, sizeof(st)))
 		return -EFAULT;
 	return 0;

@@ -187,7 +187,10 @@ struct vrange_range64 {
  * @size:		size in bytes, as set by VRANGE_SET_SIZE
  * @pinned:		bytes of the page-rounded size that are pinned
  * @unpinned:		bytes unpinned, purged or not
- * @unpinned_resident:	bytes unpinned, not purged, and in memory now
+ * @unpinned_resident:	bytes unpinned, not purged, and in memory now; counted
+ *			after the others, range by range, without blocking
+ *			reclaim, so it may not agree with them exactly if
+ *			the area changes meanwhile
  * @purged:		bytes unpinned and purged
  * @purge_events:	how many times pages of the area were purged since it
  *			was created: once per range purged whole, once per
