@@ -48,6 +48,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/swap.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -81,8 +82,20 @@ static bool vrange_lru_ready;
  * LRUs too (shmem is swap-backed): with swap on, page reclaim would write
  * them to swap at about the rate the shrinker purged them.  Seeks 0 purges
  * them first, before any is written to swap or any page cache is dropped.
+ * And with swap space free the count is doubled, so that reclaim asks for
+ * all of it: each pass of reclaim scans the page LRUs before it calls the
+ * shrinkers, and every pass that found unpinned pages left would write
+ * some of them to swap.
  */
 #define VRANGE_SHRINKER_SEEKS	0
+/*
+ * The least a list with pages counts: two of the shrinker core's batches
+ * (SHRINK_BATCH, 128).  Reclaim calls the scan only once it has a batch,
+ * or the whole count, to ask for; with seeks 0 it asks for half the count,
+ * so a smaller list would wait for the last priorities, and drop_caches
+ * would leave it.  The scan purges what there is.
+ */
+#define VRANGE_COUNT_MIN	256UL
 
 /*
  * Pages unpinned and not purged ("resident" ranges: on the LRU), touched
@@ -446,7 +459,8 @@ static COMPAT_LRU_WALK_CB(vrange_count_one)
 /*
  * The LRU counts ranges, reclaim wants pages: the pages of this list's
  * ranges, summed over the list, or over the oldest VRANGE_COUNT_MAX of a
- * longer list and scaled to its length.
+ * longer list and scaled to its length; twice that with swap space free
+ * (see VRANGE_SHRINKER_SEEKS); VRANGE_COUNT_MIN at least.
  */
 static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
@@ -476,7 +490,11 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 		else
 			pages += ranges;
 	}
-	return pages ? pages : SHRINK_EMPTY;
+	if (!pages)
+		return SHRINK_EMPTY;
+	if (get_nr_swap_pages() > 0)
+		pages *= 2;
+	return max(pages, VRANGE_COUNT_MIN);
 }
 
 /*
