@@ -16,6 +16,8 @@
 # Environment (host-check.sh sets them): VRANGE_TOP, VRANGE_BUILD,
 # VRANGE_HOST_OUT (the runs go under it), CC.
 
+# The checks run through start(), which shellcheck does not see.
+# shellcheck disable=SC2317
 set -uo pipefail
 
 TOP=${VRANGE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
