@@ -23,6 +23,7 @@ PACKAGES=(
 	perl xz-utils             # checkpatch and kernel-doc, from linux-source's tarball
 	sparse                    # make sparse
 	libcmocka-dev pkg-config  # host-side library tests
+	spin                      # the slot protocol's model checker (tests/host/t_slots_model.sh; pan is built with gcc)
 	man-db groff-base         # man -l on the installed pages (tests/host/t_install.sh)
 	qemu-system-x86           # the guests
 	qemu-system-arm           # the arm64 guests (bookworm's 7.2, like qemu-system-x86: not backports' 10, which would upgrade both)
