@@ -118,6 +118,31 @@ static void vrange_insert(struct vrange_area *area, struct vrange_range *new)
 	rb_insert_color(&new->node, &area->ranges);
 }
 
+/*
+ * Link @new, whose pages lie just before @next's (after every range if @next
+ * is NULL), without a walk from the root: as the left child of @next, or the
+ * right child of its predecessor, whichever is free.
+ */
+static void vrange_insert_before(struct vrange_area *area,
+				 struct vrange_range *new,
+				 struct vrange_range *next)
+{
+	struct rb_node *parent, **link;
+
+	if (!next) {
+		parent = rb_last(&area->ranges);
+		link = parent ? &parent->rb_right : &area->ranges.rb_node;
+	} else if (!next->node.rb_left) {
+		parent = &next->node;
+		link = &parent->rb_left;
+	} else {
+		parent = rb_prev(&next->node);
+		link = &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &area->ranges);
+}
+
 /* The folio at page @index of @area, with a reference; NULL if none. */
 static struct folio *vrange_folio_at(struct vrange_area *area, pgoff_t index)
 {
@@ -280,7 +305,8 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	if (vrange_ranges_punching(area, start, end))
 		return -EBUSY;
 
-	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr &&
+	/* Strictly inside @r, as vrange_ranges_pin_splits() asks. */
+	if (r && r->start < start && r->end > end && !spare->nr &&
 	    !vrange_cache_take(area, end, spare)) {
 		spare->want = 1;
 		return -EAGAIN;
@@ -355,6 +381,29 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 	return purged;
 }
 
+/*
+ * vrange_ranges_pinned_runs() from @first, the first range ending after
+ * @start (NULL if none).
+ */
+static long vrange_runs_from(struct vrange_range *first, pgoff_t start,
+			     pgoff_t end, unsigned long *budget)
+{
+	struct vrange_range *r;
+	unsigned long runs = 0;
+	pgoff_t cur = start;
+
+	for (r = first; r && r->start < end; r = vrange_next(r)) {
+		if (!vrange_visit(budget))
+			return -E2BIG;
+		if (r->start > cur)
+			runs++;
+		cur = r->end;
+	}
+	if (cur < end)
+		runs++;
+	return runs;
+}
+
 /**
  * vrange_ranges_pinned_runs() - how many ranges an unpin would create
  * @area: the area, locked
@@ -369,21 +418,8 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 			       pgoff_t end, unsigned long *budget)
 {
-	struct vrange_range *r;
-	unsigned long runs = 0;
-	pgoff_t cur = start;
-
-	for (r = vrange_first_ending_after(area, start); r && r->start < end;
-	     r = vrange_next(r)) {
-		if (!vrange_visit(budget))
-			return -E2BIG;
-		if (r->start > cur)
-			runs++;
-		cur = r->end;
-	}
-	if (cur < end)
-		runs++;
-	return runs;
+	return vrange_runs_from(vrange_first_ending_after(area, start), start,
+				end, budget);
 }
 
 /**
@@ -449,7 +485,7 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
-	long runs = vrange_ranges_pinned_runs(area, start, end, NULL);
+	long runs = vrange_runs_from(first, start, end, NULL);
 	struct vrange_range *r, *new;
 	unsigned int steps = 0;
 	pgoff_t cur;
@@ -475,7 +511,8 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			new->purged_end = cur;
 			new->level = level;
 			new->partial = partial;
-			vrange_insert(area, new);
+			/* @r, if any, is the first range after the run. */
+			vrange_insert_before(area, new, r);
 			vrange_lru_add(new);
 			vrange_account(area, run_end - cur, 0);
 		}
