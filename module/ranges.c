@@ -256,8 +256,10 @@ void vrange_account(struct vrange_area *area, long unpinned, long purged)
 {
 	area->unpinned += unpinned;
 	area->purged += purged;
-	vrange_stat_unpinned(unpinned);
+	/* stats.c's unpinned pages are the two counters' sum. */
 	vrange_stat_resident(unpinned - purged);
+	if (purged)
+		vrange_stat_unpinned_purged(purged);
 }
 
 /* How many pages of [@lo, @hi), inside @r, are purged. */

@@ -272,6 +272,7 @@ void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 
 void vrange_stat_resident(long pages);
+s64 vrange_stat_resident_sum(void);
 long vrange_purge_all(void);
 int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
 		      bool killable);
@@ -281,7 +282,7 @@ void vrange_purge_exit(void);
 
 /* stats.c */
 void vrange_stat_areas(int delta);
-void vrange_stat_unpinned(long pages);
+void vrange_stat_unpinned_purged(long pages);
 void vrange_stat_purged(unsigned long pages);
 void vrange_stat_shrinker(unsigned long scanned, unsigned long freed);
 void vrange_stat_punch_wait(void);
