@@ -322,7 +322,8 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		bool was_resident = vrange_range_resident(r);
 
 		vrange_state_relax(area, &steps);
-		next = vrange_next(r);
+		/* A range reaching @end is the last: no need to look further. */
+		next = r->end < end ? vrange_next(r) : NULL;
 		purged += p;
 		vrange_account(area, -(long)(hi - lo), -(long)p);
 
