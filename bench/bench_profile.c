@@ -12,7 +12,8 @@
  * (without the traced ones).  The tracer's own cost is in every figure
  * (it doubles or triples them under TCG): read the shares, not the
  * nanoseconds; bench_syscall has the untraced times.  Functions the
- * compiler inlined are part of their caller's self time.
+ * compiler inlined are part of their caller's self time.  Paths seen in
+ * fewer than one pair in 20 (interrupts landing in a call) are left out.
  *
  * Needs tracefs at /sys/kernel/tracing and the function_graph tracer;
  * without them it says so and exits 0.
@@ -204,7 +205,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < nnodes; i++) {
 		const char *leaf = strrchr(nodes[i].path, '/') + 1;
 
-		if (!nodes[i].calls)
+		/* Interrupts that happened to land in a call: noise. */
+		if (nodes[i].calls * 20 < PAIRS)
 			continue;
 		printf("  %*s%-*s %8.2f %9.3f %9.3f\n", 2 * nodes[i].depth, "",
 		       64 - 2 * nodes[i].depth, leaf,
