@@ -156,6 +156,22 @@ static struct folio *vrange_folio_at(struct vrange_area *area, pgoff_t index)
 }
 
 /*
+ * Forget @area->cache_memcg: free the cached struct, drop the reference, and
+ * move to a generation no struct carries.
+ */
+static void vrange_cache_drop(struct vrange_area *area)
+{
+	if (area->cache) {
+		kmem_cache_free(vrange_range_cache, area->cache);
+		area->cache = NULL;
+	}
+	mem_cgroup_put(area->cache_memcg);
+	area->cache_memcg = NULL;
+	if (area->cache_gen < U16_MAX)
+		area->cache_gen++;
+}
+
+/*
  * The generation of @memcg, the memcg a range struct of @area is charged to:
  * the area's current one if it is @memcg, else the next one, now @memcg's
  * (the cached struct, charged to the old memcg, is freed); 0 once the
@@ -168,15 +184,11 @@ static u16 vrange_cache_gen(struct vrange_area *area, struct mem_cgroup *memcg)
 		return area->cache_gen;
 	if (area->cache_gen == U16_MAX)
 		return 0;
-	if (area->cache) {
-		kmem_cache_free(vrange_range_cache, area->cache);
-		area->cache = NULL;
-	}
-	mem_cgroup_put(area->cache_memcg);
+	vrange_cache_drop(area);
 	if (memcg)
 		css_get(&memcg->css);
 	area->cache_memcg = memcg;
-	return ++area->cache_gen;
+	return area->cache_gen;
 }
 
 static struct vrange_range *vrange_spare_take(struct vrange_area *area,
@@ -204,7 +216,9 @@ static struct vrange_range *vrange_spare_take(struct vrange_area *area,
  *
  * @area->cache_memcg, held, cannot be freed and reallocated meanwhile: the
  * pointers compared are the same memcg or different ones.  An offline one
- * had its structs' charges moved to its parent, so it matches nothing.
+ * had its structs' charges moved to its parent, so it can match nothing:
+ * the cached struct is freed and the reference dropped, so that an area
+ * does not keep a deleted group's memcg alive.
  *
  * Return: true if @spare got it.
  */
@@ -216,7 +230,11 @@ static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
 	struct folio *folio;
 	bool fits = false, mine = true;
 
-	if (!r || (want && !mem_cgroup_online(want)))
+	if (want && !mem_cgroup_online(want)) {
+		vrange_cache_drop(area);
+		return false;
+	}
+	if (!r)
 		return false;
 	folio = vrange_folio_at(area, index);
 	if (folio) {
@@ -637,11 +655,7 @@ void vrange_ranges_clear(struct vrange_area *area)
 		vrange_range_free(area, r);
 	}
 	spin_unlock(&area->state_lock);
-	if (area->cache)
-		kmem_cache_free(vrange_range_cache, area->cache);
-	area->cache = NULL;
-	mem_cgroup_put(area->cache_memcg);
-	area->cache_memcg = NULL;
+	vrange_cache_drop(area);
 }
 
 /**

@@ -68,7 +68,8 @@
  *		that freed a range for the next unpin that needs one; NULL if
  *		none
  * @cache_memcg: the memcg the area's latest range structs were charged to,
- *		with a reference (NULL with memcg disabled)
+ *		with a reference; NULL with memcg disabled, or once it was
+ *		found offline (then @cache_gen moved on)
  * @ref:	one for the open file description, one for each purge in flight,
  *		one for each SIGBUS-mode vma
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
