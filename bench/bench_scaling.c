@@ -12,8 +12,11 @@
  *   pair    raw VRANGE_PIN then VRANGE_UNPIN of one unpinned page (which
  *           leaves the area as it was)
  *   status  raw VRANGE_GET_PIN_STATUS of one unpinned page
+ *   null    ioctl(VRANGE_GET_SIZE) on the same fd, K times
  * timed as a loop, in ns per pair or call.  Growth: the latency at N =
  * 100,000 over the latency at N = 1, per repetition.  Target: at most 3x.
+ * Ratio: pair over null, per area and repetition (issue 17: at most 3x at
+ * N = 1 and N = 100,000).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -48,9 +51,10 @@ int main(int argc, char **argv)
 {
 	int fd[NSIZES], i, k, rep, reps, K, o;
 	long page = sysconf(_SC_PAGESIZE), n;
-	double *pair[NSIZES], *stat[NSIZES], *gpair, *gstat, t;
+	double *pair[NSIZES], *stat[NSIZES], *null[NSIZES], *ratio[NSIZES];
+	double *gpair, *gstat, t;
 	struct vrange_pin p;
-	struct bstat sp[NSIZES], ss[NSIZES], g1, g2;
+	struct bstat sp[NSIZES], ss[NSIZES], sn[NSIZES], sr[NSIZES], g1, g2;
 	char param[32];
 	void *addr;
 
@@ -62,6 +66,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NSIZES; i++) {
 		pair[i] = calloc(reps, sizeof(double));
 		stat[i] = calloc(reps, sizeof(double));
+		null[i] = calloc(reps, sizeof(double));
+		ratio[i] = calloc(reps, sizeof(double));
 		n = sizes[i];
 		fd[i] = bench_area(2 * n * page, &addr);
 		t = bench_ns();
@@ -93,6 +99,12 @@ int main(int argc, char **argv)
 					bench_die("VRANGE_GET_PIN_STATUS");
 			}
 			stat[i][rep] = (bench_ns() - t) / K;
+			t = bench_ns();
+			for (k = 0; k < K; k++)
+				if (ioctl(fd[i], VRANGE_GET_SIZE) < 0)
+					bench_die("VRANGE_GET_SIZE");
+			null[i][rep] = (bench_ns() - t) / K;
+			ratio[i][rep] = pair[i][rep] / null[i][rep];
 		}
 		gpair[rep] = pair[NSIZES - 1][rep] / pair[0][rep];
 		gstat[rep] = stat[NSIZES - 1][rep] / stat[0][rep];
@@ -110,6 +122,17 @@ int main(int argc, char **argv)
 		bench_csv("pin_unpin_pair", param, "latency", sp[i], "ns");
 		bench_csv("status", param, "latency", ss[i], "ns");
 	}
+	printf("  %-10s %26s %26s\n", "ranges", "null ioctl (ns)", "pair / null");
+	for (i = 0; i < NSIZES; i++) {
+		sn[i] = bstat_of(null[i], reps);
+		sr[i] = bstat_of(ratio[i], reps);
+		printf("  %-10ld %8.0f %8.0f %8.0f %7.2fx %7.2fx %7.2fx\n", sizes[i],
+		       sn[i].med, sn[i].p10, sn[i].p90, sr[i].med, sr[i].p10, sr[i].p90);
+		snprintf(param, sizeof(param), "%ld", sizes[i]);
+		bench_csv("null", param, "latency", sn[i], "ns");
+		bench_csv("ratio_pair_null", param, "ratio", sr[i], "x");
+	}
+	printf("  (target for pair / null: <= 3x at 1 and at 100,000 ranges)\n");
 	g1 = bstat_of(gpair, reps);
 	g2 = bstat_of(gstat, reps);
 	printf("  growth 1 -> 100,000: pair %.2fx (p10 %.2f, p90 %.2f), status %.2fx (p10 %.2f, p90 %.2f)\n"

@@ -144,6 +144,17 @@ void vrange_stat_resident(long pages)
 	percpu_counter_add(&vrange_resident_pages, pages);
 }
 
+/**
+ * vrange_stat_resident_sum() - resident unpinned pages, summed exactly
+ *
+ * Return: the sum, which may be a little off (even negative) while pins
+ * and unpins run.
+ */
+s64 vrange_stat_resident_sum(void)
+{
+	return percpu_counter_sum(&vrange_resident_pages);
+}
+
 /* ===================== isolating and purging ===================== */
 
 /*

@@ -118,7 +118,81 @@ static void vrange_insert(struct vrange_area *area, struct vrange_range *new)
 	rb_insert_color(&new->node, &area->ranges);
 }
 
-static struct vrange_range *vrange_spare_take(struct vrange_spare *spare)
+/*
+ * Link @new, whose pages lie just before @next's (after every range if @next
+ * is NULL), without a walk from the root: as the left child of @next, or the
+ * right child of its predecessor, whichever is free.
+ */
+static void vrange_insert_before(struct vrange_area *area,
+				 struct vrange_range *new,
+				 struct vrange_range *next)
+{
+	struct rb_node *parent, **link;
+
+	if (!next) {
+		parent = rb_last(&area->ranges);
+		link = parent ? &parent->rb_right : &area->ranges.rb_node;
+	} else if (!next->node.rb_left) {
+		parent = &next->node;
+		link = &parent->rb_left;
+	} else {
+		parent = rb_prev(&next->node);
+		link = &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &area->ranges);
+}
+
+/* The folio at page @index of @area, with a reference; NULL if none. */
+static struct folio *vrange_folio_at(struct vrange_area *area, pgoff_t index)
+{
+	struct folio *folio;
+
+	if (!area->file)
+		return NULL;
+	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
+	folio = filemap_get_folio(area->file->f_mapping, index);
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+/*
+ * Forget @area->cache_memcg: free the cached struct, drop the reference, and
+ * move to a generation no struct carries.
+ */
+static void vrange_cache_drop(struct vrange_area *area)
+{
+	if (area->cache) {
+		kmem_cache_free(vrange_range_cache, area->cache);
+		area->cache = NULL;
+	}
+	mem_cgroup_put(area->cache_memcg);
+	area->cache_memcg = NULL;
+	if (area->cache_gen < U16_MAX)
+		area->cache_gen++;
+}
+
+/*
+ * The generation of @memcg, the memcg a range struct of @area is charged to:
+ * the area's current one if it is @memcg, else the next one, now @memcg's
+ * (the cached struct, charged to the old memcg, is freed); 0 once the
+ * generations are used up.  A generation is never reused, so a struct whose
+ * @gen is @area->cache_gen is charged to @area->cache_memcg.
+ */
+static u16 vrange_cache_gen(struct vrange_area *area, struct mem_cgroup *memcg)
+{
+	if (area->cache_gen && area->cache_memcg == memcg)
+		return area->cache_gen;
+	if (area->cache_gen == U16_MAX)
+		return 0;
+	vrange_cache_drop(area);
+	if (memcg)
+		css_get(&memcg->css);
+	area->cache_memcg = memcg;
+	return area->cache_gen;
+}
+
+static struct vrange_range *vrange_spare_take(struct vrange_area *area,
+					      struct vrange_spare *spare)
 {
 	struct vrange_range *r;
 
@@ -126,7 +200,68 @@ static struct vrange_range *vrange_spare_take(struct vrange_spare *spare)
 	list_del_init(&r->lru);
 	spare->nr--;
 	r->punching = false;
+	if (!r->gen && !spare->mixed)
+		r->gen = vrange_cache_gen(area, spare->charged);
 	return r;
+}
+
+/*
+ * Move @area->cache to @spare if a range whose memory starts at page @index
+ * may use it: if its struct is where vrange_ranges_where() and
+ * vrange_ranges_spare() would have allocated one, on the node of that
+ * memory (any, if none is in memory) and charged to its memcg (if online;
+ * else the caller's).  So the range is filed exactly as with a struct
+ * allocated for it, and the cache saves an unpin after a pin the round trip
+ * to the allocator, with area->lock dropped and taken again.
+ *
+ * @area->cache_memcg, held, cannot be freed and reallocated meanwhile: the
+ * pointers compared are the same memcg or different ones.  An offline one
+ * had its structs' charges moved to its parent, so it can match nothing:
+ * the cached struct is freed and the reference dropped, so that an area
+ * does not keep a deleted group's memcg alive.
+ *
+ * Return: true if @spare got it.
+ */
+static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
+			      struct vrange_spare *spare)
+{
+	struct vrange_range *r = area->cache;
+	struct mem_cgroup *memcg, *want = area->cache_memcg;
+	struct folio *folio;
+	bool fits = false, mine = true;
+
+	if (want && !mem_cgroup_online(want)) {
+		vrange_cache_drop(area);
+		return false;
+	}
+	if (!r)
+		return false;
+	folio = vrange_folio_at(area, index);
+	if (folio) {
+		if (folio_nid(folio) != page_to_nid(virt_to_page(r))) {
+			folio_put(folio);
+			return false;
+		}
+		rcu_read_lock();
+		memcg = folio_memcg(folio);
+		if (memcg && mem_cgroup_online(memcg)) {
+			fits = memcg == want;
+			mine = false;
+		}
+		rcu_read_unlock();
+		folio_put(folio);
+	}
+	if (mine) {
+		memcg = get_mem_cgroup_from_mm(current->mm);
+		fits = memcg == want;
+		mem_cgroup_put(memcg);
+	}
+	if (!fits)
+		return false;
+	area->cache = NULL;
+	list_add(&r->lru, &spare->list);
+	spare->nr++;
+	return true;
 }
 
 /**
@@ -139,8 +274,10 @@ void vrange_account(struct vrange_area *area, long unpinned, long purged)
 {
 	area->unpinned += unpinned;
 	area->purged += purged;
-	vrange_stat_unpinned(unpinned);
+	/* stats.c's unpinned pages are the two counters' sum. */
 	vrange_stat_resident(unpinned - purged);
+	if (purged)
+		vrange_stat_unpinned_purged(purged);
 }
 
 /* How many pages of [@lo, @hi), inside @r, are purged. */
@@ -157,7 +294,11 @@ static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 	rb_erase(&r->node, &area->ranges);
 	if (vrange_range_resident(r))
 		vrange_lru_del(r);
-	kmem_cache_free(vrange_range_cache, r);
+	/* Kept for the next unpin if it is known where it is charged. */
+	if (!area->cache && r->gen && r->gen == area->cache_gen)
+		area->cache = r;
+	else
+		kmem_cache_free(vrange_range_cache, r);
 }
 
 /**
@@ -166,6 +307,7 @@ static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
  * @start: first page
  * @end: one past the last page
  * @spare: preallocated ranges; a pin inside one range splits it and needs one
+ *	   (@area->cache, if it fits)
  *
  * Return: the number of pages of the range that had been purged, -EAGAIN
  * with @spare->want set, or -EBUSY if a purge is punching a hole in the
@@ -183,7 +325,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	if (vrange_ranges_punching(area, start, end))
 		return -EBUSY;
 
-	if (vrange_ranges_pin_splits(area, start, end) && !spare->nr) {
+	/* Strictly inside @r, as vrange_ranges_pin_splits() asks. */
+	if (r && r->start < start && r->end > end && !spare->nr &&
+	    !vrange_cache_take(area, end, spare)) {
 		spare->want = 1;
 		return -EAGAIN;
 	}
@@ -196,7 +340,8 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		bool was_resident = vrange_range_resident(r);
 
 		vrange_state_relax(area, &steps);
-		next = vrange_next(r);
+		/* A range reaching @end is the last: no need to look further. */
+		next = r->end < end ? vrange_next(r) : NULL;
 		purged += p;
 		vrange_account(area, -(long)(hi - lo), -(long)p);
 
@@ -209,7 +354,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			 * The upper part re-enters the LRU at its tail: the
 			 * LRU has no way to insert in the middle.
 			 */
-			tail = vrange_spare_take(spare);
+			tail = vrange_spare_take(area, spare);
 			tail->area = area;
 			tail->start = end;
 			tail->end = r->end;
@@ -257,6 +402,29 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 	return purged;
 }
 
+/*
+ * vrange_ranges_pinned_runs() from @first, the first range ending after
+ * @start (NULL if none).
+ */
+static long vrange_runs_from(struct vrange_range *first, pgoff_t start,
+			     pgoff_t end, unsigned long *budget)
+{
+	struct vrange_range *r;
+	unsigned long runs = 0;
+	pgoff_t cur = start;
+
+	for (r = first; r && r->start < end; r = vrange_next(r)) {
+		if (!vrange_visit(budget))
+			return -E2BIG;
+		if (r->start > cur)
+			runs++;
+		cur = r->end;
+	}
+	if (cur < end)
+		runs++;
+	return runs;
+}
+
 /**
  * vrange_ranges_pinned_runs() - how many ranges an unpin would create
  * @area: the area, locked
@@ -271,21 +439,8 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 			       pgoff_t end, unsigned long *budget)
 {
-	struct vrange_range *r;
-	unsigned long runs = 0;
-	pgoff_t cur = start;
-
-	for (r = vrange_first_ending_after(area, start); r && r->start < end;
-	     r = vrange_next(r)) {
-		if (!vrange_visit(budget))
-			return -E2BIG;
-		if (r->start > cur)
-			runs++;
-		cur = r->end;
-	}
-	if (cur < end)
-		runs++;
-	return runs;
+	return vrange_runs_from(vrange_first_ending_after(area, start), start,
+				end, budget);
 }
 
 /**
@@ -339,6 +494,7 @@ bool vrange_ranges_punching(struct vrange_area *area, pgoff_t start,
  * @level: the purge level of the new ranges
  * @partial: whether reclaim may purge part of them
  * @spare: preallocated ranges, one for each run of pinned pages in the range
+ *	   (with @area->cache, if it fits)
  *
  * Each run of pinned pages becomes a new resident range at the LRU's tail;
  * pages already unpinned keep their range, purged or not.
@@ -350,12 +506,14 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			struct vrange_spare *spare)
 {
 	struct vrange_range *first = vrange_first_ending_after(area, start);
-	long runs = vrange_ranges_pinned_runs(area, start, end, NULL);
+	long runs = vrange_runs_from(first, start, end, NULL);
 	struct vrange_range *r, *new;
 	unsigned int steps = 0;
 	pgoff_t cur;
 
-	if (runs > spare->nr) {
+	/* One short, as an unpin after a pin is: @area->cache, if it fits. */
+	if (runs > spare->nr &&
+	    (runs > spare->nr + 1 || !vrange_cache_take(area, start, spare))) {
 		spare->want = runs;
 		return -EAGAIN;
 	}
@@ -367,14 +525,15 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 		vrange_state_relax(area, &steps);
 		if (run_end > cur) {
-			new = vrange_spare_take(spare);
+			new = vrange_spare_take(area, spare);
 			new->area = area;
 			new->start = cur;
 			new->end = run_end;
 			new->purged_end = cur;
 			new->level = level;
 			new->partial = partial;
-			vrange_insert(area, new);
+			/* @r, if any, is the first range after the run. */
+			vrange_insert_before(area, new, r);
 			vrange_lru_add(new);
 			vrange_account(area, run_end - cur, 0);
 		}
@@ -495,6 +654,8 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
 /**
  * vrange_ranges_clear() - pin everything, for the area's release
  * @area: the area, locked, with no punch in flight
+ *
+ * Frees @area->cache and drops @area->cache_memcg too.
  */
 void vrange_ranges_clear(struct vrange_area *area)
 {
@@ -510,18 +671,7 @@ void vrange_ranges_clear(struct vrange_area *area)
 		vrange_range_free(area, r);
 	}
 	spin_unlock(&area->state_lock);
-}
-
-/* The folio at page @index of @area, with a reference; NULL if none. */
-static struct folio *vrange_folio_at(struct vrange_area *area, pgoff_t index)
-{
-	struct folio *folio;
-
-	if (!area->file)
-		return NULL;
-	/* NULL before 6.3, ERR_PTR(-ENOENT) after. */
-	folio = filemap_get_folio(area->file->f_mapping, index);
-	return IS_ERR(folio) ? NULL : folio;
+	vrange_cache_drop(area);
 }
 
 /**
@@ -608,6 +758,7 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 		if (spare->nr < spare->want &&
 		    (spare->nid == NUMA_NO_NODE ||
 		     page_to_nid(virt_to_page(r)) == spare->nid)) {
+			r->gen = 0;
 			list_add(&r->lru, &spare->list);
 			spare->nr++;
 		} else {
@@ -619,6 +770,7 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 					  spare->nid);
 		if (!r)
 			return -ENOMEM;
+		r->gen = 0;
 		list_add(&r->lru, &spare->list);
 		spare->nr++;
 		if (fatal_signal_pending(current))
@@ -641,13 +793,22 @@ int vrange_ranges_spare(struct vrange_spare *spare)
 	struct mem_cgroup *memcg = spare->memcg, *old;
 	int ret;
 
-	if (!memcg)
+	if (memcg)
+		css_get(&memcg->css);
+	else
 		memcg = get_mem_cgroup_from_mm(current->mm);
+	/* @spare->charged keeps the reference. */
+	if (memcg != spare->charged) {
+		if (spare->nr)
+			spare->mixed = true;
+		mem_cgroup_put(spare->charged);
+		spare->charged = memcg;
+	} else {
+		mem_cgroup_put(memcg);
+	}
 	old = set_active_memcg(memcg);
 	ret = vrange_spare_fill(spare);
 	set_active_memcg(old);
-	if (memcg != spare->memcg)
-		mem_cgroup_put(memcg);
 	return ret;
 }
 
@@ -657,10 +818,16 @@ int vrange_ranges_spare(struct vrange_spare *spare)
  */
 void vrange_ranges_spare_free(struct vrange_spare *spare)
 {
-	while (spare->nr)
-		kmem_cache_free(vrange_range_cache, vrange_spare_take(spare));
+	struct vrange_range *r, *next;
+
+	list_for_each_entry_safe(r, next, &spare->list, lru)
+		kmem_cache_free(vrange_range_cache, r);
+	INIT_LIST_HEAD(&spare->list);
+	spare->nr = 0;
 	mem_cgroup_put(spare->memcg);
 	spare->memcg = NULL;
+	mem_cgroup_put(spare->charged);
+	spare->charged = NULL;
 }
 
 /**

@@ -4,9 +4,12 @@
  * read-only attributes of the misc device (/sys/class/misc/vrange/); an
  * area's come from VRANGE_GET_STATS and /proc/PID/fdinfo/FD.
  *
- * The unpinned-page count changes on every pin and unpin, so it is a
- * percpu_counter; the others change once per area or per purge and are
- * plain atomics.  None needs a lock of its own.
+ * The unpinned-page count is the resident unpinned pages, a percpu_counter
+ * of purge.c's that every pin and unpin changes anyway, plus the purged
+ * unpinned pages, a percpu_counter here that only a purge, or a pin of
+ * purged pages, changes: one counter update fewer per pin and unpin.  The
+ * others change once per area or per purge and are plain atomics.  None
+ * needs a lock of its own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,7 +25,8 @@
 #include "vrange.h"
 
 static atomic_long_t vrange_areas;
-static struct percpu_counter vrange_unpinned_pages;
+/* Unpinned pages that were purged. */
+static struct percpu_counter vrange_unpinned_purged;
 static atomic64_t vrange_purged_pages;
 static atomic64_t vrange_purge_events;
 static atomic64_t vrange_shrinker_scans;
@@ -42,12 +46,13 @@ void vrange_stat_areas(int delta)
 }
 
 /**
- * vrange_stat_unpinned() - count pages unpinned (> 0) or pinned (< 0)
+ * vrange_stat_unpinned_purged() - count unpinned pages purged (> 0), or
+ * purged pages pinned (< 0)
  * @pages: how many
  */
-void vrange_stat_unpinned(long pages)
+void vrange_stat_unpinned_purged(long pages)
 {
-	percpu_counter_add(&vrange_unpinned_pages, pages);
+	percpu_counter_add(&vrange_unpinned_purged, pages);
 }
 
 /**
@@ -174,7 +179,11 @@ static DEVICE_ATTR_RO(areas);
 static ssize_t unpinned_bytes_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
-	s64 pages = percpu_counter_sum_positive(&vrange_unpinned_pages);
+	s64 pages = percpu_counter_sum(&vrange_unpinned_purged) +
+		    vrange_stat_resident_sum();
+
+	if (pages < 0)
+		pages = 0;
 
 	return sysfs_emit(buf, "%llu\n", (u64)pages << PAGE_SHIFT);
 }
@@ -255,7 +264,7 @@ const struct attribute_group *vrange_attr_groups[] = {
  */
 int vrange_stats_init(void)
 {
-	return percpu_counter_init(&vrange_unpinned_pages, 0, GFP_KERNEL);
+	return percpu_counter_init(&vrange_unpinned_purged, 0, GFP_KERNEL);
 }
 
 /**
@@ -263,5 +272,5 @@ int vrange_stats_init(void)
  */
 void vrange_stats_exit(void)
 {
-	percpu_counter_destroy(&vrange_unpinned_pages);
+	percpu_counter_destroy(&vrange_unpinned_purged);
 }

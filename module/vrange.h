@@ -64,6 +64,15 @@
  * @ashmem:	opened through the ashmem node: ashmem's names, SET_NAME
  *		truncates and SET_SIZE takes 0; fixed at open, read without
  *		@lock
+ * @cache_gen:	the generation of @cache_memcg: range structs charged to it
+ *		carry it in their @gen; 0 until the first struct is tagged,
+ *		and it stops at U16_MAX (ranges.c)
+ * @cache:	a free range struct, charged to @cache_memcg, kept by a pin
+ *		that freed a range for the next unpin that needs one; NULL if
+ *		none
+ * @cache_memcg: the memcg the area's latest range structs were charged to,
+ *		with a reference; NULL with memcg disabled, or once it was
+ *		found offline (then @cache_gen moved on)
  * @ref:	one for the open file description, one for each purge in flight,
  *		one for each SIGBUS-mode vma
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
@@ -91,6 +100,9 @@ struct vrange_area {
 	unsigned long punch_nrpages;
 	unsigned long unpinned_swapped;
 	bool ashmem;
+	u16 cache_gen;
+	struct vrange_range *cache;
+	struct mem_cgroup *cache_memcg;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -124,6 +136,8 @@ enum vrange_level {
  *		without @area->lock; set under @area->lock and
  *		@area->state_lock, cleared under @area->state_lock alone.
  *		Nothing may change or free the range while it is set.
+ * @gen:	the @area->cache_gen of the memcg the struct is charged to, or
+ *		0 if not known; fixed once not 0 (ranges.c)
  *
  * Protected by @area->lock; its LRU membership also by the list_lru lock.
  */
@@ -137,6 +151,7 @@ struct vrange_range {
 	u8 level;
 	bool partial;
 	bool punching;
+	u16 gen;
 };
 
 /**
@@ -147,6 +162,10 @@ struct vrange_range {
  * @nid:	the node of the memory the ranges will cover, or NUMA_NO_NODE
  * @memcg:	the memcg charged for that memory, with a reference, or NULL
  *		for the caller's
+ * @charged:	the memcg the structs on @list are charged to, with a
+ *		reference (NULL with memcg disabled, or before the first fill)
+ * @mixed:	the fills charged different memcgs: @charged is not every
+ *		struct's
  *
  * Every struct on @list may join any level's LRU: the memcg it is charged
  * to has its lists in all of them (vrange_ranges_spare()).
@@ -157,6 +176,8 @@ struct vrange_spare {
 	unsigned int want;
 	int nid;
 	struct mem_cgroup *memcg;
+	struct mem_cgroup *charged;
+	bool mixed;
 };
 
 static inline unsigned long vrange_range_pages(const struct vrange_range *r)
@@ -256,6 +277,7 @@ void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 
 void vrange_stat_resident(long pages);
+s64 vrange_stat_resident_sum(void);
 long vrange_purge_all(void);
 int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
 		      bool killable);
@@ -265,7 +287,7 @@ void vrange_purge_exit(void);
 
 /* stats.c */
 void vrange_stat_areas(int delta);
-void vrange_stat_unpinned(long pages);
+void vrange_stat_unpinned_purged(long pages);
 void vrange_stat_purged(unsigned long pages);
 void vrange_stat_shrinker(unsigned long asked, unsigned long scanned,
 			  unsigned long freed);

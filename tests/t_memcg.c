@@ -248,6 +248,12 @@ TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
  * purge it.  Filed under the unpinner's group, it would be the other way
  * round: "cons" freeing memory charged to "prod", and "prod" OOM-killing
  * its hog with the area resident.
+ *
+ * Before that, the consumer unpins and pins an untouched page (the range
+ * struct is charged to "cons", and the pin keeps it in the area's cache),
+ * then a page of the producer's memory (the cached struct must not serve:
+ * a new one is charged to "prod", and kept in turn), so that the unpin of
+ * the producer's memory that follows reuses a struct: the right one.
  */
 static void producer(const char *prod, const char *cons)
 {
@@ -258,12 +264,17 @@ static void producer(const char *prod, const char *cons)
 
 	join_group(prod);
 	th_oom_protect();
-	vl_area_new(&a, "t_memcg-shared", MINE / PG);
-	memset(a.p, 0x5e, a.size);
+	/* One page more, never touched. */
+	vl_area_new(&a, "t_memcg-shared", MINE / PG + 1);
+	memset(a.p, 0x5e, MINE);
 	c = th_fork();
 	if (c == 0) {
 		join_group(cons);
-		ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+		ASSERT_EQ(vrange_unpin(a.a, MINE, PG, 0), 0);
+		ASSERT_EQ(vrange_pin(a.a, MINE, PG, NULL), VRANGE_NOT_PURGED);
+		ASSERT_EQ(vrange_unpin(a.a, 0, PG, 0), 0);
+		ASSERT_EQ(vrange_pin(a.a, 0, PG, NULL), VRANGE_NOT_PURGED);
+		ASSERT_EQ(vrange_unpin(a.a, 0, MINE, 0), 0);
 		th_hog_start(&h, -1);
 		while (h.total < 2 * LIMIT &&
 		       th_hog_grow(&h, 4 * MIB, 20000) == 0)
