@@ -853,6 +853,19 @@ int th_run_on_node(int node)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
+int th_place_node0(void)
+{
+	if (th_numa_nodes() < 2)
+		return -1;
+	if (th_place_on_node(0)) {
+		th_log("cannot place the test on node 0: %s; no binding",
+		       th_errname(errno));
+		th_place_on_node(-1);
+		return -1;
+	}
+	return 0;
+}
+
 int th_place_on_node(int node)
 {
 	if (node < 0) {

@@ -442,6 +442,11 @@ int th_run_on_node(int node);
  */
 int th_place_on_node(int node);
 /*
+ * With several NUMA nodes, th_place_on_node(0), logging and undoing a
+ * failure; returns 0, or -1 with one node or when placing failed.
+ */
+int th_place_node0(void);
+/*
  * The node holding the (resident) pages of [p, p+len), sampling every
  * @step-th page: the node if all agree, -2 if they differ, -1 on error or
  * if none is resident.

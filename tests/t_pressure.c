@@ -32,23 +32,10 @@
 #define STEP		(8 * MIB)
 #define DEADLINE_MS	45000
 
-/* Everything on node 0 when there are nodes; the hog's node (or -1). */
-static int place(void)
-{
-	if (th_numa_nodes() < 2)
-		return -1;
-	if (th_place_on_node(0)) {
-		TH_LOG("cannot place the test on node 0: %s; no binding",
-		       th_errname(errno));
-		th_place_on_node(-1);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Every test starts from nothing unpinned (PURGE_ALL_CACHES: root), out
- * of the OOM killer's way, placed by place(); the hog's node (or -1).
+ * of the OOM killer's way, placed on node 0 (th_place_node0()); the hog's
+ * node (or -1).
  */
 static int start(void)
 {
@@ -57,7 +44,7 @@ static int start(void)
 	if (ret < 0)
 		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
-	return place();
+	return th_place_node0();
 }
 
 /* Two words shared with forked helpers, zeroed. */

@@ -182,15 +182,7 @@ static int start(bool bind)
 	if (ret < 0)
 		SKIP("PURGE_ALL_CACHES: %s", th_errname(-ret));
 	th_oom_protect();
-	if (!bind || th_numa_nodes() < 2)
-		return -1;
-	if (th_place_on_node(0)) {
-		TH_LOG("cannot place the test on node 0: %s; no binding",
-		       th_errname(errno));
-		th_place_on_node(-1);
-		return -1;
-	}
-	return 0;
+	return bind ? th_place_node0() : -1;
 }
 
 /* The area's purged bytes. */

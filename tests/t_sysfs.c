@@ -365,20 +365,6 @@ TEST(purged_bytes_counts_untouched_pages)
 	EXPECT_EQ(DELTA(c0, A_EVENTS), 1);
 }
 
-/* Everything on node 0 when there are nodes (as t_pressure); the node. */
-static int place(void)
-{
-	if (th_numa_nodes() < 2)
-		return -1;
-	if (th_place_on_node(0)) {
-		TH_LOG("cannot place the test on node 0: %s; no binding",
-		       th_errname(errno));
-		th_place_on_node(-1);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * A hog purges 24 MiB unpinned in 3 ranges: the shrinker was called
  * (scans, scanned pages) and freed pages; purged_bytes and purge_events
@@ -396,7 +382,7 @@ TEST_TIMEOUT(shrinker_counters_grow_under_pressure, 90)
 
 	need_sysfs();
 	th_oom_protect();
-	node = place();
+	node = th_place_node0();
 	vr_area_new(&a, "t_sysfs-pressure", npg);
 	purge_all(a.fd);
 	th_fill(a.p, a.size, SEED, 0);
