@@ -14,8 +14,10 @@
  *    under it).  The shrinker runs under the list_lru lock and therefore
  *    only ever mutex_trylock()s area->lock: a busy area is passed by.
  *  - A purge holds area->lock only to mark what it takes purged (and its
- *    ranges @punching); it punches the holes, taking the backing inode's
- *    i_rwsem, i_mmap_rwsem and folio locks, with area->lock dropped.  A
+ *    ranges @punching); it punches the holes under the backing inode's
+ *    i_rwsem (the shrinker trylocks it with area->lock, purge-all takes
+ *    it after), taking i_mmap_rwsem and folio locks, with area->lock
+ *    dropped.  A
  *    pin that touches a range being punched, a PIN batch and the release
  *    wait for the punch unlocked (vrange_punch_wait()) and start again:
  *    a pin never returns while a hole in its range is still being
@@ -42,7 +44,8 @@
  *    is not a hung task.
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
- *	   list_lru lock -> area->lock (trylock) -> area->state_lock;
+ *	   list_lru lock -> area->lock (trylock) -> i_rwsem (trylock)
+ *	   -> area->state_lock;
  *	   i_rwsem -> i_mmap_rwsem (punches, no lock of this module held);
  *	   mmap_lock (faults) -> area->state_lock
  */
@@ -83,15 +86,16 @@ static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * Every hole punched in a backing file comes through here: the shrinker's,
- * from reclaim, and MADV_REMOVE's.  shmem's fallocate holds the inode's
- * i_rwsem while it punches, and the punch may allocate (to split a huge
- * folio across the hole's edge, or to read a partial page back from swap).
- * Reclaim entered from there with __GFP_FS could run the shrinker, which
- * may pick a range of this very area, or of an area whose own MADV_REMOVE
- * is in reclaim waiting for this one, and wait for an i_rwsem held here.
- * So the punch allocates without __GFP_FS, and the shrinker, which needs
- * it, stays out.
+ * Every hole punched in a backing file but the shrinker's comes through
+ * here (purge-all's, MADV_REMOVE's); the shrinker's follows the same rule
+ * (purge.c).  shmem's fallocate holds the inode's i_rwsem while it
+ * punches, and the punch may allocate (to split a huge folio across the
+ * hole's edge, or to read a partial page back from swap).  Reclaim entered
+ * from there with __GFP_FS would run the shrinker, which takes the i_rwsem
+ * of backing inodes, with a trylock, under fs_reclaim: the order lockdep
+ * is told cannot meet its reverse (vrange_backing_inode_class below).  So
+ * the punch allocates without __GFP_FS, and the shrinker, which needs it,
+ * stays out.
  */
 static long vrange_backing_fallocate(struct file *file, int mode,
 				     loff_t offset, loff_t len)
@@ -156,7 +160,8 @@ int vrange_backing_init(void)
  * inode's i_rwsem under fs_reclaim; other shmem files take fs_reclaim
  * under i_rwsem (write(2) allocates page cache holding it).  A backing
  * inode's i_rwsem is taken only to punch holes, and every punch allocates
- * without __GFP_FS (vrange_backing_fallocate()), so it never takes
+ * without __GFP_FS (vrange_backing_fallocate(), and the shrinker's
+ * memalloc_nofs_save() in purge.c), so it never takes
  * fs_reclaim under it: backing files cannot be written, truncated or
  * opened anew.  A lockdep class of their own says the two orders cannot
  * meet (as ashmem did); a punch that allocated with __GFP_FS would put
