@@ -160,14 +160,19 @@ TEST(concurrent_drop_caches_purge_everything)
 #define TRACEFS		"/sys/kernel/tracing"
 #define CONTENTION	TRACEFS "/events/lock/contention_begin"
 
+/* tracing_on before the test turned it on. */
+static long tracing_was_on = 1;
+
 /*
  * Trace every wait for a lock (lock:contention_begin), each with its
- * kernel stack, or stop.
+ * kernel stack; or stop, tracing_on left off for reading the trace.
  */
 static void trace_contention(bool on)
 {
 	const char *v = on ? "1" : "0";
 
+	if (on && th_read_long(TRACEFS "/tracing_on", &tracing_was_on))
+		tracing_was_on = 1;
 	ASSERT_EQ(th_write_str(TRACEFS "/tracing_on", "0"), 0);
 	if (on) {
 		ASSERT_EQ(th_write_str(TRACEFS "/trace", ""), 0);
@@ -176,7 +181,15 @@ static void trace_contention(bool on)
 		th_write_str(CONTENTION "/trigger", "!stacktrace");
 	}
 	ASSERT_EQ(th_write_str(CONTENTION "/enable", v), 0);
-	ASSERT_EQ(th_write_str(TRACEFS "/tracing_on", v), 0);
+	if (on)
+		ASSERT_EQ(th_write_str(TRACEFS "/tracing_on", "1"), 0);
+}
+
+/* The trace read: empty it, and tracing_on as it was (t_trace needs it). */
+static void trace_restore(void)
+{
+	th_write_str(TRACEFS "/trace", "");
+	th_write_str(TRACEFS "/tracing_on", tracing_was_on ? "1" : "0");
 }
 
 /*
@@ -277,6 +290,7 @@ TEST_TIMEOUT(shrinker_does_not_wait_for_a_busy_inode, 240)
 	shared[0] = 1;
 	th_wait_ok(sharer);
 	waits = shrinker_lock_waits(&all);
+	trace_restore();
 	TH_LOG("%lu rounds of drop_caches, %lu punches by the sharer; %lu "
 	       "waits for a lock traced, %lu for a sleeping lock in the "
 	       "shrinker", rounds, shared[1], all, waits);
