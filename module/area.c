@@ -15,11 +15,11 @@
  *    only ever mutex_trylock()s area->lock: a busy area is passed by.
  *  - A purge holds area->lock only to mark what it takes purged (and its
  *    ranges @punching); it punches the holes under the backing inode's
- *    i_rwsem (the shrinker trylocks it with area->lock, purge-all takes
- *    it after), taking i_mmap_rwsem and folio locks, with area->lock
- *    dropped.  A
- *    pin that touches a range being punched, a PIN batch and the release
- *    wait for the punch unlocked (vrange_punch_wait()) and start again:
+ *    i_rwsem (trylocked with area->lock, by the shrinker and purge-all
+ *    alike), taking i_mmap_rwsem and folio locks, with area->lock
+ *    dropped.  A pin that touches a range being punched, a PIN batch
+ *    and the release wait for the punch unlocked (vrange_punch_wait())
+ *    and start again:
  *    a pin never returns while a hole in its range is still being
  *    punched, and a range being punched is neither changed nor freed.
  *  - Nothing that runs under area->lock allocates memory with reclaim
@@ -86,9 +86,8 @@ static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * Every hole punched in a backing file but the shrinker's comes through
- * here (purge-all's, MADV_REMOVE's); the shrinker's follows the same rule
- * (purge.c).  shmem's fallocate holds the inode's i_rwsem while it
+ * Every hole punched in a backing file but a purge's comes through here
+ * (MADV_REMOVE's); a purge's follows the same rule (purge.c).  shmem's fallocate holds the inode's i_rwsem while it
  * punches, and the punch may allocate (to split a huge folio across the
  * hole's edge, or to read a partial page back from swap).  Reclaim entered
  * from there with __GFP_FS would run the shrinker, which takes the i_rwsem

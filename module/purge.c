@@ -15,19 +15,18 @@
  *
  * Locking (see area.c for area->lock), as ashmem's shrinker had it since
  * 2019, and further: the walk callback runs under the list_lru lock and
- * only mutex_trylock()s area->lock, and for the shrinker also
- * inode_trylock()s the backing inode; an area either of them is held for
- * is passed by (its ranges rotated to the tail), not waited for.  The walk
- * isolates; then, still under area->lock (and area->state_lock), what it
- * took is marked purged (so that faults and PIN see it so from then on),
- * accounted for, and its ranges' @punching set.  Then the areas are
- * unlocked, and only then are the holes punched, with no lock of this
- * module held: by the shrinker under the i_rwsem it took
- * (vrange_punch_locked()), by purge-all through shmem's fallocate(), which
- * takes it.  A PIN that touches a range being punched, a PIN batch on an
- * area with punches in flight, and an area's release wait (killably, but
- * for the release) for a punch to end (vrange_punch_wait()); nothing else
- * waits for a punch.  A shrinker call never waits for a lock of this
+ * only mutex_trylock()s area->lock, then inode_trylock()s the backing
+ * inode; an area either of them is held for is passed by (its ranges
+ * rotated to the tail), not waited for.  The walk isolates; then, still
+ * under area->lock (and area->state_lock), what it took is marked purged
+ * (so that faults and PIN see it so from then on), accounted for, and its
+ * ranges' @punching set.  Then the areas are unlocked, and only then are
+ * the holes punched, with no lock of this module held, under the i_rwsem
+ * the walk took (vrange_punch()).  Shrinker and purge-all alike; purge-all
+ * goes round again for the areas it passed by.  A PIN that touches a range
+ * being punched, a PIN batch on an area with punches in flight, and an
+ * area's release wait (killably, but for the release) for a punch to end
+ * (vrange_punch_wait()); nothing else waits for a punch.  A shrinker call never waits for a lock of this
  * module's or for i_rwsem; the only sleeps left are inside shmem's
  * truncation, which are page reclaim's own: i_mmap_rwsem, read (against
  * an mmap or munmap of the area in progress), and the lock or writeback of
@@ -43,7 +42,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
-#include <linux/falloc.h>
 #include <linux/list_lru.h>
 #include <linux/math.h>
 #include <linux/mm.h>
@@ -254,13 +252,13 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 			return LRU_ROTATE;
 		}
 		/*
-		 * The shrinker punches under the backing inode's i_rwsem,
-		 * which it takes here and does not wait for: an area whose
-		 * inode another punch holds (a purge-all's, MADV_REMOVE's) is
+		 * The holes are punched under the backing inode's i_rwsem,
+		 * which is taken here and not waited for: an area whose inode
+		 * another punch holds (another walk's, MADV_REMOVE's) is
 		 * passed by like a locked one.  A range on the LRU has pages:
 		 * the area has its file.
 		 */
-		if (!p->purge_all && !inode_trylock(file_inode(area->file))) {
+		if (!inode_trylock(file_inode(area->file))) {
 			mutex_unlock(&area->lock);
 			p->busy = true;
 			return LRU_ROTATE;
@@ -321,21 +319,6 @@ static unsigned long vrange_swapped(struct address_space *mapping,
 }
 
 /*
- * Punch a hole of whole pages in @file, whose i_rwsem the caller holds (a
- * shrinker walk took it with a trylock): what shmem's fallocate() does for
- * FALLOC_FL_PUNCH_HOLE under that lock, unmap the pages from every mapping
- * and then take them out of the page cache and swap.  Without shmem's
- * private hold-off of faults into the hole: a fault there meanwhile (the
- * range is marked purged, so it reads zeros or gets SIGBUS) may or may not
- * see its page punched, and loses nothing either way.
- */
-static void vrange_punch_locked(struct file *file, loff_t pos, loff_t len)
-{
-	unmap_mapping_range(file->f_mapping, pos, len, 0);
-	shmem_truncate_range(file_inode(file), pos, pos + len - 1);
-}
-
-/*
  * Punch the hole of pages [@start, @end) of @area, marked purged, and end
  * @r's punch, taking it off the purge's private list if it is @whole.
  * Return how many pages left the page cache.
@@ -349,7 +332,6 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	loff_t pos = (loff_t)start << PAGE_SHIFT;
 	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
 	unsigned long now, freed, swapped;
-	int ret;
 
 	/* Unpinned data that went to swap before the purge came for it. */
 	swapped = vrange_swapped(mapping, start, end);
@@ -357,27 +339,19 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 		vrange_stat_swapped(swapped);
 	trace_vrange_purge(area->id, pos, len, page_to_nid(virt_to_page(r)),
 			   p->memcg_id, p->purge_all);
-	if (p->purge_all) {
-		/*
-		 * Not vfs_fallocate(): its freeze protection (sb_writers)
-		 * would be taken under fs_reclaim, the reverse of every tmpfs
-		 * path that allocates with sb_writers held (mkdir, write).
-		 * The internal shmem mount cannot be frozen (tmpfs has no
-		 * ->freeze_fs) and has no path for fsnotify to watch.
-		 */
-		ret = area->file->f_op->fallocate(area->file,
-						  FALLOC_FL_PUNCH_HOLE |
-						  FALLOC_FL_KEEP_SIZE, pos, len);
-	} else {
-		vrange_punch_locked(area->file, pos, len);
-		ret = 0;
-	}
 	/*
-	 * The pages count as purged even if the punch failed: their owner is
-	 * told to regenerate data it still has, which loses nothing.
+	 * Under the i_rwsem the walk took, what shmem's fallocate() does for
+	 * FALLOC_FL_PUNCH_HOLE under that lock: unmap the pages from every
+	 * mapping, then take them out of the page cache and swap.  Not
+	 * vfs_fallocate(), whose freeze protection (sb_writers) would be
+	 * taken under fs_reclaim, the reverse of every tmpfs path that
+	 * allocates with sb_writers held; and without shmem's private
+	 * hold-off of faults into the hole: a fault there meanwhile (the
+	 * range is marked purged, so it reads zeros or gets SIGBUS) may or
+	 * may not see its page punched, and loses nothing either way.
 	 */
-	if (ret)
-		pr_debug("punching %lld+%lld failed: %d\n", pos, len, ret);
+	unmap_mapping_range(mapping, pos, len, 0);
+	shmem_truncate_range(file_inode(area->file), pos, pos + len - 1);
 
 	/*
 	 * What left memory: the fall of the file's page count since the last
@@ -447,8 +421,7 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 			freed += vrange_punch(p, slot->area, r, false,
 					      r->purged_end - slot->part_pages,
 					      r->purged_end);
-		if (!p->purge_all)
-			inode_unlock(file_inode(slot->area->file));
+		inode_unlock(file_inode(slot->area->file));
 		vrange_area_put(slot->area);
 	}
 	memalloc_nofs_restore(nofs);
