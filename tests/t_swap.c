@@ -325,17 +325,6 @@ TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
  */
 TEST_TIMEOUT(unmapped_data_of_any_node_is_purged_before_it_is_swapped, 600)
 {
-	/*
-	 * Fails now and then (issue 15): one whole 3 MiB range went to swap
-	 * in one of 6 rounds on arm64 6.12, none in 48 on x86 (6.1, 6.12,
-	 * 7.3).  Not explained; the suspects are a range filed under another
-	 * node than its memory's, and a reclaimer passing the area by while
-	 * another punches it, its page reclaim then taking the pages.
-	 */
-	if (!getenv("VRANGE_SWAP_UNBOUND"))
-		SKIP("fails now and then (1.6 %% in one of 6 rounds on arm64 "
-		     "6.12; 70 %% and 1.3 %% once each on 6.12 before): issue "
-		     "15; VRANGE_SWAP_UNBOUND=1 runs it");
 	rounds(false, true);
 }
 
