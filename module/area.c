@@ -227,12 +227,14 @@ struct vrange_area *vrange_area_create(bool ashmem)
  * vrange_area_put() - drop a reference; the last one frees the area
  * @area: the area
  *
- * Never sleeps: the shrinker calls it.
+ * The shrinker calls it, with no lock held: the last put may sleep only
+ * in freeing a slot area's bitmap (kvfree()).
  */
 void vrange_area_put(struct vrange_area *area)
 {
 	if (!refcount_dec_and_test(&area->ref))
 		return;
+	vrange_slots_free(area);
 	if (area->file)
 		fput(area->file);
 	mutex_destroy(&area->lock);
@@ -261,6 +263,7 @@ void vrange_area_release(struct vrange_area *area)
 		vrange_punch_wait(area, seq, false);
 	}
 	vrange_ranges_clear(area);
+	vrange_slots_release(area);
 	mutex_unlock(&area->lock);
 	vrange_stat_areas(-1);
 	vrange_area_put(area);
@@ -344,7 +347,8 @@ const char *vrange_area_name(const struct vrange_area *area)
  * @area: the area
  * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
- * Return: 0, -EINVAL for 0 or once mapped, -EFBIG beyond shmem's limit.
+ * Return: 0, -EINVAL for 0, once mapped or once cut into slots, -EFBIG
+ * beyond shmem's limit.
  */
 int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
@@ -355,7 +359,8 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 	if (size > MAX_LFS_FILESIZE)
 		return -EFBIG;
 	mutex_lock(&area->lock);
-	if (area->file)
+	/* The slots were cut to the size. */
+	if (area->file || area->slots)
 		ret = -EINVAL;
 	else
 		WRITE_ONCE(area->size, size);

@@ -64,7 +64,8 @@
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
 
-static struct list_lru vrange_lrus[VRANGE_LEVELS];
+/* One LRU per purge level, then the slot areas' (slots.c). */
+static struct list_lru vrange_lrus[VRANGE_LEVELS + 1];
 static struct compat_shrinker vrange_shrinker;
 /* Before 6.7 the shrinker is live before vrange_lrus are set up. */
 static bool vrange_lru_ready;
@@ -115,6 +116,16 @@ static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
 struct list_lru *vrange_lru(enum vrange_level level)
 {
 	return &vrange_lrus[level];
+}
+
+/**
+ * vrange_slot_lru() - the LRU of armed slot areas' items (slots.c)
+ *
+ * Return: the LRU, bound to the shrinker like the levels' LRUs.
+ */
+struct list_lru *vrange_slot_lru(void)
+{
+	return &vrange_lrus[VRANGE_LEVELS];
 }
 
 /**
@@ -650,7 +661,8 @@ int vrange_purge_init(void)
 		return ret;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
 				     vrange_shrink_scan, vrange_lrus,
-				     VRANGE_LEVELS, VRANGE_SHRINKER_SEEKS,
+				     ARRAY_SIZE(vrange_lrus),
+				     VRANGE_SHRINKER_SEEKS,
 				     "vrange");
 	if (ret) {
 		percpu_counter_destroy(&vrange_resident_pages);
@@ -666,10 +678,10 @@ int vrange_purge_init(void)
  */
 void vrange_purge_exit(void)
 {
-	int level;
+	unsigned int level;
 
 	compat_shrinker_destroy(&vrange_shrinker);
-	for (level = 0; level < VRANGE_LEVELS; level++)
+	for (level = 0; level < ARRAY_SIZE(vrange_lrus); level++)
 		list_lru_destroy(&vrange_lrus[level]);
 	percpu_counter_destroy(&vrange_resident_pages);
 }

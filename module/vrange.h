@@ -8,6 +8,8 @@
  * purge.c	the LRU of unpinned ranges, the shrinker, hole punching
  * stats.c	counters: global ones in sysfs, an area's by ioctl and fdinfo
  * batch.c	VRANGE_BATCH: many ranges in one call, all or nothing
+ * slots.c	slots: state words pinned and unpinned by user space, purged
+ *		by the shrinker through the kernel's mapping of them
  *
  * The locking rules are written at the top of area.c.
  */
@@ -73,8 +75,11 @@
  * @cache_memcg: the memcg the area's latest range structs were charged to,
  *		with a reference; NULL with memcg disabled, or once it was
  *		found offline (then @cache_gen moved on)
+ * @slots:	the area's slots (slots.c), or NULL; set under @lock before
+ *		the first mmap, then fixed until the area is freed
  * @ref:	one for the open file description, one for each purge in flight,
- *		one for each SIGBUS-mode vma
+ *		one for each SIGBUS-mode vma, one for each file mapping the
+ *		state pages (slots.c)
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
  *		followed by the name, which is empty for an unnamed @ashmem
  *		area
@@ -103,6 +108,7 @@ struct vrange_area {
 	u16 cache_gen;
 	struct vrange_range *cache;
 	struct mem_cgroup *cache_memcg;
+	struct vrange_slotset *slots;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -272,7 +278,20 @@ void vrange_ranges_spare_free(struct vrange_spare *spare);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
 
+/* slots.c */
+int vrange_slots_set(struct vrange_area *area,
+		     struct vrange_slots __user *uslots);
+int vrange_slots_get(struct vrange_area *area,
+		     struct vrange_slots __user *uslots);
+int vrange_slots_arm_ioctl(struct vrange_area *area);
+int vrange_slots_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+void vrange_slots_release(struct vrange_area *area);
+void vrange_slots_free(struct vrange_area *area);
+int vrange_slots_init(void);
+void vrange_slots_exit(void);
+
 /* purge.c */
+struct list_lru *vrange_slot_lru(void);
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 
