@@ -819,6 +819,9 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
+	/* An area cut into slots keeps its pin state in their words. */
+	if (area->slots)
+		return vrange_slots_op_locked(area, op, start, end, flags, res);
 
 	switch (op) {
 	case VRANGE_PIN:
@@ -930,9 +933,16 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		if (mutex_lock_killable(&area->lock))
 			return -EINTR;
 		ret = vrange_area_range(area, pin.offset, pin.len, &start, &end);
-		if (!ret)
+		if (!ret && area->slots) {
+			ret = vrange_slots_op_locked(area, cmd, start, end, 0,
+						     &res);
+			if (!ret)
+				ret = res.unpinned ? VRANGE_IS_UNPINNED :
+						     VRANGE_IS_PINNED;
+		} else if (!ret) {
 			ret = vrange_ranges_any_unpinned(area, start, end) ?
 				VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+		}
 		mutex_unlock(&area->lock);
 		return ret;
 	}

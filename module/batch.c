@@ -184,6 +184,9 @@ int vrange_batch_ioctl(struct vrange_area *area,
 	    batch.nr > VRANGE_BATCH_MAX || !batch.op ||
 	    batch.op >= ARRAY_SIZE(vrange_batch_ops))
 		return -EINVAL;
+	/* Not on slots yet: all or nothing would need their words too. */
+	if (READ_ONCE(area->slots))
+		return -EOPNOTSUPP;
 	op = vrange_batch_ops[batch.op];
 	uranges = u64_to_user_ptr(batch.ranges);
 	size = array_size(batch.nr, sizeof(*ranges));

@@ -455,6 +455,19 @@ int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
 	return 0;
 }
 
+/**
+ * vrange_punch_wake() - wake the tasks waiting for punches to end
+ *
+ * For slots.c, whose punches end as vrange_punch()'s do: after the
+ * bump of their area's punch_seq.
+ */
+void vrange_punch_wake(void)
+{
+	/* Its barrier orders the bump before the look at the queue. */
+	if (wq_has_sleeper(&vrange_punch_wq))
+		wake_up_all(&vrange_punch_wq);
+}
+
 /* ===================== the shrinker ===================== */
 
 /* Sum the pages of the ranges a walk goes over. */
@@ -512,6 +525,7 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 		else
 			pages += ranges;
 	}
+	pages += vrange_slots_count(sc);
 	if (!pages)
 		return SHRINK_EMPTY;
 	if (get_nr_swap_pages() > 0)
@@ -554,6 +568,10 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 			freed += vrange_purge_dispose(p);
 			cond_resched();
 		}
+		/* Then the armed slot areas' slots of the level. */
+		if (*scanned < sc->nr_to_scan)
+			freed += vrange_slots_shrink(sc, level, p->memcg_id,
+						     scanned);
 	}
 	return freed;
 }
@@ -642,7 +660,7 @@ long vrange_purge_all(void)
 			break;
 		schedule_timeout_killable(1);
 	}
-	return found;
+	return found + vrange_slots_purge_all();
 }
 
 /* ===================== setup ===================== */

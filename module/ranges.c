@@ -395,6 +395,9 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 	struct vrange_range *r;
 	bool purged;
 
+	/* Fixed before the first mmap, so before any fault. */
+	if (area->slots)
+		return vrange_slots_purged_at(area, index);
 	spin_lock(&area->state_lock);
 	r = vrange_first_ending_after(area, index);
 	purged = r && r->start <= index && index < r->purged_end;

@@ -126,6 +126,113 @@ static struct kmem_cache *vrange_slot_item_cache;
 
 /* ===================== the words ===================== */
 
+/* The kernel's address of word @i: in the state pages, never straddling two. */
+static u64 *vrange_slot_word(struct vrange_slotset *s, unsigned long i)
+{
+	size_t off = VRANGE_SLOTS_WORDS_OFFSET + i * sizeof(u64);
+
+	return (u64 *)page_address(s->pages[off >> PAGE_SHIFT]) +
+	       (off & ~PAGE_MASK) / sizeof(u64);
+}
+
+#ifdef COMPAT_HAVE_SLOTS
+static u64 vrange_word_read(u64 *w)
+{
+	return READ_ONCE(*w);
+}
+
+/*
+ * One compare-and-swap from *@old, a value read: no retry.  On failure
+ * *@old is what the word held.
+ */
+static bool vrange_word_cas(u64 *w, u64 *old, u64 new)
+{
+	return try_cmpxchg(w, old, new);
+}
+
+static u64 vrange_word_xchg(u64 *w, u64 new)
+{
+	return xchg(w, new);
+}
+#else
+/* Never called: VRANGE_SET_SLOTS refuses (EOPNOTSUPP). */
+static u64 vrange_word_read(u64 *w)
+{
+	return VRANGE_SLOT_PINNED;
+}
+
+static bool vrange_word_cas(u64 *w, u64 *old, u64 new)
+{
+	return false;
+}
+
+static u64 vrange_word_xchg(u64 *w, u64 new)
+{
+	return VRANGE_SLOT_PINNED;
+}
+#endif
+
+/* An UNPINNED word as a process may write it: no KERNEL, no bit of 7:5. */
+static bool vrange_word_unpinned(u64 v)
+{
+	return (v & (VRANGE_SLOT_STATE | VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ)) ==
+	       VRANGE_SLOT_UNPINNED;
+}
+
+/* PURGING or PURGED, as the kernel writes them: being purged or purged. */
+static bool vrange_word_purged(u64 v)
+{
+	return v == VRANGE_SLOT_PURGING || v == VRANGE_SLOT_PURGED;
+}
+
+/* The purge level of an UNPINNED word; 3, which no one should write, is 2. */
+static enum vrange_level vrange_word_level(u64 v)
+{
+	switch ((v & VRANGE_SLOT_LEVEL_MASK) >> VRANGE_SLOT_LEVEL_SHIFT) {
+	case VRANGE_SLOT_LEVEL_NORMAL:
+		return VRANGE_LEVEL_NORMAL;
+	case VRANGE_SLOT_LEVEL_FIRST:
+		return VRANGE_LEVEL_FIRST;
+	default:
+		return VRANGE_LEVEL_LAST;
+	}
+}
+
+/* The word level of an unpin's VRANGE_PURGE_FIRST or _LAST, checked. */
+static u64 vrange_flags_level_word(u32 flags)
+{
+	if (flags & VRANGE_PURGE_FIRST)
+		return VRANGE_SLOT_LEVEL_FIRST;
+	if (flags & VRANGE_PURGE_LAST)
+		return VRANGE_SLOT_LEVEL_LAST;
+	return VRANGE_SLOT_LEVEL_NORMAL;
+}
+
+/* Now, in the words' unit: CLOCK_MONOTONIC_COARSE milliseconds. */
+static u64 vrange_slots_now(void)
+{
+	return div_u64(ktime_get_coarse_ns(), NSEC_PER_MSEC);
+}
+
+/* Pages per slot, log2. */
+static unsigned int vrange_slot_order(const struct vrange_slotset *s)
+{
+	return s->shift - PAGE_SHIFT;
+}
+
+static pgoff_t vrange_slot_start(const struct vrange_slotset *s,
+				 unsigned long i)
+{
+	return (pgoff_t)i << vrange_slot_order(s);
+}
+
+/* One past the last page of slot @i: the last slot may be short. */
+static pgoff_t vrange_slot_end(const struct vrange_slotset *s,
+			       unsigned long i)
+{
+	return min_t(pgoff_t, vrange_slot_start(s, i + 1), s->area_pages);
+}
+
 static struct vrange_slots_hdr *vrange_slots_hdr(struct vrange_slotset *s)
 {
 	return page_address(s->pages[0]);
@@ -330,7 +437,8 @@ int vrange_slots_set(struct vrange_area *area,
 		vrange_slotset_free(s);
 		return -EINVAL;
 	}
-	area->slots = s;
+	/* Read without the lock only by VRANGE_BATCH's refusal. */
+	WRITE_ONCE(area->slots, s);
 	mutex_unlock(&area->lock);
 
 	vrange_slots_fill(s, &arg);
@@ -466,6 +574,558 @@ void vrange_slots_release(struct vrange_area *area)
 	hdr = vrange_slots_hdr(s);
 	WRITE_ONCE(hdr->armed, 0);
 	WRITE_ONCE(hdr->flags, VRANGE_SLOTS_DEAD);
+}
+
+/* ===================== the range ioctls on whole slots ===================== */
+
+/**
+ * vrange_slots_op_locked() - pin, unpin or count whole slots by their words
+ * @area: the area, locked, with slots
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @start: first page, checked against the area's size
+ * @end: one past the last page, checked likewise
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked
+ * @res: what the operation found, set as vrange_op_locked() sets it
+ *
+ * At most two atomic operations on each word: a pin xchg()s PINNED in
+ * (after waiting for a purge's punch of any of the slots: -EBUSY, having
+ * changed nothing); an unpin arms the area and tries one compare-and-swap
+ * from PINNED, and only a word no one but a scribbler writes (neither
+ * pinned nor unpinned nor the kernel's PURGING or PURGED, on a slot not
+ * being punched) is then made PURGED: its data is reported lost; a count
+ * reads each word once.  A process may change the words meanwhile: the
+ * answer is each word's state when it was read.
+ *
+ * Return: 0; -EOPNOTSUPP for a range that does not start and end on slot
+ * boundaries (the end of the area counts as one) or for
+ * VRANGE_PURGE_PARTIAL; -EPERM for an unpin without PROT_WRITE; -EBUSY
+ * for a pin of a slot being punched (wait with vrange_punch_wait()).
+ */
+int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
+			   pgoff_t start, pgoff_t end, u32 flags,
+			   struct vrange_op_result *res)
+{
+	struct vrange_slotset *s = area->slots;
+	pgoff_t mask = (1UL << vrange_slot_order(s)) - 1;
+	unsigned long i, first, last;
+	u64 old, new;
+
+	*res = (struct vrange_op_result){ };
+	if ((start & mask) || ((end & mask) && end != s->area_pages))
+		return -EOPNOTSUPP;
+	first = start >> vrange_slot_order(s);
+	last = (end + mask) >> vrange_slot_order(s);
+
+	switch (op) {
+	case VRANGE_PIN:
+		for (i = first; i < last; i++)
+			if (test_bit(i, s->punching))
+				return -EBUSY;
+		for (i = first; i < last; i++) {
+			old = vrange_word_xchg(vrange_slot_word(s, i),
+					       VRANGE_SLOT_PINNED);
+			if (old != VRANGE_SLOT_PINNED && !vrange_word_unpinned(old))
+				res->purged += vrange_slot_end(s, i) -
+					       vrange_slot_start(s, i);
+		}
+		return 0;
+	case VRANGE_UNPIN:
+		if (!(area->prot_mask & PROT_WRITE))
+			return -EPERM;
+		if (flags & VRANGE_PURGE_PARTIAL)
+			return -EOPNOTSUPP;
+		vrange_slots_arm(area);
+		new = vrange_slots_now() << VRANGE_SLOT_TIME_SHIFT |
+		      vrange_flags_level_word(flags) << VRANGE_SLOT_LEVEL_SHIFT |
+		      VRANGE_SLOT_UNPINNED;
+		for (i = first; i < last; i++) {
+			u64 *w = vrange_slot_word(s, i);
+
+			old = VRANGE_SLOT_PINNED;
+			if (vrange_word_cas(w, &old, new))
+				continue;
+			/* Unpinned already, or being purged. */
+			if (vrange_word_unpinned(old) || vrange_word_purged(old) ||
+			    test_bit(i, s->punching))
+				continue;
+			vrange_word_xchg(w, VRANGE_SLOT_PURGED);
+		}
+		return 0;
+	default: /* VRANGE_GET_PIN_STATUS */
+		for (i = first; i < last; i++) {
+			unsigned long pages = vrange_slot_end(s, i) -
+					      vrange_slot_start(s, i);
+
+			old = vrange_word_read(vrange_slot_word(s, i));
+			if (old == VRANGE_SLOT_PINNED)
+				continue;
+			res->unpinned += pages;
+			if (!vrange_word_unpinned(old))
+				res->purged += pages;
+		}
+		return 0;
+	}
+}
+
+/**
+ * vrange_slots_purged_at() - is page @index in a slot purged or being purged?
+ * @area: the area, with slots; its lock need not be held (the fault path)
+ * @index: the page
+ *
+ * A purge makes the word PURGING before it punches, and PURGED only after:
+ * both raise SIGBUS in SIGBUS mode.  After the area's release, nothing
+ * does.
+ *
+ * Return: true if so.
+ */
+bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i = index >> vrange_slot_order(s);
+
+	if (READ_ONCE(s->dead) || i >= s->nr)
+		return false;
+	return vrange_word_purged(vrange_word_read(vrange_slot_word(s, i)));
+}
+
+/* ===================== purging ===================== */
+
+/* Slots a visit claims under one hold of area->lock. */
+#define VRANGE_SLOT_BATCH	32
+/* Slot areas one walk of the slot LRU may hold. */
+#define VRANGE_SLOT_AREAS	8
+/* Items the shrinker's count looks at on one list. */
+#define VRANGE_SLOT_COUNT_MAX	256UL
+/* How often purge-all goes round again for areas that were busy. */
+#define VRANGE_SLOT_PURGE_ALL_PASSES	64
+
+/**
+ * struct vrange_slot_walk - the areas one walk of the slot LRU locked
+ * @item:	the item each was found through
+ * @nr:		how many
+ * @busy:	an area's lock was taken: it was passed by
+ */
+struct vrange_slot_walk {
+	struct vrange_slot_item *item[VRANGE_SLOT_AREAS];
+	unsigned int nr;
+	bool busy;
+};
+
+static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
+{
+	struct vrange_slot_item *si = container_of(item, struct vrange_slot_item,
+						   lru);
+	struct vrange_slot_walk *walk = arg;
+	struct vrange_area *area = si->area;
+
+	if (walk->nr == VRANGE_SLOT_AREAS)
+		return LRU_SKIP;
+	/*
+	 * The item is on the LRU, so the area is armed and not released
+	 * (the release takes the items off under area->lock before it drops
+	 * the file's reference): the area and its refcount are live.  An
+	 * area someone holds is passed by; either way the item goes to the
+	 * tail, so that the next walk meets the next area.
+	 */
+	if (!mutex_trylock(&area->lock)) {
+		walk->busy = true;
+		return LRU_ROTATE;
+	}
+	refcount_inc(&area->ref);
+	walk->item[walk->nr++] = si;
+	return LRU_ROTATE;
+}
+
+/* A candidate for a claim: a slot, the UNPINNED word read, its age. */
+struct vrange_slot_pick {
+	unsigned long i;
+	u64 v;
+	u64 t;
+};
+
+/* Keep @pick, the @*nr oldest candidates so far, sorted oldest first. */
+static void vrange_slot_rank(struct vrange_slot_pick *pick, unsigned int *nr,
+			     unsigned long i, u64 v, u64 t)
+{
+	unsigned int k = *nr;
+
+	if (k == VRANGE_SLOT_BATCH) {
+		if (t >= pick[k - 1].t)
+			return;
+		k--;
+	} else {
+		++*nr;
+	}
+	for (; k > 0 && pick[k - 1].t > t; k--)
+		pick[k] = pick[k - 1];
+	pick[k] = (struct vrange_slot_pick){ .i = i, .v = v, .t = t };
+}
+
+/*
+ * No unpinned word was seen: disarm, unless an unpin raced with the look.
+ * An unpinner's CAS (sequentially consistent) comes before its load of the
+ * header's @armed; here the store of 0 comes before the rescan (smp_mb()):
+ * either the unpinner reads 0 and calls VRANGE_SLOTS_ARM, or the rescan
+ * sees its UNPINNED word and the area stays armed (model: BUG_DISARM_NO_FENCE,
+ * BUG_UNPIN_LOAD_FIRST).
+ */
+static void vrange_slots_disarm_visit(struct vrange_area *area)
+{
+	struct vrange_slotset *s = area->slots;
+	struct vrange_slots_hdr *hdr = vrange_slots_hdr(s);
+	unsigned long i;
+
+	WRITE_ONCE(hdr->armed, 0);
+	/* The store above before the rescan's loads: see the comment above. */
+	smp_mb();
+	for (i = 0; i < s->nr; i++) {
+		if (!(i % 1024))
+			cond_resched();
+		if (vrange_word_unpinned(vrange_word_read(vrange_slot_word(s, i)))) {
+			WRITE_ONCE(hdr->armed, 1);
+			return;
+		}
+	}
+	vrange_slots_disarm(area);
+}
+
+/*
+ * Scan the words of @si's area (locked) and claim up to VRANGE_SLOT_BATCH of
+ * its oldest unpinned slots of @level (-1: any) whose memory is on @si's
+ * node (or not in memory; any node for @purge_all), until @want pages:
+ * each by one compare-and-swap from the value read, UNPINNED -> PURGING,
+ * with its @punching bit set.  Disarms the area if no word was unpinned.
+ * The claimed slots go to @batch; their pages to *@pages.
+ *
+ * Return: how many were claimed; *@more is true if the scan found more
+ * candidates than a batch holds.
+ */
+static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
+				       unsigned long want, bool purge_all,
+				       unsigned long *batch,
+				       unsigned long *pages, bool *more)
+{
+	struct vrange_slot_pick pick[VRANGE_SLOT_BATCH];
+	struct vrange_area *area = si->area;
+	struct vrange_slotset *s = area->slots;
+	unsigned long i, est = 0, got = 0;
+	unsigned int k, nr_pick = 0, n = 0;
+	bool seen_unpinned = false;
+	u64 now = vrange_slots_now();
+	unsigned long found = 0;
+
+	for (i = 0; i < s->nr; i++) {
+		unsigned long slot_pages;
+		u64 v;
+		int nid;
+
+		if (!(i % 1024))
+			cond_resched();
+		if (test_bit(i, s->punching))
+			continue;
+		v = vrange_word_read(vrange_slot_word(s, i));
+		if (!vrange_word_unpinned(v))
+			continue;
+		seen_unpinned = true;
+		slot_pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
+		nid = NUMA_NO_NODE;
+		if (!purge_all) {
+			nid = vrange_ranges_node(area, vrange_slot_start(s, i));
+			if (nid != NUMA_NO_NODE && nid != si->nid)
+				continue;
+			if (nid == si->nid)
+				est += slot_pages;
+		}
+		if (level >= 0 && vrange_word_level(v) != level)
+			continue;
+		found++;
+		/* A forged age is clamped: the future is now. */
+		vrange_slot_rank(pick, &nr_pick, i, v,
+				 min(v >> VRANGE_SLOT_TIME_SHIFT, now));
+	}
+	WRITE_ONCE(si->est, est);
+	*more = found > nr_pick;
+
+	for (k = 0; k < nr_pick && got < want; k++) {
+		u64 old = pick[k].v;
+		unsigned long slot_pages;
+
+		i = pick[k].i;
+		/* One attempt: a word changed since it was read is left. */
+		if (!vrange_word_cas(vrange_slot_word(s, i), &old,
+				     VRANGE_SLOT_PURGING))
+			continue;
+		slot_pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
+		spin_lock(&area->state_lock);
+		if (!area->punches)
+			area->punch_nrpages =
+				READ_ONCE(area->file->f_mapping->nrpages);
+		WRITE_ONCE(area->punches, area->punches + 1);
+		__set_bit(i, s->punching);
+		spin_unlock(&area->state_lock);
+		area->purge_events++;
+		vrange_stat_purged(slot_pages);
+		batch[n++] = i;
+		got += slot_pages;
+	}
+	if (!seen_unpinned)
+		vrange_slots_disarm_visit(area);
+	*pages = got;
+	return n;
+}
+
+/*
+ * Punch the hole of claimed slot @i of @area, with no lock of the module
+ * held; then PURGED, and only then the end of the punch, as purge.c's
+ * vrange_punch() ends one.  Return the pages that left the page cache.
+ */
+static unsigned long vrange_slot_punch(struct vrange_area *area,
+				       unsigned long i, int nid, u64 memcg_id,
+				       bool purge_all)
+{
+	struct vrange_slotset *s = area->slots;
+	struct address_space *mapping = area->file->f_mapping;
+	loff_t pos = (loff_t)vrange_slot_start(s, i) << PAGE_SHIFT;
+	loff_t len = (loff_t)(vrange_slot_end(s, i) -
+			      vrange_slot_start(s, i)) << PAGE_SHIFT;
+	unsigned long now, freed;
+	int ret;
+
+	trace_vrange_purge(area->id, pos, len, nid, memcg_id, purge_all);
+	/* Not vfs_fallocate(): see vrange_punch() in purge.c. */
+	ret = area->file->f_op->fallocate(area->file,
+					  FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE, pos, len);
+	/* Reported purged even if the punch failed: nothing is lost. */
+	if (ret)
+		pr_debug("punching slot %lu failed: %d\n", i, ret);
+	/* PURGED before the bit clears: a waiter that sees it clear sees it. */
+	vrange_word_xchg(vrange_slot_word(s, i), VRANGE_SLOT_PURGED);
+
+	spin_lock(&area->state_lock);
+	now = READ_ONCE(mapping->nrpages);
+	freed = area->punch_nrpages > now ? area->punch_nrpages - now : 0;
+	area->punch_nrpages = now;
+	__clear_bit(i, s->punching);
+	WRITE_ONCE(area->punches, area->punches - 1);
+	/* Pairs with the smp_rmb() of the waiters, vrange_punch_wait(). */
+	smp_wmb();
+	WRITE_ONCE(area->punch_seq, area->punch_seq + 1);
+	spin_unlock(&area->state_lock);
+	vrange_punch_wake();
+	return freed;
+}
+
+/*
+ * Purge from @si's area, locked by the walk, batch by batch: claim under
+ * area->lock, unlock, punch; again while the batches were full and more is
+ * wanted, taking the lock again (trylock for the shrinker; purge-all
+ * waits, killably).  The rounds are bounded by the area's slots, whatever
+ * its words do meanwhile.  Drops the walk's reference.  Return the pages
+ * freed; *@want and *@scanned move by the pages claimed.
+ */
+static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
+					  int level, u64 memcg_id,
+					  bool purge_all, unsigned long *want,
+					  unsigned long *scanned)
+{
+	struct vrange_area *area = si->area;
+	unsigned long batch[VRANGE_SLOT_BATCH];
+	unsigned long rounds, freed = 0, pages;
+	unsigned int n, k, nofs;
+	bool more;
+
+	rounds = DIV_ROUND_UP(area->slots->nr, VRANGE_SLOT_BATCH) + 1;
+	for (;;) {
+		n = 0;
+		more = false;
+		pages = 0;
+		if (area->slots->armed && !area->slots->dead)
+			n = vrange_slots_claim(si, level, *want, purge_all,
+					       batch, &pages, &more);
+		mutex_unlock(&area->lock);
+
+		/* Reclaim from a punch must not enter the shrinker. */
+		nofs = memalloc_nofs_save();
+		for (k = 0; k < n; k++) {
+			freed += vrange_slot_punch(area, batch[k], si->nid,
+						   memcg_id, purge_all);
+			cond_resched();
+		}
+		memalloc_nofs_restore(nofs);
+		*scanned += pages;
+		*want -= min(*want, pages);
+		if (!n || !more || !*want || !--rounds)
+			break;
+		if (purge_all ? mutex_lock_killable(&area->lock) :
+				!mutex_trylock(&area->lock))
+			break;
+	}
+	vrange_area_put(area);
+	return freed;
+}
+
+/* What the count's walk sums. */
+struct vrange_slot_count {
+	unsigned long items;
+	unsigned long pages;
+};
+
+static COMPAT_LRU_WALK_CB(vrange_slots_count_cb)
+{
+	struct vrange_slot_item *si = container_of(item, struct vrange_slot_item,
+						   lru);
+	struct vrange_slot_count *c = arg;
+	struct vrange_slotset *s = si->area->slots;
+
+	/*
+	 * Under the list_lru lock, which keeps the item and its area (armed,
+	 * not released) alive, but not area->lock: @est is an estimate.
+	 */
+	c->pages += max(READ_ONCE(si->est), 1UL << vrange_slot_order(s));
+	c->items++;
+	return LRU_SKIP;
+}
+
+/**
+ * vrange_slots_count() - the shrinker's count of armed slot areas' pages
+ * @sc: reclaim's node and memcg
+ *
+ * The pages of unpinned slots each item's last visit found on its node, at
+ * least a slot's worth per item (an armed area was unpinned in); over the
+ * oldest VRANGE_SLOT_COUNT_MAX items, scaled to the list's length.
+ *
+ * Return: the pages.
+ */
+unsigned long vrange_slots_count(struct shrink_control *sc)
+{
+	struct list_lru *lru = vrange_slot_lru();
+	unsigned long items = list_lru_shrink_count(lru, sc);
+	struct vrange_slot_count c = { };
+	unsigned long nr_to_walk;
+
+	if (!items)
+		return 0;
+	nr_to_walk = min(items, VRANGE_SLOT_COUNT_MAX);
+	list_lru_walk_one(lru, sc->nid, sc->memcg, vrange_slots_count_cb, &c,
+			  &nr_to_walk);
+	if (c.items && c.items < items)
+		return mult_frac(c.pages, items, c.items);
+	return c.pages;
+}
+
+/**
+ * vrange_slots_shrink() - purge armed slot areas' slots of one level
+ * @sc: reclaim's node, memcg and how many pages it wants
+ * @level: the purge level
+ * @memcg_id: the cgroup id of @sc->memcg, for the tracepoint
+ * @scanned: pages purged so far by this call of the shrinker; grows by the
+ *	     pages claimed
+ *
+ * Walks the slot LRU for (@sc->nid, @sc->memcg), up to VRANGE_SLOT_AREAS
+ * areas at a time, each trylocked and then rotated to the tail, and purges
+ * their oldest unpinned slots of @level on the node, until
+ * @sc->nr_to_scan pages are purged or a round finds nothing to claim.
+ *
+ * Return: the pages freed.
+ */
+unsigned long vrange_slots_shrink(struct shrink_control *sc,
+				  enum vrange_level level, u64 memcg_id,
+				  unsigned long *scanned)
+{
+	struct list_lru *lru = vrange_slot_lru();
+	unsigned long freed = 0, nr_to_walk, before, want;
+	struct vrange_slot_walk walk;
+	unsigned int k;
+
+	while (*scanned < sc->nr_to_scan) {
+		nr_to_walk = min_t(unsigned long, list_lru_shrink_count(lru, sc),
+				   VRANGE_SLOT_AREAS);
+		if (!nr_to_walk)
+			break;
+		walk.nr = 0;
+		list_lru_walk_one(lru, sc->nid, sc->memcg, vrange_slots_walk_cb,
+				  &walk, &nr_to_walk);
+		if (!walk.nr)
+			break;
+		before = *scanned;
+		for (k = 0; k < walk.nr; k++) {
+			want = sc->nr_to_scan > *scanned ?
+			       sc->nr_to_scan - *scanned : 0;
+			if (!want) {
+				mutex_unlock(&walk.item[k]->area->lock);
+				vrange_area_put(walk.item[k]->area);
+				continue;
+			}
+			freed += vrange_slots_dispose(walk.item[k], level,
+						      memcg_id, false, &want,
+						      scanned);
+		}
+		if (*scanned == before)
+			break;
+		cond_resched();
+	}
+	return freed;
+}
+
+/*
+ * Purge every unpinned slot of the armed areas on node @nid's lists (every
+ * memcg's), VRANGE_SLOT_AREAS areas at a time, each area's item once.
+ * Return the pages claimed; *@busy is set if an area was passed by.
+ */
+static unsigned long vrange_slots_purge_node(int nid, bool *busy)
+{
+	struct list_lru *lru = vrange_slot_lru();
+	unsigned long total = list_lru_count_node(lru, nid);
+	unsigned long visited = 0, scanned = 0, nr_to_walk, step, want;
+	struct vrange_slot_walk walk;
+	unsigned int k;
+
+	while (visited < total) {
+		step = min_t(unsigned long, total - visited, VRANGE_SLOT_AREAS);
+		nr_to_walk = step;
+		walk.nr = 0;
+		walk.busy = false;
+		list_lru_walk_node(lru, nid, vrange_slots_walk_cb, &walk,
+				   &nr_to_walk);
+		if (walk.busy)
+			*busy = true;
+		/* Nothing walked: the list emptied (areas disarmed). */
+		if (nr_to_walk == step)
+			break;
+		visited += step - nr_to_walk;
+		for (k = 0; k < walk.nr; k++) {
+			want = ULONG_MAX;
+			vrange_slots_dispose(walk.item[k], -1, 0, true, &want,
+					     &scanned);
+		}
+		cond_resched();
+	}
+	return scanned;
+}
+
+/**
+ * vrange_slots_purge_all() - purge every unpinned slot, for PURGE_ALL_CACHES
+ *
+ * Return: the pages of the slots purged, from every node's lists, going
+ * round again for areas that were busy.
+ */
+unsigned long vrange_slots_purge_all(void)
+{
+	unsigned long pages = 0;
+	unsigned int pass;
+	bool busy;
+	int nid;
+
+	for (pass = 0; pass < VRANGE_SLOT_PURGE_ALL_PASSES; pass++) {
+		busy = false;
+		for_each_node(nid)
+			pages += vrange_slots_purge_node(nid, &busy);
+		if (!busy || fatal_signal_pending(current))
+			break;
+		schedule_timeout_killable(1);
+	}
+	return pages;
 }
 
 /* ===================== mapping the state pages ===================== */

@@ -27,6 +27,8 @@
 #include <linux/types.h>
 #include <linux/vrange.h>
 
+struct shrink_control;
+
 /*
  * The prefix + the user's name: what /proc/PID/maps shows.  Both prefixes
  * have the same length, so the name starts at VRANGE_NAME_PREFIX_LEN in
@@ -286,12 +288,22 @@ int vrange_slots_get(struct vrange_area *area,
 int vrange_slots_arm_ioctl(struct vrange_area *area);
 int vrange_slots_mmap(struct vrange_area *area, struct vm_area_struct *vma);
 void vrange_slots_release(struct vrange_area *area);
+int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
+			   pgoff_t start, pgoff_t end, u32 flags,
+			   struct vrange_op_result *res);
+bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index);
+unsigned long vrange_slots_count(struct shrink_control *sc);
+unsigned long vrange_slots_shrink(struct shrink_control *sc,
+				  enum vrange_level level, u64 memcg_id,
+				  unsigned long *scanned);
+unsigned long vrange_slots_purge_all(void);
 void vrange_slots_free(struct vrange_area *area);
 int vrange_slots_init(void);
 void vrange_slots_exit(void);
 
 /* purge.c */
 struct list_lru *vrange_slot_lru(void);
+void vrange_punch_wake(void);
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 

@@ -315,7 +315,7 @@ struct vrange_batch {
  *   bits 1:0	state: PINNED 0, UNPINNED 1, PURGING 2, PURGED 3
  *   bit 2	KERNEL: the kernel keeps this slot's state; use the ioctls
  *   bits 4:3	purge level: 0 normal, 1 VRANGE_PURGE_FIRST's, 2
- *		VRANGE_PURGE_LAST's (3 is invalid)
+ *		VRANGE_PURGE_LAST's (3 is taken as 2)
  *   bits 7:5	0
  *   bits 15:8	tag, from VRANGE_SLOTS_ARM
  *   bits 63:16	unpin time, CLOCK_MONOTONIC_COARSE in milliseconds
@@ -337,6 +337,13 @@ struct vrange_batch {
  *		intact.  A word that is 0 is pinned already, with its data.
  *		On PURGING, KERNEL or an invalid word, VRANGE_PIN64 of the
  *		slot's bytes, which waits for a purge in flight.
+ *
+ * Reclaim looks at the words of armed areas only, level by level as it
+ * does for ranges (an area's unpinned slots of a level after the ranges
+ * of that level), oldest unpin time first within an area (a time in the
+ * future counts as now), and among areas in turn; for NUMA, a slot goes
+ * with the node of its first page, as a range does, and for memory
+ * cgroups with the cgroup of the task that called VRANGE_SET_SLOTS.
  *
  * A purge moves UNPINNED to PURGING by one compare-and-swap from the
  * exact value it read and ranked (a word changed meanwhile is left
