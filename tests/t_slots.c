@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * t_slots: slots (issue 18), the raw ABI.  VRANGE_SET_SLOTS, GET_SLOTS and
+ * SLOTS_ARM with every errno they document; the state pages' mmap at
+ * VRANGE_OFF_SLOTS (length, offset, MAP_PRIVATE, PROT_EXEC, a read-only
+ * mask, mprotect, mremap) and their header; the words after each range
+ * ioctl of whole slots (UNPIN64: UNPINNED with level, tag 0 and time;
+ * PIN64: 0; STATUS64), EOPNOTSUPP for what this version does not do yet
+ * (part of a slot, PURGE_PARTIAL, BATCH); forged words.  Behaviour, with
+ * the user-space protocol of the uapi header done here by hand: a slot
+ * unpinned by CAS is purged by PURGE_ALL_CACHES and by drop_caches (the
+ * shrinker), reads as zeros and pins as purged; a pinned slot is never
+ * purged, over rounds; an idle area disarms and ARM re-arms it; the
+ * mapping outlives the last close (VRANGE_SLOTS_DEAD), and a forked child
+ * shares the words; SIGBUS mode faults on a purged slot.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SHIFT		16
+#define SLOT		((size_t)1 << SHIFT)
+#define SEED		0x510757
+#define DROP		"/proc/sys/vm/drop_caches"
+
+/* An area cut into slots, its data and its state pages mapped. */
+struct sa {
+	int fd;
+	size_t size;
+	unsigned char *p;
+	struct vrange_slots l;
+	struct vrange_slots_hdr *hdr;
+	uint64_t *w;
+};
+
+static int set_slots(int fd, unsigned int shift, struct vrange_slots *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->version = VRANGE_SLOTS_VERSION;
+	l->slot_shift = shift;
+	return ioctl(fd, VRANGE_SET_SLOTS, l);
+}
+
+static void *map_state(int fd, const struct vrange_slots *l, int prot)
+{
+	return mmap(NULL, l->map_size, prot, MAP_SHARED, fd, VRANGE_OFF_SLOTS);
+}
+
+/* @nslots slots of SLOT bytes (the last @short_by pages shorter). */
+static void sa_new(struct sa *a, unsigned int nslots, unsigned int short_by,
+		   unsigned int mode)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = nslots * SLOT - short_by * PG;
+	a->fd = vr_new("t_slots", a->size);
+	if (mode)
+		ASSERT_EQ(ioctl(a->fd, VRANGE_SET_MODE, mode), 0);
+	if (set_slots(a->fd, SHIFT, &a->l) < 0) {
+		if (errno == EOPNOTSUPP)
+			SKIP("VRANGE_SET_SLOTS: EOPNOTSUPP on this kernel");
+		FAIL("VRANGE_SET_SLOTS: %s", th_errname(errno));
+	}
+	a->p = mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	ASSERT_MAP_OK(a->p);
+	a->hdr = map_state(a->fd, &a->l, PROT_READ | PROT_WRITE);
+	ASSERT_MAP_OK(a->hdr);
+	a->w = (uint64_t *)((char *)a->hdr + VRANGE_SLOTS_WORDS_OFFSET);
+}
+
+static void sa_free(struct sa *a)
+{
+	munmap(a->hdr, a->l.map_size);
+	munmap(a->p, a->size);
+	close(a->fd);
+}
+
+static size_t slot_len(const struct sa *a, unsigned int i)
+{
+	size_t end = (i + 1) * SLOT;
+
+	return (end > a->size ? a->size : end) - i * SLOT;
+}
+
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t word(const struct sa *a, unsigned int i)
+{
+	return __atomic_load_n(&a->w[i], __ATOMIC_ACQUIRE);
+}
+
+/* The user's unpin, as the uapi header says: 0 done, 1 used UNPIN64. */
+static int user_unpin(struct sa *a, unsigned int i)
+{
+	uint64_t old = 0, nv = coarse_ms() << VRANGE_SLOT_TIME_SHIFT |
+			       VRANGE_SLOT_UNPINNED;
+	struct vrange_range64 r;
+
+	if (__atomic_compare_exchange_n(&a->w[i], &old, nv, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		if (!__atomic_load_n(&a->hdr->armed, __ATOMIC_SEQ_CST))
+			ASSERT_EQ(ioctl(a->fd, VRANGE_SLOTS_ARM), 0);
+		return 0;
+	}
+	if ((old & VRANGE_SLOT_STATE) != VRANGE_SLOT_PINNED &&
+	    !(old & (VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ)))
+		return 0;
+	ASSERT_EQ(vr_range64(a->fd, VRANGE_UNPIN64, i * SLOT, slot_len(a, i),
+			     &r), 0);
+	return 1;
+}
+
+/* The user's pin: 1 purged, 0 not; *@slow set if it took PIN64. */
+static int user_pin(struct sa *a, unsigned int i, int *slow)
+{
+	uint64_t v = word(a, i), st;
+	struct vrange_range64 r;
+
+	*slow = 0;
+	for (;;) {
+		st = v & (VRANGE_SLOT_STATE | VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ);
+		if (st != VRANGE_SLOT_UNPINNED && st != VRANGE_SLOT_PURGED)
+			break;
+		if (__atomic_compare_exchange_n(&a->w[i], &v, 0, 1,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_ACQUIRE))
+			return st == VRANGE_SLOT_PURGED;
+	}
+	if (v == VRANGE_SLOT_PINNED)
+		return 0;
+	*slow = 1;
+	ASSERT_EQ(vr_range64(a->fd, VRANGE_PIN64, i * SLOT, slot_len(a, i), &r),
+		  0);
+	return r.bytes != 0;
+}
+
+/* ===================== the ABI ===================== */
+
+TEST(set_slots_fills_the_layout_and_get_slots_agrees)
+{
+	struct vrange_slots l, g;
+	size_t size = 16 * SLOT + PG;
+	int fd = vr_new("t_slots", size);
+	uint64_t nr = 17;
+
+	ASSERT_EQ(set_slots(fd, SHIFT, &l), 0);
+	EXPECT_EQ(l.version, (uint32_t)VRANGE_SLOTS_VERSION);
+	EXPECT_EQ(l.slot_shift, (uint32_t)SHIFT);
+	EXPECT_EQ(l.flags, 0u);
+	EXPECT_EQ(l.nr_slots, nr);
+	EXPECT_EQ(l.map_offset, (uint64_t)VRANGE_OFF_SLOTS);
+	EXPECT_EQ(l.map_size, (uint64_t)((VRANGE_SLOTS_WORDS_OFFSET + 8 * nr +
+					  PG - 1) / PG * PG));
+	memset(&g, 0xa5, sizeof(g));
+	ASSERT_EQ(ioctl(fd, VRANGE_GET_SLOTS, &g), 0);
+	EXPECT_EQ(memcmp(&g, &l, sizeof(g)), 0);
+	close(fd);
+}
+
+TEST(set_slots_einval_for_each_bad_field_and_state)
+{
+	struct vrange_slots l;
+	int fd = vr_open();
+	void *m;
+
+	/* Unsized. */
+	EXPECT_ERRNO(set_slots(fd, SHIFT, &l), EINVAL);
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_SIZE, 4 * SLOT), 0);
+#define BAD(field, val) do {						\
+		memset(&l, 0, sizeof(l));				\
+		l.version = VRANGE_SLOTS_VERSION;			\
+		l.slot_shift = SHIFT;					\
+		l.field = (val);					\
+		EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SLOTS, &l), EINVAL);	\
+	} while (0)
+	BAD(version, 0);
+	BAD(version, VRANGE_SLOTS_VERSION + 1);
+	BAD(flags, 1);
+	BAD(__pad, 1);
+	BAD(nr_slots, 1);
+	BAD(map_offset, VRANGE_OFF_SLOTS);
+	BAD(map_size, PG);
+	BAD(__reserved[0], 1);
+	BAD(__reserved[1], 1);
+	BAD(__reserved[2], 1);
+	BAD(slot_shift, VRANGE_SLOTS_SHIFT_MIN - 1);
+	BAD(slot_shift, VRANGE_SLOTS_SHIFT_MAX + 1);
+	BAD(slot_shift, 63);
+#undef BAD
+	/* Below the page size (64 KiB pages only). */
+	if (PG > SLOT)
+		EXPECT_ERRNO(set_slots(fd, SHIFT, &l), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SLOTS, NULL), EFAULT);
+
+	/* Nothing above changed anything: it works once, then EINVAL. */
+	ASSERT_EQ(set_slots(fd, VRANGE_SLOTS_SHIFT_MAX, &l), 0);
+	EXPECT_EQ(l.nr_slots, (uint64_t)1);
+	EXPECT_ERRNO(set_slots(fd, SHIFT, &l), EINVAL);
+	/* The size was cut into slots. */
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SIZE, 8 * SLOT), EINVAL);
+	close(fd);
+
+	/* After the first mmap. */
+	fd = vr_new("t_slots", 4 * SLOT);
+	m = mmap(NULL, 4 * SLOT, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(set_slots(fd, SHIFT, &l), EINVAL);
+	munmap(m, 4 * SLOT);
+	close(fd);
+}
+
+TEST(set_slots_e2big_and_efbig)
+{
+	struct vrange_slots l;
+	int fd;
+
+	/* One slot more than VRANGE_SLOTS_MAX: a sparse 16 GiB area. */
+	fd = vr_new("t_slots", ((size_t)VRANGE_SLOTS_MAX + 1) * SLOT);
+	EXPECT_ERRNO(set_slots(fd, SHIFT, &l), E2BIG);
+	close(fd);
+	/* Exactly VRANGE_SLOTS_MAX of the largest slots is fine: 1 TiB. */
+	fd = vr_new("t_slots", (size_t)VRANGE_SLOTS_MAX << VRANGE_SLOTS_SHIFT_MAX);
+	ASSERT_EQ(set_slots(fd, VRANGE_SLOTS_SHIFT_MAX, &l), 0);
+	EXPECT_EQ(l.nr_slots, (uint64_t)VRANGE_SLOTS_MAX);
+	close(fd);
+	/* Above the state pages' offset. */
+	fd = vr_new("t_slots", (size_t)VRANGE_OFF_SLOTS + PG);
+	EXPECT_ERRNO(set_slots(fd, VRANGE_SLOTS_SHIFT_MAX, &l), EFBIG);
+	close(fd);
+}
+
+TEST(get_slots_and_arm_einval_without_slots)
+{
+	struct vrange_slots l;
+	int fd = vr_new("t_slots", 4 * SLOT);
+	void *m;
+
+	EXPECT_ERRNO(ioctl(fd, VRANGE_GET_SLOTS, &l), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SLOTS_ARM), EINVAL);
+	m = mmap(NULL, 4 * SLOT, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SLOTS_ARM), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_GET_SLOTS, &l), EINVAL);
+	/* No state pages either. */
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd,
+			  VRANGE_OFF_SLOTS), EINVAL);
+	munmap(m, 4 * SLOT);
+	close(fd);
+}
+
+TEST(get_slots_efault_arm_einval_before_mmap_eperm_read_only)
+{
+	struct vrange_slots l;
+	int fd = vr_new("t_slots", 4 * SLOT);
+	void *m;
+
+	ASSERT_EQ(set_slots(fd, SHIFT, &l), 0);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_GET_SLOTS, NULL), EFAULT);
+	/* Before the first mmap of the data (the state pages do not count). */
+	m = map_state(fd, &l, PROT_READ);
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SLOTS_ARM), EINVAL);
+	munmap(m, l.map_size);
+	m = mmap(NULL, 4 * SLOT, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_MAP_OK(m);
+	EXPECT_EQ(ioctl(fd, VRANGE_SLOTS_ARM), 0);
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SLOTS_ARM), EPERM);
+	munmap(m, 4 * SLOT);
+	close(fd);
+}
+
+TEST(state_mmap_rules)
+{
+	struct vrange_slots l;
+	int fd = vr_new("t_slots", 4 * SLOT);
+	void *m, *m2;
+
+	ASSERT_EQ(set_slots(fd, SHIFT, &l), 0);
+	ASSERT_EQ(l.map_size, (uint64_t)PG);
+	EXPECT_ERRNO(mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd,
+			  VRANGE_OFF_SLOTS), EINVAL);
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd,
+			  VRANGE_OFF_SLOTS + PG), EINVAL);
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd,
+			  VRANGE_OFF_SLOTS), EINVAL);
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd,
+			  VRANGE_OFF_SLOTS), EPERM);
+
+	m = map_state(fd, &l, PROT_READ);
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(mprotect(m, PG, PROT_READ | PROT_EXEC), EACCES);
+	/* It cannot grow. */
+	m2 = mremap(m, PG, 2 * PG, MREMAP_MAYMOVE);
+	EXPECT_PTR_EQ(m2, MAP_FAILED);
+	munmap(m, PG);
+
+	/* A read-only mask: read-only state pages, for good. */
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	EXPECT_ERRNO(map_state(fd, &l, PROT_READ | PROT_WRITE), EPERM);
+	m = map_state(fd, &l, PROT_READ);
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(mprotect(m, PG, PROT_READ | PROT_WRITE), EACCES);
+	munmap(m, PG);
+	close(fd);
+}
+
+TEST(header_and_zeroed_words)
+{
+	struct sa a;
+	unsigned int i;
+
+	sa_new(&a, 5, 1, 0);
+	EXPECT_EQ(a.hdr->magic, (uint32_t)VRANGE_SLOTS_MAGIC);
+	EXPECT_EQ(a.hdr->version, (uint16_t)VRANGE_SLOTS_VERSION);
+	EXPECT_EQ(a.hdr->words_offset, (uint16_t)VRANGE_SLOTS_WORDS_OFFSET);
+	EXPECT_EQ(a.hdr->slot_shift, (uint32_t)SHIFT);
+	EXPECT_EQ(a.hdr->flags, 0u);
+	EXPECT_EQ(a.hdr->nr_slots, (uint64_t)5);
+	EXPECT_EQ(a.hdr->size, (uint64_t)a.size);
+	EXPECT_EQ(a.hdr->armed, 0u);
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(word(&a, i), (uint64_t)0);
+	/* The rest of the page is zero too. */
+	for (i = 5; i < (PG - VRANGE_SLOTS_WORDS_OFFSET) / 8; i++)
+		EXPECT_EQ(a.w[i], (uint64_t)0);
+	sa_free(&a);
+}
+
+TEST(whole_slot_ioctls_write_the_words)
+{
+	struct vrange_range64 r;
+	uint64_t t0, v;
+	struct sa a;
+
+	sa_new(&a, 4, 1, 0);
+	t0 = coarse_ms();
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT, SLOT, 0), 0);
+	v = word(&a, 1);
+	EXPECT_EQ(v & 0xffff, (uint64_t)VRANGE_SLOT_UNPINNED);
+	EXPECT_GE(v >> VRANGE_SLOT_TIME_SHIFT, t0);
+	EXPECT_LE(v >> VRANGE_SLOT_TIME_SHIFT, coarse_ms());
+	EXPECT_EQ(a.hdr->armed, 1u);
+	/* Levels; the short last slot by len 0. */
+	ASSERT_EQ(vr_unpin64(a.fd, 2 * SLOT, SLOT, VRANGE_PURGE_FIRST), 0);
+	EXPECT_EQ(word(&a, 2) & 0xffff, (uint64_t)(VRANGE_SLOT_UNPINNED |
+		  VRANGE_SLOT_LEVEL_FIRST << VRANGE_SLOT_LEVEL_SHIFT));
+	ASSERT_EQ(vr_unpin64(a.fd, 3 * SLOT, 0, VRANGE_PURGE_LAST), 0);
+	EXPECT_EQ(word(&a, 3) & 0xffff, (uint64_t)(VRANGE_SLOT_UNPINNED |
+		  VRANGE_SLOT_LEVEL_LAST << VRANGE_SLOT_LEVEL_SHIFT));
+	/* Unpinned already: left as it is. */
+	v = word(&a, 1);
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT, SLOT, VRANGE_PURGE_LAST), 0);
+	EXPECT_EQ(word(&a, 1), v);
+
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(a.size - SLOT));
+	EXPECT_EQ(r.purged, (uint64_t)0);
+	EXPECT_EQ(vr_status(a.fd, 0, SLOT), VRANGE_IS_PINNED);
+	EXPECT_EQ(vr_status(a.fd, 0, 2 * SLOT), VRANGE_IS_UNPINNED);
+
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, SLOT, 2 * SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)0);
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	EXPECT_EQ(word(&a, 2), (uint64_t)0);
+	/* The ashmem ioctls, whole slots. */
+	EXPECT_EQ(vr_unpin(a.fd, 0, SLOT), 0);
+	EXPECT_EQ(word(&a, 0) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(word(&a, 3), (uint64_t)0);
+	sa_free(&a);
+}
+
+TEST(eopnotsupp_for_part_of_a_slot_partial_and_batch)
+{
+	struct vrange_range64 r[1];
+	struct vrange_batch b;
+	struct sa a;
+
+	sa_new(&a, 4, 0, 0);
+	EXPECT_ERRNO(vr_range64(a.fd, VRANGE_PIN64, PG, SLOT, &r[0]),
+		     EOPNOTSUPP);
+	EXPECT_ERRNO(vr_range64(a.fd, VRANGE_STATUS64, 0, SLOT - PG, &r[0]),
+		     EOPNOTSUPP);
+	EXPECT_ERRNO(vr_unpin64(a.fd, 0, SLOT + PG, 0), EOPNOTSUPP);
+	EXPECT_ERRNO(vr_unpin64(a.fd, 0, SLOT, VRANGE_PURGE_PARTIAL),
+		     EOPNOTSUPP);
+	EXPECT_ERRNO(vr_unpin(a.fd, PG, PG), EOPNOTSUPP);
+	EXPECT_ERRNO(vr_status(a.fd, PG, PG), EOPNOTSUPP);
+	memset(r, 0, sizeof(r));
+	r[0].len = SLOT;
+	memset(&b, 0, sizeof(b));
+	b.ranges = (uintptr_t)r;
+	b.nr = 1;
+	b.op = VRANGE_BATCH_UNPIN;
+	EXPECT_ERRNO(ioctl(a.fd, VRANGE_BATCH, &b), EOPNOTSUPP);
+	/* The ashmem rules come first. */
+	EXPECT_ERRNO(vr_pin(a.fd, 1, PG), EINVAL);
+	EXPECT_ERRNO(vr_unpin64(a.fd, 5 * SLOT, SLOT, 0), EINVAL);
+	/* Nothing changed. */
+	EXPECT_EQ(word(&a, 0), (uint64_t)0);
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	sa_free(&a);
+}
+
+TEST(forged_words_pin_as_purged)
+{
+	static const uint64_t forged[] = {
+		VRANGE_SLOT_KERNEL, VRANGE_SLOT_PURGING,
+		VRANGE_SLOT_UNPINNED | VRANGE_SLOT_KERNEL,
+		VRANGE_SLOT_UNPINNED | 0x20, 0xdeadbeefcafef00dull,
+	};
+	struct vrange_range64 r;
+	unsigned int i;
+	struct sa a;
+
+	sa_new(&a, 2, 0, 0);
+	for (i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		a.w[0] = forged[i];
+		ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, SLOT, &r), 0);
+		EXPECT_EQ(r.bytes, (uint64_t)SLOT);
+		EXPECT_EQ(word(&a, 0), (uint64_t)0);
+		/* An unpin over a forged word: PURGED (its data is lost). */
+		a.w[1] = forged[i];
+		ASSERT_EQ(vr_unpin64(a.fd, SLOT, SLOT, 0), 0);
+		if (forged[i] == VRANGE_SLOT_PURGING)
+			EXPECT_EQ(word(&a, 1), forged[i]);
+		else
+			EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_PURGED);
+		ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, SLOT, SLOT, &r), 0);
+		EXPECT_EQ(r.bytes, (uint64_t)SLOT);
+		EXPECT_EQ(r.purged, (uint64_t)SLOT);
+		a.w[1] = 0;
+	}
+	sa_free(&a);
+}
+
+/* ===================== behaviour ===================== */
+
+TEST(arm_returns_tag_0_and_sets_armed)
+{
+	struct sa a;
+
+	sa_new(&a, 2, 0, 0);
+	EXPECT_EQ(a.hdr->armed, 0u);
+	EXPECT_EQ(ioctl(a.fd, VRANGE_SLOTS_ARM), 0);
+	EXPECT_EQ(a.hdr->armed, 1u);
+	/* Scribbled to 0: ARM writes it again. */
+	a.hdr->armed = 0;
+	EXPECT_EQ(ioctl(a.fd, VRANGE_SLOTS_ARM), 0);
+	EXPECT_EQ(a.hdr->armed, 1u);
+	sa_free(&a);
+}
+
+TEST_TIMEOUT(purge_all_purges_unpinned_slots_only, 120)
+{
+	const unsigned int n = 6;
+	unsigned int i, round;
+	long found;
+	int slow;
+	struct sa a;
+
+	sa_new(&a, n, 2, 0);
+	for (round = 0; round < 3; round++) {
+		th_fill(a.p, a.size, SEED + round, 0);
+		/* Even slots unpinned, by the user's CAS. */
+		for (i = 0; i < n; i += 2)
+			EXPECT_EQ(user_unpin(&a, i), 0);
+		EXPECT_EQ(a.hdr->armed, 1u);
+		found = vr_purge_all();
+		ASSERT_GE(found, 0);
+		/* At least the slots (other areas' ranges may add). */
+		EXPECT_GE((size_t)found, (n / 2) * SLOT / PG);
+		/* Gone from memory: a hole (read faults fill it again). */
+		for (i = 0; i < n; i += 2)
+			EXPECT_EQ(th_resident(a.p + i * SLOT, slot_len(&a, i)),
+				  0L);
+		for (i = 0; i < n; i++) {
+			if (i % 2) {
+				EXPECT_EQ(word(&a, i), (uint64_t)0);
+				EXPECT_PATTERN(a.p + i * SLOT, slot_len(&a, i),
+					       SEED + round, i * SLOT);
+				continue;
+			}
+			EXPECT_EQ(word(&a, i), (uint64_t)VRANGE_SLOT_PURGED);
+			EXPECT_ZEROED(a.p + i * SLOT, slot_len(&a, i));
+			EXPECT_EQ(user_pin(&a, i, &slow), 1);
+			EXPECT_EQ(slow, 0);
+			EXPECT_EQ(word(&a, i), (uint64_t)0);
+		}
+	}
+	sa_free(&a);
+}
+
+TEST_TIMEOUT(pinned_slots_are_never_purged, 120)
+{
+	const unsigned int n = 8;
+	unsigned int i, round;
+	int slow;
+	struct sa a;
+
+	sa_new(&a, n, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	for (round = 0; round < 10; round++) {
+		/* One slot unpinned and pinned again each round: kept. */
+		i = round % n;
+		EXPECT_EQ(user_unpin(&a, i), 0);
+		EXPECT_EQ(user_pin(&a, i, &slow), 0);
+		EXPECT_EQ(slow, 0);
+		ASSERT_GE(vr_purge_all(), 0);
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(word(&a, i), (uint64_t)0);
+	}
+	EXPECT_PATTERN(a.p, a.size, SEED, 0);
+	EXPECT_EQ(th_resident(a.p, a.size), (long)(a.size / PG));
+	sa_free(&a);
+}
+
+TEST(idle_area_disarms_and_arm_rearms)
+{
+	struct sa a;
+	int slow;
+
+	sa_new(&a, 2, 0, 0);
+	EXPECT_EQ(user_unpin(&a, 0), 0);
+	EXPECT_EQ(a.hdr->armed, 1u);
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(word(&a, 0), (uint64_t)VRANGE_SLOT_PURGED);
+	/*
+	 * The visit that purged it stays armed (it saw an unpinned word);
+	 * with two nodes the other node's item finds none and disarms.
+	 */
+	EXPECT_EQ(user_pin(&a, 0, &slow), 1);
+	/* The next visit finds none: disarmed. */
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(a.hdr->armed, 0u);
+	/* The unpinner sees it and arms: the slot is purged again. */
+	EXPECT_EQ(user_unpin(&a, 1), 0);
+	EXPECT_EQ(a.hdr->armed, 1u);
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_PURGED);
+	sa_free(&a);
+}
+
+TEST_TIMEOUT(drop_caches_purges_unpinned_slots, 120)
+{
+	const unsigned int n = 16;
+	unsigned int i, tries;
+	struct sa a;
+
+	if (access(DROP, W_OK))
+		SKIP("%s not writable", DROP);
+	sa_new(&a, n, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	for (i = 0; i < n; i += 2)
+		EXPECT_EQ(user_unpin(&a, i), 0);
+	/* Each pass asks for half of the count at least. */
+	for (tries = 0; tries < 20; tries++) {
+		for (i = 0; i < n; i += 2)
+			if (word(&a, i) != VRANGE_SLOT_PURGED)
+				break;
+		if (i >= n)
+			break;
+		ASSERT_EQ(th_write_str(DROP, "2"), 0);
+	}
+	TH_LOG("%u drop_caches", tries);
+	for (i = 0; i < n; i++) {
+		if (i % 2) {
+			EXPECT_EQ(word(&a, i), (uint64_t)0);
+			EXPECT_PATTERN(a.p + i * SLOT, SLOT, SEED, i * SLOT);
+		} else {
+			EXPECT_EQ(word(&a, i), (uint64_t)VRANGE_SLOT_PURGED);
+			EXPECT_ZEROED(a.p + i * SLOT, SLOT);
+		}
+	}
+	sa_free(&a);
+}
+
+TEST(mapping_outlives_the_last_close)
+{
+	struct sa a;
+
+	sa_new(&a, 2, 0, 0);
+	EXPECT_EQ(user_unpin(&a, 1), 0);
+	close(a.fd);
+	EXPECT_EQ(a.hdr->flags, (uint32_t)VRANGE_SLOTS_DEAD);
+	EXPECT_EQ(a.hdr->armed, 0u);
+	EXPECT_EQ(word(&a, 1) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	/* Nothing purges it any more. */
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(word(&a, 1) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	/* Still writable, after a zap too. */
+	ASSERT_EQ(madvise(a.hdr, PG, MADV_DONTNEED), 0);
+	EXPECT_EQ(a.hdr->magic, (uint32_t)VRANGE_SLOTS_MAGIC);
+	a.w[0] = 42;
+	EXPECT_EQ(word(&a, 0), (uint64_t)42);
+	munmap(a.hdr, a.l.map_size);
+	munmap(a.p, a.size);
+}
+
+TEST(fork_shares_the_words)
+{
+	struct sa a;
+	pid_t pid;
+	int slow;
+
+	sa_new(&a, 2, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	pid = th_fork();
+	if (!pid) {
+		EXPECT_EQ(user_unpin(&a, 1), 0);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+	EXPECT_EQ(word(&a, 1) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	ASSERT_GE(vr_purge_all(), 0);
+	pid = th_fork();
+	if (!pid) {
+		EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_PURGED);
+		EXPECT_EQ(user_pin(&a, 1, &slow), 1);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	EXPECT_ZEROED(a.p + SLOT, SLOT);
+	EXPECT_PATTERN(a.p, SLOT, SEED, 0);
+	sa_free(&a);
+}
+
+static sigjmp_buf jb;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(jb, 1);
+}
+
+/* 1 if reading @p raised SIGBUS. */
+static int faults(const volatile unsigned char *p)
+{
+	struct sigaction sa, old;
+	volatile int ret = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	ASSERT_EQ(sigaction(SIGBUS, &sa, &old), 0);
+	if (sigsetjmp(jb, 1))
+		ret = 1;
+	else
+		(void)*p;
+	ASSERT_EQ(sigaction(SIGBUS, &old, NULL), 0);
+	return ret;
+}
+
+TEST(sigbus_mode_faults_on_a_purged_slot)
+{
+	struct sa a;
+	int slow;
+
+	sa_new(&a, 2, 0, VRANGE_MODE_SIGBUS);
+	th_fill(a.p, a.size, SEED, 0);
+	EXPECT_EQ(user_unpin(&a, 1), 0);
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(faults(a.p + SLOT), 1);
+	EXPECT_EQ(faults(a.p + 2 * SLOT - PG), 1);
+	EXPECT_EQ(faults(a.p), 0);
+	EXPECT_EQ(user_pin(&a, 1, &slow), 1);
+	EXPECT_EQ(faults(a.p + SLOT), 0);
+	EXPECT_ZEROED(a.p + SLOT, SLOT);
+	sa_free(&a);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}
