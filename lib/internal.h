@@ -41,13 +41,25 @@ struct vrl_backend {
 		     struct vrange_range64 *ranges, unsigned int nr);
 	int (*get_stats)(struct vrange_area *a, struct vrange_stats *st);
 	int (*purge_all)(struct vrange_area *a);
+	int (*set_slots)(struct vrange_area *a, unsigned int shift);
+	int (*get_slots)(struct vrange_area *a, unsigned int *shiftp,
+			 uint64_t *nrp);
 };
+
+struct vrl_slots;
 
 struct vrange_area {
 	int fd;
 	const struct vrl_backend *ops;
 	/* The memfd backend's: see vrange_set_mode() and vrange_get_name(). */
 	atomic_int mode;
+	/* The memfd backend's slot shift, 0 for none (vrange_set_slots()). */
+	atomic_uint slot_shift;
+	/*
+	 * The device backend's state pages, mapped by this handle's first
+	 * vrange_map() of an area with slots, published once (slots.c).
+	 */
+	_Atomic(struct vrl_slots *) slots;
 	char name[VRANGE_NAME_LEN];
 };
 
@@ -62,6 +74,15 @@ int vrl_device_is_area(int fd);
 int vrl_memfd_create(const char *name, int *fdp);
 int vrl_memfd_is_area(int fd);
 void vrl_memfd_read_name(int fd, char *buf, size_t len);
+
+/* slots.c: VRL_NOT_FAST, or what vrange_pin() / vrange_unpin() return. */
+#define VRL_NOT_FAST	1
+int vrl_slots_attach(struct vrange_area *a);
+void vrl_slots_detach(struct vrange_area *a);
+int vrl_slots_pin(struct vrange_area *a, uint64_t offset, uint64_t len,
+		  uint64_t *bytesp);
+int vrl_slots_unpin(struct vrange_area *a, uint64_t offset, uint64_t len,
+		    unsigned int flags);
 
 /* Both: the negative errno of the system call that just failed. */
 static inline int vrl_errno(void)
