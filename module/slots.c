@@ -275,7 +275,9 @@ static int vrange_slot_items_alloc(struct vrange_slotset *s,
 	unsigned int i;
 	int nid;
 
-	s->items = kcalloc(nr_node_ids, sizeof(*s->items), GFP_KERNEL_ACCOUNT);
+	/* The first, then one per online node (a node id is < nr_node_ids). */
+	s->items = kcalloc(nr_node_ids + 1, sizeof(*s->items),
+			   GFP_KERNEL_ACCOUNT);
 	if (!s->items)
 		return -ENOMEM;
 	item = kmem_cache_alloc_lru(vrange_slot_item_cache, vrange_slot_lru(),
@@ -289,8 +291,6 @@ static int vrange_slot_items_alloc(struct vrange_slotset *s,
 		if (!item)
 			return -ENOMEM;
 		s->items[s->nr_items++] = item;
-		if (s->nr_items == nr_node_ids)
-			break;
 	}
 	/* Keep one per node the memory came from. */
 	for (i = 0; i < s->nr_items; i++) {
