@@ -10,7 +10,8 @@
  * size and U64_MAX, random structs with random flags, padding and reserved
  * bits, batches with random nr, and bad pointers (NULL, a kernel address,
  * an unmapped page, a PROT_NONE page, a read-only page, a struct ending at
- * a guard page).  Every call must succeed or fail with an errno allowed for
+ * a guard page), slots (VRANGE_SET_SLOTS with valid layouts now and then).
+ * Every call must succeed or fail with an errno allowed for
  * its command; the kernel log is the rig's (no warning may appear).  Then a
  * thread fuzzes while another closes and dups the fd, or munmaps and maps
  * the argument buffer again under it.
@@ -128,6 +129,7 @@ static const unsigned long cmds[] = {
 	VRANGE_GET_PIN_STATUS, VRANGE_PURGE_ALL_CACHES, VRANGE_PIN64,
 	VRANGE_UNPIN64, VRANGE_STATUS64, VRANGE_GET_STATS, VRANGE_BATCH,
 	VRANGE_SET_MODE, VRANGE_GET_MODE, VRANGE_GET_FILE_ID,
+	VRANGE_SET_SLOTS, VRANGE_GET_SLOTS, VRANGE_SLOTS_ARM,
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
@@ -149,19 +151,25 @@ static int allowed(unsigned long cmd, int err)
 	case ENAMETOOLONG:
 		return cmd == VRANGE_SET_NAME;
 	case EFBIG:
-		return cmd == VRANGE_SET_SIZE;
+		return cmd == VRANGE_SET_SIZE || cmd == VRANGE_SET_SLOTS;
 	case EOVERFLOW:
 		return cmd == VRANGE_GET_SIZE;
 	case EPERM:
 		return cmd == VRANGE_PURGE_ALL_CACHES ||
 		       cmd == VRANGE_UNPIN || cmd == VRANGE_UNPIN64 ||
-		       cmd == VRANGE_BATCH;
+		       cmd == VRANGE_BATCH || cmd == VRANGE_SLOTS_ARM;
 	case ENOMEM:
 		return cmd == VRANGE_PIN || cmd == VRANGE_UNPIN ||
 		       cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
-		       cmd == VRANGE_BATCH;
-	case E2BIG:	/* past VRANGE_BATCH_WORK_MAX */
-		return cmd == VRANGE_BATCH;
+		       cmd == VRANGE_BATCH || cmd == VRANGE_SET_SLOTS;
+	case E2BIG:	/* past VRANGE_BATCH_WORK_MAX; VRANGE_SLOTS_MAX */
+		return cmd == VRANGE_BATCH || cmd == VRANGE_SET_SLOTS;
+	case EOPNOTSUPP:
+		/* No slots here; or, on a slot area, part of a slot, BATCH. */
+		return cmd == VRANGE_SET_SLOTS || cmd == VRANGE_PIN ||
+		       cmd == VRANGE_UNPIN || cmd == VRANGE_GET_PIN_STATUS ||
+		       cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
+		       cmd == VRANGE_STATUS64 || cmd == VRANGE_BATCH;
 	case EBADF:	/* the racing thread closed it */
 		return 1;
 	}
@@ -193,6 +201,14 @@ static void rnd_struct(struct fuzz *f, unsigned long cmd, void *p, size_t len)
 			r->__reserved[0] = r->__reserved[1] = rnd() % 8 ? 0 :
 							       rnd();
 		}
+	} else if (cmd == VRANGE_SET_SLOTS && rnd() % 2) {
+		struct vrange_slots *l = p;
+
+		memset(l, 0, sizeof(*l));
+		l->version = rnd() % 8 ? VRANGE_SLOTS_VERSION : (uint32_t)rnd();
+		l->slot_shift = 14 + rnd() % 10;
+		if (rnd() % 8 == 0)
+			l->__reserved[rnd() % 3] = rnd();
 	} else if (cmd == VRANGE_PIN || cmd == VRANGE_UNPIN) {
 		struct vrange_pin *r = p;
 

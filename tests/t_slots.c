@@ -16,6 +16,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -643,6 +646,108 @@ TEST(fork_shares_the_words)
 	sa_free(&a);
 }
 
+/*
+ * The user's CAS against purges: worker threads own slots and loop
+ * verify / refill / unpin / pin, while another thread loops PURGE_ALL and
+ * drop_caches.  A pin that says "not purged" must find the slot's last
+ * fill whole (G1), a pinned slot is never touched (G2: the refill and
+ * verify run pinned), and one that says "purged" finds zeros.
+ */
+#define RACE_SLOTS	16
+#define RACE_WORKERS	2
+
+struct race {
+	struct sa *a;
+	volatile int stop;
+	unsigned int id;
+	unsigned long ops, purged, slow;
+};
+
+static void *race_worker(void *arg)
+{
+	struct race *r = arg;
+	struct sa *a = r->a;
+	uint32_t gen[RACE_SLOTS] = { 0 };
+	unsigned int i, k;
+	int slow, p;
+
+	for (i = r->id; i < RACE_SLOTS; i += RACE_WORKERS) {
+		gen[i] = SEED + i;
+		th_fill(a->p + i * SLOT, SLOT, gen[i], i * SLOT);
+	}
+	for (k = 0; !r->stop; k++) {
+		i = r->id + (k % (RACE_SLOTS / RACE_WORKERS)) * RACE_WORKERS;
+		ASSERT_EQ(user_unpin(a, i), 0);
+		/* Give the purger a moment now and then. */
+		if (k % 3 == 0)
+			sched_yield();
+		p = user_pin(a, i, &slow);
+		r->slow += slow;
+		if (p) {
+			r->purged++;
+			ASSERT_ZEROED(a->p + i * SLOT, SLOT);
+		} else {
+			ASSERT_PATTERN(a->p + i * SLOT, SLOT, gen[i], i * SLOT);
+		}
+		gen[i] += RACE_SLOTS;
+		th_fill(a->p + i * SLOT, SLOT, gen[i], i * SLOT);
+		r->ops++;
+	}
+	return NULL;
+}
+
+static void *race_purger(void *arg)
+{
+	struct race *r = arg;
+	unsigned long n;
+
+	for (n = 0; !r->stop; n++) {
+		if (n % 8 == 7 && !access(DROP, W_OK))
+			th_write_str(DROP, "2");
+		else
+			ASSERT_GE(vr_purge_all(), 0);
+	}
+	r->ops = n;
+	return NULL;
+}
+
+TEST_TIMEOUT(user_cas_races_purges, 120)
+{
+	struct race w[RACE_WORKERS], pr;
+	pthread_t t[RACE_WORKERS + 1];
+	unsigned long ops = 0, purged = 0, slow = 0;
+	unsigned int i;
+	struct sa a;
+
+	sa_new(&a, RACE_SLOTS, 0, 0);
+	memset(&pr, 0, sizeof(pr));
+	pr.a = &a;
+	for (i = 0; i < RACE_WORKERS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].a = &a;
+		w[i].id = i;
+		ASSERT_EQ(pthread_create(&t[i], NULL, race_worker, &w[i]), 0);
+	}
+	ASSERT_EQ(pthread_create(&t[RACE_WORKERS], NULL, race_purger, &pr), 0);
+	th_sleep_ms(3000);
+	for (i = 0; i < RACE_WORKERS; i++)
+		w[i].stop = 1;
+	pr.stop = 1;
+	for (i = 0; i <= RACE_WORKERS; i++)
+		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		ops += w[i].ops;
+		purged += w[i].purged;
+		slow += w[i].slow;
+	}
+	TH_LOG("%lu pin+unpin pairs, %lu pins purged, %lu through PIN64, "
+	       "%lu purge calls", ops, purged, slow, pr.ops);
+	EXPECT_GT(ops, 0ul);
+	/* The race happened: some pins lost to the purger. */
+	EXPECT_GT(purged, 0ul);
+	sa_free(&a);
+}
+
 static sigjmp_buf jb;
 
 static void on_sigbus(int sig)
@@ -684,6 +789,175 @@ TEST(sigbus_mode_faults_on_a_purged_slot)
 	EXPECT_EQ(faults(a.p + SLOT), 0);
 	EXPECT_ZEROED(a.p + SLOT, SLOT);
 	sa_free(&a);
+}
+
+/* ===================== libvrange ===================== */
+
+/* The state pages of a libvrange area, mapped by the test itself. */
+static uint64_t *lib_words(struct vrange_area *va, struct vrange_slots_hdr **hdr)
+{
+	struct vrange_slots l;
+
+	ASSERT_EQ(ioctl(vrange_fd(va), VRANGE_GET_SLOTS, &l), 0);
+	*hdr = map_state(vrange_fd(va), &l, PROT_READ);
+	ASSERT_MAP_OK(*hdr);
+	return (uint64_t *)((char *)*hdr + VRANGE_SLOTS_WORDS_OFFSET);
+}
+
+/*
+ * Once armed, whole-slot pins and unpins make no system call: with
+ * /dev/null in place of the area's fd, any ioctl would fail (ENOTTY).
+ */
+TEST(lib_whole_slots_take_no_system_call)
+{
+	struct vrange_slots_hdr *hdr;
+	struct vrange_area *va;
+	uint64_t *w, sz, nr, bytes;
+	unsigned char *p;
+	int fd, saved, null;
+
+	va = vl_create("t_slots", 4 * SLOT, 0);
+	ASSERT_EQ(vrange_set_slots(va, SHIFT), 0);
+	EXPECT_EQ(vrange_set_slots(va, SHIFT), -EINVAL);
+	ASSERT_EQ(vrange_get_slots(va, &sz, &nr), 0);
+	EXPECT_EQ(sz, (uint64_t)SLOT);
+	EXPECT_EQ(nr, (uint64_t)4);
+	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
+	w = lib_words(va, &hdr);
+	th_fill(p, 4 * SLOT, SEED, 0);
+
+	/* The first unpin arms the area: that one takes an ioctl. */
+	ASSERT_EQ(vrange_unpin(va, 0, SLOT, 0), 0);
+	EXPECT_EQ(w[0] & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	EXPECT_EQ(hdr->armed, 1u);
+
+	fd = vrange_fd(va);
+	saved = dup(fd);
+	null = open("/dev/null", O_RDWR);
+	ASSERT_GE(saved, 0);
+	ASSERT_GE(null, 0);
+	ASSERT_EQ(dup2(null, fd), fd);
+	EXPECT_EQ(vrange_pin(va, 0, SLOT, &bytes), VRANGE_NOT_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)0);
+	EXPECT_EQ(w[0], (uint64_t)0);
+	EXPECT_EQ(vrange_unpin(va, SLOT, 2 * SLOT, VRANGE_PURGE_LAST), 0);
+	EXPECT_EQ(w[1] & 0xffff, (uint64_t)(VRANGE_SLOT_UNPINNED |
+		  VRANGE_SLOT_LEVEL_LAST << VRANGE_SLOT_LEVEL_SHIFT));
+	EXPECT_EQ(w[2] & 0xffff, w[1] & 0xffff);
+	/* Not whole slots: the ioctl, which /dev/null refuses. */
+	EXPECT_EQ(vrange_pin(va, 0, PG, NULL), -ENOTTY);
+	ASSERT_EQ(dup2(saved, fd), fd);
+
+	/* Purged meanwhile: the pin says so, exactly, with no ioctl. */
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(w[1], (uint64_t)VRANGE_SLOT_PURGED);
+	ASSERT_EQ(dup2(null, fd), fd);
+	bytes = 0;
+	EXPECT_EQ(vrange_pin(va, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)(2 * SLOT));
+	ASSERT_EQ(dup2(saved, fd), fd);
+	close(saved);
+	close(null);
+	EXPECT_ZEROED(p + SLOT, 2 * SLOT);
+	EXPECT_PATTERN(p, SLOT, SEED, 0);
+	EXPECT_PATTERN(p + 3 * SLOT, SLOT, SEED, 3 * SLOT);
+	munmap(hdr, PG);
+	vrange_unmap(p, 4 * SLOT);
+	vrange_close(va);
+}
+
+TEST(lib_part_of_a_slot_takes_the_ioctl)
+{
+	struct vrange_area *va;
+	unsigned char *p;
+
+	va = vl_create("t_slots", 2 * SLOT, 0);
+	ASSERT_EQ(vrange_set_slots(va, SHIFT), 0);
+	/* Before the first map: the ioctl's answer. */
+	EXPECT_EQ(vrange_pin(va, 0, SLOT, NULL), -EINVAL);
+	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
+	EXPECT_EQ(vrange_unpin(va, 0, PG, 0), -EOPNOTSUPP);
+	EXPECT_EQ(vrange_unpin(va, 0, SLOT, VRANGE_PURGE_PARTIAL), -EOPNOTSUPP);
+	EXPECT_EQ(vrange_unpin(va, 0, SLOT, 1U << 7), -EINVAL);
+	EXPECT_EQ(vrange_unpin(va, 0, 3 * SLOT, 0), -EINVAL);
+	EXPECT_EQ(vrange_pin(va, PG, SLOT, NULL), -EOPNOTSUPP);
+	EXPECT_EQ(vrange_unpin(va, 0, 0, 0), 0);
+	EXPECT_EQ(vrange_status(va, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vrange_pin(va, 0, 0, NULL), VRANGE_NOT_PURGED);
+	vrange_unmap(p, 2 * SLOT);
+	vrange_close(va);
+}
+
+TEST(lib_memfd_backend_keeps_the_api)
+{
+	struct vrange_area *va;
+	uint64_t sz, nr, bytes = 1;
+	unsigned char *p;
+
+	ASSERT_EQ(vrange_create("t_slots", 3 * SLOT - PG, VRANGE_CREATE_MEMFD,
+				&va), 0);
+	EXPECT_EQ(vrange_get_slots(va, &sz, &nr), -EINVAL);
+	EXPECT_EQ(vrange_set_slots(va, 15), -EINVAL);
+	ASSERT_EQ(vrange_set_slots(va, SHIFT), 0);
+	EXPECT_EQ(vrange_set_slots(va, SHIFT), -EINVAL);
+	ASSERT_EQ(vrange_get_slots(va, &sz, &nr), 0);
+	EXPECT_EQ(sz, (uint64_t)SLOT);
+	EXPECT_EQ(nr, (uint64_t)3);
+	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
+	EXPECT_EQ(vrange_unpin(va, SLOT, 0, 0), 0);
+	EXPECT_EQ(vrange_pin(va, SLOT, 0, &bytes), VRANGE_NOT_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)0);
+	vrange_unmap(p, 3 * SLOT - PG);
+	vrange_close(va);
+}
+
+/*
+ * NUMA: a slot goes with the node of its memory.  Half the area's slots on
+ * node 0, half on node 1, all unpinned: a hog on node 0 purges node 0's
+ * slots and spares node 1's.
+ */
+TEST_TIMEOUT(lib_pressure_on_one_node_spares_the_other_nodes_slots, 120)
+{
+	const size_t half = 16 << 20, big = (size_t)1 << VRANGE_SLOTS_SHIFT_MAX;
+	struct vrange_slots_hdr *hdr;
+	struct vrange_area *va;
+	uint64_t *w, bytes = 0;
+	unsigned char *p;
+	unsigned int i;
+
+	if (th_numa_nodes() < 2)
+		SKIP("one NUMA node");
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	th_oom_protect();
+	va = vl_create("t_slots-numa", 2 * half, 0);
+	ASSERT_EQ(vrange_set_slots(va, VRANGE_SLOTS_SHIFT_MAX), 0);
+	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
+	w = lib_words(va, &hdr);
+	for (i = 0; i < 2; i++) {
+		if (th_run_on_node(i))
+			SKIP("cannot run on node %u: %s", i, th_errname(errno));
+		sched_yield();
+		ASSERT_OK(th_bind_node(i));
+		memset(p + i * half, 0x5a, half);
+		ASSERT_EQ(th_range_node(p + i * half, half, 16), (int)i);
+	}
+	ASSERT_EQ(vrange_unpin(va, 0, 0, 0), 0);
+	ASSERT_OK(th_place_on_node(0));
+
+	th_pressure_until_gone(p, half, 0, 8 << 20, 45000);
+
+	for (i = 0; i < 2 * half / big; i++)
+		EXPECT_EQ(w[i] & VRANGE_SLOT_STATE, i < half / big ?
+			  VRANGE_SLOT_PURGED : VRANGE_SLOT_UNPINNED);
+	EXPECT_EQ(th_resident(p + half, half), (long)(half / PG));
+	EXPECT_EQ(vrange_pin(va, half, 0, &bytes), VRANGE_NOT_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)0);
+	EXPECT_EQ(vrange_pin(va, 0, half, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)half);
+	munmap(hdr, PG);
+	vrange_unmap(p, 2 * half);
+	vrange_close(va);
 }
 
 int main(int argc, char **argv)
