@@ -77,8 +77,10 @@
  * @area:	the owner
  * @nid:	the node whose list the item is on: a visit through it purges
  *		the slots whose memory is on this node (or not in memory)
- * @est:	pages of this node's unpinned slots at the last visit, for the
- *		shrinker's count; read without area->lock
+ * @est:	pages of this node's unpinned slots at the last visit of the
+ *		area through any of its items, for the shrinker's count;
+ *		read without area->lock
+ * @acc:	@est being summed by a visit, under area->lock
  *
  * Allocated with the slots, charged to the memcg of the task that called
  * VRANGE_SET_SLOTS, on node @nid; freed with them.  Protected by
@@ -89,6 +91,7 @@ struct vrange_slot_item {
 	struct vrange_area *area;
 	int nid;
 	unsigned long est;
+	unsigned long acc;
 };
 
 /**
@@ -808,12 +811,14 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 	struct vrange_slot_pick pick[VRANGE_SLOT_BATCH];
 	struct vrange_area *area = si->area;
 	struct vrange_slotset *s = area->slots;
-	unsigned long i, est = 0, got = 0;
+	unsigned long i, got = 0;
 	unsigned int k, nr_pick = 0, n = 0;
 	bool seen_unpinned = false;
 	u64 now = vrange_slots_now();
 	unsigned long found = 0;
 
+	for (k = 0; k < s->nr_items; k++)
+		s->items[k]->acc = 0;
 	for (i = 0; i < s->nr; i++) {
 		unsigned long slot_pages;
 		u64 v;
@@ -831,10 +836,12 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 		nid = NUMA_NO_NODE;
 		if (!purge_all) {
 			nid = vrange_ranges_node(area, vrange_slot_start(s, i));
+			/* Every node's count, seen from any node's visit. */
+			for (k = 0; k < s->nr_items; k++)
+				if (s->items[k]->nid == nid)
+					s->items[k]->acc += slot_pages;
 			if (nid != NUMA_NO_NODE && nid != si->nid)
 				continue;
-			if (nid == si->nid)
-				est += slot_pages;
 		}
 		if (level >= 0 && vrange_word_level(v) != level)
 			continue;
@@ -843,7 +850,9 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 		vrange_slot_rank(pick, &nr_pick, i, v,
 				 min(v >> VRANGE_SLOT_TIME_SHIFT, now));
 	}
-	WRITE_ONCE(si->est, est);
+	if (!purge_all)
+		for (k = 0; k < s->nr_items; k++)
+			WRITE_ONCE(s->items[k]->est, s->items[k]->acc);
 	*more = found > nr_pick;
 
 	for (k = 0; k < nr_pick && got < want; k++) {
@@ -976,13 +985,18 @@ static COMPAT_LRU_WALK_CB(vrange_slots_count_cb)
 	struct vrange_slot_item *si = container_of(item, struct vrange_slot_item,
 						   lru);
 	struct vrange_slot_count *c = arg;
-	struct vrange_slotset *s = si->area->slots;
 
 	/*
 	 * Under the list_lru lock, which keeps the item and its area (armed,
 	 * not released) alive, but not area->lock: @est is an estimate.
 	 */
-	c->pages += max(READ_ONCE(si->est), 1UL << vrange_slot_order(s));
+	/*
+	 * At least a page: an armed area has an unpinned slot somewhere
+	 * (or its unpinner just armed it), which a visit through an item
+	 * that counted 0 may still find (a slot unpinned since, or not yet
+	 * in memory).
+	 */
+	c->pages += max(READ_ONCE(si->est), 1UL);
 	c->items++;
 	return LRU_SKIP;
 }
@@ -991,9 +1005,9 @@ static COMPAT_LRU_WALK_CB(vrange_slots_count_cb)
  * vrange_slots_count() - the shrinker's count of armed slot areas' pages
  * @sc: reclaim's node and memcg
  *
- * The pages of unpinned slots each item's last visit found on its node, at
- * least a slot's worth per item (an armed area was unpinned in); over the
- * oldest VRANGE_SLOT_COUNT_MAX items, scaled to the list's length.
+ * The pages of unpinned slots the area's last visit found on each item's
+ * node, at least a page per item (an armed area was unpinned in); over
+ * the oldest VRANGE_SLOT_COUNT_MAX items, scaled to the list's length.
  *
  * Return: the pages.
  */
