@@ -34,6 +34,7 @@ static struct vrange_area *vr_area_alloc(int fd, const struct vrl_backend *ops)
 	atomic_init(&a->mode, VRANGE_MODE_ZERO);
 	atomic_init(&a->slot_shift, 0);
 	atomic_init(&a->slots, NULL);
+	atomic_init(&a->no_slots, false);
 	strcpy(a->name, VRANGE_NAME_DEF);
 	return a;
 }

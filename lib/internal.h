@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "vrange.h"
 
@@ -60,6 +61,8 @@ struct vrange_area {
 	 * vrange_map() of an area with slots, published once (slots.c).
 	 */
 	_Atomic(struct vrl_slots *) slots;
+	/* The area was mapped and has no slots: it never will. */
+	atomic_bool no_slots;
 	char name[VRANGE_NAME_LEN];
 };
 

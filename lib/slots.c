@@ -56,11 +56,17 @@ int vrl_slots_attach(struct vrange_area *a)
 	void *m;
 	int prot;
 
-	if (atomic_load_explicit(&a->slots, memory_order_acquire))
+	if (atomic_load_explicit(&a->slots, memory_order_acquire) ||
+	    atomic_load_explicit(&a->no_slots, memory_order_relaxed))
 		return 0;
-	/* No slots (EINVAL), an older module (ENOTTY): the ioctls, always. */
-	if (ioctl(a->fd, VRANGE_GET_SLOTS, &l) < 0)
+	/*
+	 * No slots (EINVAL), an older module (ENOTTY): the ioctls, always;
+	 * the area is mapped, so it cannot get slots any more.
+	 */
+	if (ioctl(a->fd, VRANGE_GET_SLOTS, &l) < 0) {
+		atomic_store_explicit(&a->no_slots, true, memory_order_relaxed);
 		return 0;
+	}
 	prot = ioctl(a->fd, VRANGE_GET_PROT_MASK);
 	/* A read-only receiver: the kernel refuses its unpins (EPERM). */
 	if (prot < 0 || !(prot & PROT_WRITE))
