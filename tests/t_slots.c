@@ -57,7 +57,7 @@ static int set_slots(int fd, unsigned int shift, struct vrange_slots *l)
 
 static void *map_state(int fd, const struct vrange_slots *l, int prot)
 {
-	return mmap(NULL, l->map_size, prot, MAP_SHARED, fd, VRANGE_OFF_SLOTS);
+	return mmap64(NULL, l->map_size, prot, MAP_SHARED, fd, VRANGE_OFF_SLOTS);
 }
 
 /* @nslots slots of SLOT bytes (the last @short_by pages shorter). */
@@ -230,20 +230,27 @@ TEST(set_slots_einval_for_each_bad_field_and_state)
 
 TEST(set_slots_e2big_and_efbig)
 {
+	const uint64_t sizes[] = {
+		/* One slot more than VRANGE_SLOTS_MAX: a sparse 16 GiB area. */
+		((uint64_t)VRANGE_SLOTS_MAX + 1) * SLOT,
+		/* Exactly VRANGE_SLOTS_MAX of the largest slots: 1 TiB. */
+		(uint64_t)VRANGE_SLOTS_MAX << VRANGE_SLOTS_SHIFT_MAX,
+		/* Above the state pages' offset. */
+		(uint64_t)VRANGE_OFF_SLOTS + 4096,
+	};
 	struct vrange_slots l;
 	int fd;
 
-	/* One slot more than VRANGE_SLOTS_MAX: a sparse 16 GiB area. */
-	fd = vr_new("t_slots", ((size_t)VRANGE_SLOTS_MAX + 1) * SLOT);
+	if (sizeof(size_t) < sizeof(uint64_t))
+		SKIP("a 32-bit process cannot size an area above 4 GiB");
+	fd = vr_new("t_slots", (size_t)sizes[0]);
 	EXPECT_ERRNO(set_slots(fd, SHIFT, &l), E2BIG);
 	close(fd);
-	/* Exactly VRANGE_SLOTS_MAX of the largest slots is fine: 1 TiB. */
-	fd = vr_new("t_slots", (size_t)VRANGE_SLOTS_MAX << VRANGE_SLOTS_SHIFT_MAX);
+	fd = vr_new("t_slots", (size_t)sizes[1]);
 	ASSERT_EQ(set_slots(fd, VRANGE_SLOTS_SHIFT_MAX, &l), 0);
 	EXPECT_EQ(l.nr_slots, (uint64_t)VRANGE_SLOTS_MAX);
 	close(fd);
-	/* Above the state pages' offset. */
-	fd = vr_new("t_slots", (size_t)VRANGE_OFF_SLOTS + PG);
+	fd = vr_new("t_slots", (size_t)sizes[2]);
 	EXPECT_ERRNO(set_slots(fd, VRANGE_SLOTS_SHIFT_MAX, &l), EFBIG);
 	close(fd);
 }
@@ -261,7 +268,7 @@ TEST(get_slots_and_arm_einval_without_slots)
 	EXPECT_ERRNO(ioctl(fd, VRANGE_SLOTS_ARM), EINVAL);
 	EXPECT_ERRNO(ioctl(fd, VRANGE_GET_SLOTS, &l), EINVAL);
 	/* No state pages either. */
-	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd,
+	EXPECT_ERRNO(mmap64(NULL, PG, PROT_READ, MAP_SHARED, fd,
 			  VRANGE_OFF_SLOTS), EINVAL);
 	munmap(m, 4 * SLOT);
 	close(fd);
@@ -297,13 +304,13 @@ TEST(state_mmap_rules)
 
 	ASSERT_EQ(set_slots(fd, SHIFT, &l), 0);
 	ASSERT_EQ(l.map_size, (uint64_t)PG);
-	EXPECT_ERRNO(mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd,
+	EXPECT_ERRNO(mmap64(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd,
 			  VRANGE_OFF_SLOTS), EINVAL);
-	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd,
+	EXPECT_ERRNO(mmap64(NULL, PG, PROT_READ, MAP_SHARED, fd,
 			  VRANGE_OFF_SLOTS + PG), EINVAL);
-	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd,
+	EXPECT_ERRNO(mmap64(NULL, PG, PROT_READ, MAP_PRIVATE, fd,
 			  VRANGE_OFF_SLOTS), EINVAL);
-	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd,
+	EXPECT_ERRNO(mmap64(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd,
 			  VRANGE_OFF_SLOTS), EPERM);
 
 	m = map_state(fd, &l, PROT_READ);
@@ -746,6 +753,120 @@ TEST_TIMEOUT(user_cas_races_purges, 120)
 	/* The race happened: some pins lost to the purger. */
 	EXPECT_GT(purged, 0ul);
 	sa_free(&a);
+}
+
+/*
+ * A scribbled area beside an honest one: a thread writes any value into
+ * any word and header field of area S and calls the slot ioctls on it,
+ * while a worker runs the honest protocol on area H and another thread
+ * purges.  H stays exact (as in user_cas_races_purges), S's ioctls answer
+ * 0 or their documented errnos, and the kernel log stays clean (the rig).
+ */
+struct scribble {
+	struct sa *a;
+	volatile int stop;
+	unsigned long writes, calls;
+	uint64_t seed;
+};
+
+static uint64_t xs(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void *scribbler(void *arg)
+{
+	static const uint64_t classes[] = {
+		VRANGE_SLOT_PINNED, VRANGE_SLOT_UNPINNED, VRANGE_SLOT_PURGING,
+		VRANGE_SLOT_PURGED, VRANGE_SLOT_KERNEL,
+		VRANGE_SLOT_KERNEL | VRANGE_SLOT_PURGED,
+		VRANGE_SLOT_UNPINNED | 0xff00, VRANGE_SLOT_UNPINNED | 0x20,
+		VRANGE_SLOT_UNPINNED | VRANGE_SLOT_LEVEL_MASK,
+		~0ULL << VRANGE_SLOT_TIME_SHIFT | VRANGE_SLOT_UNPINNED,
+	};
+	struct scribble *sc = arg;
+	struct sa *a = sc->a;
+	uint64_t *all = (uint64_t *)a->hdr, r, v;
+	size_t nw = a->l.map_size / 8;
+	struct vrange_range64 rr;
+	unsigned long cmd;
+	int ret;
+
+	while (!sc->stop) {
+		r = xs(&sc->seed);
+		v = r % 4 ? classes[(r >> 8) % 10] : xs(&sc->seed);
+		/* Mostly the slots' words, now and then the header. */
+		if (r % 16)
+			a->w[(r >> 16) % a->l.nr_slots] = v;
+		else
+			all[(r >> 16) % nw] = v;
+		sc->writes++;
+		if (r % 8)
+			continue;
+		memset(&rr, 0, sizeof(rr));
+		rr.offset = ((r >> 20) % a->l.nr_slots) * SLOT;
+		rr.len = r & (1 << 30) ? PG : SLOT;
+		cmd = (r >> 32) % 4;
+		if (cmd == 3) {
+			ret = ioctl(a->fd, VRANGE_SLOTS_ARM);
+		} else {
+			if (cmd == 1)
+				rr.flags = (r >> 40) % 3;
+			ret = ioctl(a->fd, cmd == 0 ? VRANGE_PIN64 : cmd == 1 ?
+				    VRANGE_UNPIN64 : VRANGE_STATUS64, &rr);
+		}
+		sc->calls++;
+		if (ret < 0 && !(errno == EOPNOTSUPP && rr.len == PG))
+			FAIL("scribbled area: ioctl %lu of [%llu, +%llu): %s",
+			     cmd, (unsigned long long)rr.offset,
+			     (unsigned long long)rr.len, th_errname(errno));
+		/* The data: read and written through, as an owner would. */
+		a->p[rr.offset] ^= 1;
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(scribbled_area_hurts_only_itself, 120)
+{
+	struct race w, pr;
+	struct scribble sc;
+	pthread_t t[3];
+	struct sa h, x;
+	unsigned int i;
+
+	sa_new(&h, RACE_SLOTS, 0, 0);
+	sa_new(&x, RACE_SLOTS, 0, 0);
+	memset(&w, 0, sizeof(w));
+	memset(&pr, 0, sizeof(pr));
+	memset(&sc, 0, sizeof(sc));
+	w.a = &h;
+	/* The worker takes the even slots of H; the odd ones stay pinned. */
+	w.id = 0;
+	pr.a = &h;
+	sc.a = &x;
+	sc.seed = 0x5c1b5c1b ^ (uint64_t)th_now_ms();
+	TH_LOG("scribbler seed %#llx", (unsigned long long)sc.seed);
+	th_fill(h.p + SLOT, SLOT, SEED, SLOT);
+	ASSERT_EQ(pthread_create(&t[0], NULL, race_worker, &w), 0);
+	ASSERT_EQ(pthread_create(&t[1], NULL, race_purger, &pr), 0);
+	ASSERT_EQ(pthread_create(&t[2], NULL, scribbler, &sc), 0);
+	th_sleep_ms(3000);
+	w.stop = pr.stop = sc.stop = 1;
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+	TH_LOG("honest: %lu pairs, %lu purged; scribbler: %lu writes, %lu "
+	       "ioctls; %lu purge calls", w.ops, w.purged, sc.writes, sc.calls,
+	       pr.ops);
+	EXPECT_GT(w.ops, 0ul);
+	/* H's pinned slots were never touched. */
+	for (i = 1; i < RACE_SLOTS; i += 2)
+		EXPECT_EQ(word(&h, i), (uint64_t)0);
+	EXPECT_PATTERN(h.p + SLOT, SLOT, SEED, SLOT);
+	sa_free(&x);
+	sa_free(&h);
 }
 
 static sigjmp_buf jb;

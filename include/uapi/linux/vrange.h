@@ -379,7 +379,11 @@ struct vrange_batch {
  * memory cgroup of the task that called VRANGE_SET_SLOTS.
  */
 
-/* The mmap offset of the state pages (32-bit mmap2 reaches 2^44). */
+/*
+ * The mmap offset of the state pages.  32-bit processes reach it through
+ * mmap2 (up to 2^44), with a 64-bit off_t: mmap64(), or
+ * _FILE_OFFSET_BITS=64.
+ */
 #define VRANGE_OFF_SLOTS		(1ULL << 43)
 #define VRANGE_SLOTS_VERSION		1
 #define VRANGE_SLOTS_MAGIC		0x736c5276	/* "vRls" */
