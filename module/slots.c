@@ -33,9 +33,12 @@
  *    area's punches (a pin of the slot, a PIN batch, the release: see
  *    vrange_punch_wait()) waits for these too, and finds PURGED after.
  *  - The shrinker's walk callback runs under the list_lru lock and only
- *    trylocks area->lock (a busy area is passed by); the words are scanned
- *    and claimed after the walk, still under area->lock (which may sleep:
- *    a scan is O(slots), with cond_resched()), as purge.c does for ranges.
+ *    trylocks area->lock, and the backing inode's i_rwsem (a busy area is
+ *    passed by); the words are scanned and claimed after the walk, still
+ *    under area->lock (which may sleep: a scan is O(slots), with
+ *    cond_resched()), and the holes punched under the i_rwsem alone, as
+ *    purge.c does for ranges.  Purge-all does not take the inode in its
+ *    walk: it punches through fallocate(), which waits for it.
  *  - A slot area is *armed* (its items on the slot LRU, one per node) from
  *    VRANGE_SLOTS_ARM or an unpin ioctl of whole slots, until a visit finds
  *    no unpinned word (with the store, smp_mb() and rescan of
@@ -706,12 +709,14 @@ bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index)
  * struct vrange_slot_walk - the areas one walk of the slot LRU locked
  * @item:	the item each was found through
  * @nr:		how many
- * @busy:	an area's lock was taken: it was passed by
+ * @busy:	an area's lock (or its inode's) was taken: it was passed by
+ * @purge_all:	for PURGE_ALL_CACHES: the inode is not locked by the walk
  */
 struct vrange_slot_walk {
 	struct vrange_slot_item *item[VRANGE_SLOT_AREAS];
 	unsigned int nr;
 	bool busy;
+	bool purge_all;
 };
 
 static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
@@ -731,6 +736,17 @@ static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
 	 * tail, so that the next walk meets the next area.
 	 */
 	if (!mutex_trylock(&area->lock)) {
+		walk->busy = true;
+		return LRU_ROTATE;
+	}
+	/*
+	 * The shrinker punches under the backing inode's i_rwsem, which it
+	 * takes here and does not wait for, as purge.c's walk does: an area
+	 * whose inode another punch holds is passed by like a locked one.
+	 * An armed area has its file (VRANGE_SLOTS_ARM needs it).
+	 */
+	if (!walk->purge_all && !inode_trylock(file_inode(area->file))) {
+		mutex_unlock(&area->lock);
 		walk->busy = true;
 		return LRU_ROTATE;
 	}
@@ -885,8 +901,13 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 
 /*
  * Punch the hole of claimed slot @i of @area, with no lock of the module
- * held; then PURGED, and only then the end of the punch, as purge.c's
- * vrange_punch() ends one.  Return the pages that left the page cache.
+ * held: for the shrinker under the backing inode's i_rwsem, which its walk
+ * took, as shmem's fallocate(PUNCH_HOLE) does under it (unmap, then
+ * truncate; a fault into the hole meanwhile finds the word PURGING, and
+ * loses nothing either way); for purge-all through fallocate(), which
+ * takes the lock.  Then PURGED, and only then the end of the punch, as
+ * purge.c's vrange_punch() ends one.  Return the pages that left the page
+ * cache.
  */
 static unsigned long vrange_slot_punch(struct vrange_area *area,
 				       unsigned long i, int nid, u64 memcg_id,
@@ -901,10 +922,16 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
 	int ret;
 
 	trace_vrange_purge(area->id, pos, len, nid, memcg_id, purge_all);
-	/* Not vfs_fallocate(): see vrange_punch() in purge.c. */
-	ret = area->file->f_op->fallocate(area->file,
-					  FALLOC_FL_PUNCH_HOLE |
-					  FALLOC_FL_KEEP_SIZE, pos, len);
+	if (purge_all) {
+		/* Not vfs_fallocate(): see vrange_punch() in purge.c. */
+		ret = area->file->f_op->fallocate(area->file,
+						  FALLOC_FL_PUNCH_HOLE |
+						  FALLOC_FL_KEEP_SIZE, pos, len);
+	} else {
+		unmap_mapping_range(mapping, pos, len, 0);
+		shmem_truncate_range(file_inode(area->file), pos, pos + len - 1);
+		ret = 0;
+	}
 	/* Reported purged even if the punch failed: nothing is lost. */
 	if (ret)
 		pr_debug("punching slot %lu failed: %d\n", i, ret);
@@ -930,8 +957,9 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
  * area->lock, unlock, punch; again while the batches were full and more is
  * wanted, taking the lock again (trylock for the shrinker; purge-all
  * waits, killably).  The rounds are bounded by the area's slots, whatever
- * its words do meanwhile.  Drops the walk's reference.  Return the pages
- * freed; *@want and *@scanned move by the pages claimed.
+ * its words do meanwhile.  Drops the walk's reference, and for the
+ * shrinker the inode's i_rwsem the walk took, held until the last punch.
+ * Return the pages freed; *@want and *@scanned move by the pages claimed.
  */
 static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 					  int level, u64 memcg_id,
@@ -970,6 +998,8 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 				!mutex_trylock(&area->lock))
 			break;
 	}
+	if (!purge_all)
+		inode_unlock(file_inode(area->file));
 	vrange_area_put(area);
 	return freed;
 }
@@ -1058,6 +1088,7 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 		if (!nr_to_walk)
 			break;
 		walk.nr = 0;
+		walk.purge_all = false;
 		list_lru_walk_one(lru, sc->nid, sc->memcg, vrange_slots_walk_cb,
 				  &walk, &nr_to_walk);
 		if (!walk.nr)
@@ -1067,8 +1098,11 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 			want = sc->nr_to_scan > *scanned ?
 			       sc->nr_to_scan - *scanned : 0;
 			if (!want) {
-				mutex_unlock(&walk.item[k]->area->lock);
-				vrange_area_put(walk.item[k]->area);
+				struct vrange_area *area = walk.item[k]->area;
+
+				inode_unlock(file_inode(area->file));
+				mutex_unlock(&area->lock);
+				vrange_area_put(area);
 				continue;
 			}
 			freed += vrange_slots_dispose(walk.item[k], level,
@@ -1100,6 +1134,7 @@ static unsigned long vrange_slots_purge_node(int nid, bool *busy)
 		nr_to_walk = step;
 		walk.nr = 0;
 		walk.busy = false;
+		walk.purge_all = true;
 		list_lru_walk_node(lru, nid, vrange_slots_walk_cb, &walk,
 				   &nr_to_walk);
 		if (walk.busy)
