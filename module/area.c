@@ -14,12 +14,13 @@
  *    under it).  The shrinker runs under the list_lru lock and therefore
  *    only ever mutex_trylock()s area->lock: a busy area is passed by.
  *  - A purge holds area->lock only to mark what it takes purged (and its
- *    ranges @punching); it punches the holes, taking the backing inode's
- *    i_rwsem, i_mmap_rwsem and folio locks, with area->lock dropped.  A
- *    pin that touches a range being punched, a PIN batch and the release
- *    wait for the punch unlocked (vrange_punch_wait()) and start again:
- *    a pin never returns while a hole in its range is still being
- *    punched, and a range being punched is neither changed nor freed.
+ *    ranges @punching); it punches the holes with area->lock dropped,
+ *    taking i_mmap_rwsem and folio locks but not the backing inode's
+ *    i_rwsem (purge.c).  A pin that touches a range being punched, a
+ *    PIN batch and the release wait for the punch unlocked
+ *    (vrange_punch_wait()) and start again: a pin never returns while a
+ *    hole in its range is still being punched, and a range being punched
+ *    is neither changed nor freed.
  *  - Nothing that runs under area->lock allocates memory with reclaim
  *    allowed except the first mmap, which creates the backing file; range
  *    structs are allocated before it is taken.  Reclaim entered from
@@ -43,7 +44,7 @@
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
  *	   list_lru lock -> area->lock (trylock) -> area->state_lock;
- *	   i_rwsem -> i_mmap_rwsem (punches, no lock of this module held);
+ *	   i_mmap_rwsem, folio locks (punches, no lock of this module held);
  *	   mmap_lock (faults) -> area->state_lock
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -83,15 +84,13 @@ static int vrange_backing_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * Every hole punched in a backing file comes through here: the shrinker's,
- * from reclaim, and MADV_REMOVE's.  shmem's fallocate holds the inode's
- * i_rwsem while it punches, and the punch may allocate (to split a huge
- * folio across the hole's edge, or to read a partial page back from swap).
- * Reclaim entered from there with __GFP_FS could run the shrinker, which
- * may pick a range of this very area, or of an area whose own MADV_REMOVE
- * is in reclaim waiting for this one, and wait for an i_rwsem held here.
- * So the punch allocates without __GFP_FS, and the shrinker, which needs
- * it, stays out.
+ * Every hole punched in a backing file but a purge's comes through here
+ * (MADV_REMOVE's).  The punch may allocate (to split a huge folio across
+ * the hole's edge, or to read a partial page back from swap) with a folio
+ * locked; reclaim entered from there with __GFP_FS would run the shrinker,
+ * whose punch of the same area could wait for that folio's lock.  So the
+ * punch allocates without __GFP_FS, and the shrinker, which needs it,
+ * stays out; a purge's punches do the same (purge.c).
  */
 static long vrange_backing_fallocate(struct file *file, int mode,
 				     loff_t offset, loff_t len)
@@ -151,19 +150,6 @@ int vrange_backing_init(void)
 	return 0;
 }
 
-/*
- * The shrinker punches holes in backing files from reclaim, taking their
- * inode's i_rwsem under fs_reclaim; other shmem files take fs_reclaim
- * under i_rwsem (write(2) allocates page cache holding it).  A backing
- * inode's i_rwsem is taken only to punch holes, and every punch allocates
- * without __GFP_FS (vrange_backing_fallocate()), so it never takes
- * fs_reclaim under it: backing files cannot be written, truncated or
- * opened anew.  A lockdep class of their own says the two orders cannot
- * meet (as ashmem did); a punch that allocated with __GFP_FS would put
- * both orders in this class, and lockdep would report it.
- */
-static struct lock_class_key vrange_backing_inode_class;
-
 static struct file *vrange_backing_create(struct vrange_area *area)
 {
 	const struct file_operations *fops = &vrange_backing_fops;
@@ -186,8 +172,6 @@ static struct file *vrange_backing_create(struct vrange_area *area)
 	replace_fops(file, fops);
 	file->f_mode &= ~(FMODE_CAN_READ | FMODE_CAN_WRITE);
 	file_inode(file)->i_fop = &vrange_backing_inode_fops;
-	lockdep_set_class(&file_inode(file)->i_rwsem,
-			  &vrange_backing_inode_class);
 	return file;
 }
 

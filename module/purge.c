@@ -14,21 +14,25 @@
  * pages and zaps them from every mapping.
  *
  * Locking (see area.c for area->lock), as ashmem's shrinker had it since
- * 2019: the walk callback runs under the list_lru lock and only
- * mutex_trylock()s area->lock; an area someone else holds is passed by
- * (its ranges rotated to the tail), not waited for.  The walk isolates;
+ * 2019, and further: the walk callback runs under the list_lru lock and
+ * only mutex_trylock()s area->lock; an area whose lock is held is passed
+ * by (its ranges rotated to the tail), not waited for.  The walk isolates;
  * then, still under area->lock (and area->state_lock), what it took is
  * marked purged (so that faults and PIN see it so from then on), accounted
  * for, and its ranges' @punching set.  Then the areas are unlocked, and
- * only then are the holes punched, with no lock of this module held.
- * A PIN that touches a range being punched, a PIN batch on an area with
- * punches in flight, and an area's release wait (killably, but for the
- * release) for a punch to end (vrange_punch_wait()); nothing else waits
- * for a punch, and a purge never waits for anything of this module's: a
- * shrinker call sleeps only where punching a hole does (the inode's
- * i_rwsem, folio locks).  Whole ranges wait on a private list
- * while their holes are punched; a partial range stays on its LRU,
- * @punching keeping other walks off it.
+ * only then are the holes punched, with no lock of this module held and
+ * not under the backing inode's i_rwsem (vrange_punch() says why).
+ * Shrinker and purge-all alike; purge-all goes round again for the areas
+ * it passed by.  A PIN that touches a range being punched, a PIN batch on
+ * an area with punches in flight, and an area's release wait (killably,
+ * but for the release) for a punch to end (vrange_punch_wait()); nothing
+ * else waits for a punch.  A shrinker call never waits for a lock of this
+ * module's or for i_rwsem; the only sleeps left are inside shmem's
+ * truncation, which are page reclaim's own: i_mmap_rwsem, read (against
+ * an mmap or munmap of the area in progress), and the lock or writeback of
+ * a page being punched (a fault or swap-out of that very page).  Whole
+ * ranges wait on a private list while their holes are punched; a partial
+ * range stays on its LRU, @punching keeping other walks off it.
  *
  * At most VRANGE_PURGE_AREAS areas are held by a walk, and a walk looks
  * at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
@@ -38,12 +42,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
-#include <linux/falloc.h>
 #include <linux/list_lru.h>
 #include <linux/math.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/percpu_counter.h>
+#include <linux/shmem_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -210,8 +214,6 @@ static void vrange_mark(struct vrange_area *area, struct vrange_range *r,
 			unsigned long pages)
 {
 	spin_lock(&area->state_lock);
-	if (!area->punches)
-		area->punch_nrpages = READ_ONCE(area->file->f_mapping->nrpages);
 	WRITE_ONCE(area->punches, area->punches + 1);
 	r->purged_end += pages;
 	WRITE_ONCE(r->punching, true);
@@ -285,23 +287,33 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 }
 
 /*
- * How many pages of [@start, @end) of @mapping are in swap: shmem keeps a
- * swapped page as a value entry (of the folio's order) in the page cache.
- * A page swapped out or in meanwhile may be counted either way.
+ * How many pages of [@start, @end) of @mapping are in memory (*@present)
+ * and in swap (returned): shmem keeps a swapped page as a value entry (of
+ * the folio's order) in the page cache.  A page swapped out or in, faulted
+ * in or punched meanwhile may be counted either way.
  */
-static unsigned long vrange_swapped(struct address_space *mapping,
-				    pgoff_t start, pgoff_t end)
+static unsigned long vrange_pages_in(struct address_space *mapping,
+				     pgoff_t start, pgoff_t end,
+				     unsigned long *present)
 {
 	XA_STATE(xas, &mapping->i_pages, start);
-	unsigned long swapped = 0;
+	unsigned long swapped = 0, nr;
+	pgoff_t first;
 	void *entry;
 
+	*present = 0;
 	rcu_read_lock();
 	xas_for_each(&xas, entry, end - 1) {
 		if (xas_retry(&xas, entry))
 			continue;
+		/* The part of a large entry inside the range. */
+		nr = 1UL << xas_get_order(&xas);
+		first = round_down(xas.xa_index, nr);
+		nr = min(first + nr, end) - max(first, start);
 		if (xa_is_value(entry))
-			swapped += 1UL << xas_get_order(&xas);
+			swapped += nr;
+		else
+			*present += nr;
 		if (need_resched()) {
 			xas_pause(&xas);
 			rcu_read_unlock();
@@ -313,55 +325,85 @@ static unsigned long vrange_swapped(struct address_space *mapping,
 	return swapped;
 }
 
+/**
+ * vrange_punch_hole() - punch a hole that a purge took in a backing file
+ * @area: the area, which has its backing file; the hole's pages are marked
+ *	  purged (ranges) or their slot PURGING (slots.c), and the caller
+ *	  holds a reference but no lock of this module
+ * @start: the hole's first page
+ * @end: one past its last page
+ * @swapped: set to how many pages of the hole were in swap
+ *
+ * Every purge's punch, the shrinker's and purge-all's, of ranges and of
+ * slots, comes through here.  Not under the backing inode's i_rwsem (the
+ * comment inside says why), and to be called under memalloc_nofs_save():
+ * reclaim entered from the punch must not enter the shrinker.  The pages
+ * that were in swap are added to the global count; the caller adds them
+ * to @area's (area->unpinned_swapped, under area->state_lock).
+ *
+ * Return: how many pages of the hole were in memory just before the punch
+ * (a fault in zero mode may add some back), which is what it freed.
+ */
+unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
+				pgoff_t end, unsigned long *swapped)
+{
+	struct address_space *mapping = area->file->f_mapping;
+	loff_t pos = (loff_t)start << PAGE_SHIFT;
+	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
+	unsigned long freed;
+
+	/*
+	 * What the punch frees: the pages in memory now.  And the unpinned
+	 * data that went to swap before the purge came for it.
+	 */
+	*swapped = vrange_pages_in(mapping, start, end, &freed);
+	if (*swapped)
+		vrange_stat_swapped(*swapped);
+	/*
+	 * What shmem's fallocate() does for FALLOC_FL_PUNCH_HOLE: unmap the
+	 * pages from every mapping, then take them out of the page cache and
+	 * swap.  Not under the inode's i_rwsem, which fallocate() takes and
+	 * a purge must not wait for (MADV_REMOVE of a sharer may hold it
+	 * for long) nor pass the area by for (page reclaim would write the
+	 * area's unpinned pages to swap).  The lock is not needed: it
+	 * orders a punch against write() and truncate, which a backing file
+	 * never sees (no fd of it is given out), and shmem's truncation
+	 * copes with truncations and faults running beside it (each folio
+	 * is taken under its lock and its mapping checked again, each swap
+	 * entry freed by a cmpxchg), as the GEM shrinkers that call
+	 * shmem_truncate_range() without it rely on.  Not vfs_fallocate()
+	 * either: its freeze protection (sb_writers) would be taken under
+	 * fs_reclaim, the reverse of every tmpfs path that allocates with
+	 * sb_writers held.  And without shmem's private hold-off of faults
+	 * into the hole: a fault there meanwhile (the range is marked
+	 * purged, or the slot's word PURGING, so it reads zeros or gets
+	 * SIGBUS) may or may not see its page punched, and loses nothing
+	 * either way.
+	 */
+	unmap_mapping_range(mapping, pos, len, 0);
+	shmem_truncate_range(file_inode(area->file), pos, pos + len - 1);
+	return freed;
+}
+
 /*
  * Punch the hole of pages [@start, @end) of @area, marked purged, and end
  * @r's punch, taking it off the purge's private list if it is @whole.
- * Return how many pages left the page cache.
+ * Return how many pages of the hole were in memory just before the punch.
  */
 static unsigned long vrange_punch(struct vrange_purge *p,
 				  struct vrange_area *area,
 				  struct vrange_range *r, bool whole,
 				  pgoff_t start, pgoff_t end)
 {
-	struct address_space *mapping = area->file->f_mapping;
-	loff_t pos = (loff_t)start << PAGE_SHIFT;
-	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
-	unsigned long now, freed, swapped;
-	int ret;
+	unsigned long freed, swapped;
 
-	/* Unpinned data that went to swap before the purge came for it. */
-	swapped = vrange_swapped(mapping, start, end);
-	if (swapped)
-		vrange_stat_swapped(swapped);
-	trace_vrange_purge(area->id, pos, len, page_to_nid(virt_to_page(r)),
-			   p->memcg_id, p->purge_all);
-	/*
-	 * Not vfs_fallocate(): its freeze protection (sb_writers) would be
-	 * taken under fs_reclaim, the reverse of every tmpfs path that
-	 * allocates with sb_writers held (mkdir, write).  The internal shmem
-	 * mount cannot be frozen (tmpfs has no ->freeze_fs) and has no path
-	 * for fsnotify to watch.
-	 */
-	ret = area->file->f_op->fallocate(area->file,
-					  FALLOC_FL_PUNCH_HOLE |
-					  FALLOC_FL_KEEP_SIZE, pos, len);
-	/*
-	 * The pages count as purged even if the punch failed: their owner is
-	 * told to regenerate data it still has, which loses nothing.
-	 */
-	if (ret)
-		pr_debug("punching %lld+%lld failed: %d\n", pos, len, ret);
+	trace_vrange_purge(area->id, (loff_t)start << PAGE_SHIFT,
+			   (loff_t)(end - start) << PAGE_SHIFT,
+			   page_to_nid(virt_to_page(r)), p->memcg_id,
+			   p->purge_all);
+	freed = vrange_punch_hole(area, start, end, &swapped);
 
-	/*
-	 * What left memory: the fall of the file's page count since the last
-	 * punch of the area ended.  Punches of one area may overlap in time;
-	 * each takes the fall since the previous one ended, so that together
-	 * they count every page once.  Faults (zero mode) may add pages back.
-	 */
 	spin_lock(&area->state_lock);
-	now = READ_ONCE(mapping->nrpages);
-	freed = area->punch_nrpages > now ? area->punch_nrpages - now : 0;
-	area->punch_nrpages = now;
 	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
 	/* Once @punching is clear, a PIN may free @r. */
 	if (whole)
@@ -601,7 +643,11 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 	 */
 	sc->nr_scanned = scanned;
 	vrange_stat_shrinker(asked, scanned, freed);
-	return freed ? freed : SHRINK_STOP;
+	/*
+	 * A call that purged ranges with no page in memory freed nothing but
+	 * did its work: only one that found nothing to purge says stop.
+	 */
+	return scanned ? freed : SHRINK_STOP;
 }
 
 /*

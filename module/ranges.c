@@ -747,7 +747,15 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * the duration, and allocated on @spare->nid, the node of that memory;
  * kmem_cache_alloc_lru() has no node variant, so those of its structs on
  * another node are freed, and the rest come from kmem_cache_alloc_node().
+ * That one only prefers the node: a node below its low watermark, which
+ * is when its ranges matter most, gets its slab pages from another, and
+ * its ranges would be filed where its reclaim never looks.  So the node's
+ * own memory is tried first, reclaiming on it once (which may purge other
+ * ranges there), and another node's only if that fails.
  */
+#define VRANGE_GFP_THISNODE \
+	(GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN)
+
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
 	struct vrange_range *r;
@@ -769,8 +777,15 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 		}
 	}
 	while (spare->nr < spare->want) {
-		r = kmem_cache_alloc_node(vrange_range_cache, GFP_KERNEL_ACCOUNT,
-					  spare->nid);
+		r = NULL;
+		if (spare->nid != NUMA_NO_NODE)
+			r = kmem_cache_alloc_node(vrange_range_cache,
+						  VRANGE_GFP_THISNODE,
+						  spare->nid);
+		if (!r)
+			r = kmem_cache_alloc_node(vrange_range_cache,
+						  GFP_KERNEL_ACCOUNT,
+						  spare->nid);
 		if (!r)
 			return -ENOMEM;
 		r->gen = 0;

@@ -36,9 +36,9 @@
  *    trylocks area->lock, and the backing inode's i_rwsem (a busy area is
  *    passed by); the words are scanned and claimed after the walk, still
  *    under area->lock (which may sleep: a scan is O(slots), with
- *    cond_resched()), and the holes punched under the i_rwsem alone, as
- *    purge.c does for ranges.  Purge-all does not take the inode in its
- *    walk: it punches through fallocate(), which waits for it.
+ *    cond_resched()), and the holes punched by purge.c's
+ *    vrange_punch_hole(), for the shrinker with the i_rwsem still held.
+ *    Purge-all does not take the inode in its walk.
  *  - A slot area is *armed* (its items on the slot LRU, one per node) from
  *    VRANGE_SLOTS_ARM or an unpin ioctl of whole slots, until a visit finds
  *    no unpinned word (with the store, smp_mb() and rescan of
@@ -54,7 +54,6 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
-#include <linux/falloc.h>
 #include <linux/list_lru.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -882,9 +881,6 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 			continue;
 		slot_pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
 		spin_lock(&area->state_lock);
-		if (!area->punches)
-			area->punch_nrpages =
-				READ_ONCE(area->file->f_mapping->nrpages);
 		WRITE_ONCE(area->punches, area->punches + 1);
 		__set_bit(i, s->punching);
 		spin_unlock(&area->state_lock);
@@ -901,47 +897,28 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 
 /*
  * Punch the hole of claimed slot @i of @area, with no lock of the module
- * held: for the shrinker under the backing inode's i_rwsem, which its walk
- * took, as shmem's fallocate(PUNCH_HOLE) does under it (unmap, then
- * truncate; a fault into the hole meanwhile finds the word PURGING, and
- * loses nothing either way); for purge-all through fallocate(), which
- * takes the lock.  Then PURGED, and only then the end of the punch, as
- * purge.c's vrange_punch() ends one.  Return the pages that left the page
- * cache.
+ * held, through purge.c's vrange_punch_hole(), as every purge's punch is
+ * (not under the backing inode's i_rwsem; a fault into the hole meanwhile
+ * finds the word PURGING, and loses nothing either way).  Then PURGED, and
+ * only then the end of the punch, as purge.c's vrange_punch() ends one.
+ * Return how many pages of the hole were in memory just before the punch.
  */
 static unsigned long vrange_slot_punch(struct vrange_area *area,
 				       unsigned long i, int nid, u64 memcg_id,
 				       bool purge_all)
 {
 	struct vrange_slotset *s = area->slots;
-	struct address_space *mapping = area->file->f_mapping;
-	loff_t pos = (loff_t)vrange_slot_start(s, i) << PAGE_SHIFT;
-	loff_t len = (loff_t)(vrange_slot_end(s, i) -
-			      vrange_slot_start(s, i)) << PAGE_SHIFT;
-	unsigned long now, freed;
-	int ret;
+	pgoff_t start = vrange_slot_start(s, i), end = vrange_slot_end(s, i);
+	unsigned long freed, swapped;
 
-	trace_vrange_purge(area->id, pos, len, nid, memcg_id, purge_all);
-	if (purge_all) {
-		/* Not vfs_fallocate(): see vrange_punch() in purge.c. */
-		ret = area->file->f_op->fallocate(area->file,
-						  FALLOC_FL_PUNCH_HOLE |
-						  FALLOC_FL_KEEP_SIZE, pos, len);
-	} else {
-		unmap_mapping_range(mapping, pos, len, 0);
-		shmem_truncate_range(file_inode(area->file), pos, pos + len - 1);
-		ret = 0;
-	}
-	/* Reported purged even if the punch failed: nothing is lost. */
-	if (ret)
-		pr_debug("punching slot %lu failed: %d\n", i, ret);
+	trace_vrange_purge(area->id, (loff_t)start << PAGE_SHIFT,
+			   (loff_t)(end - start) << PAGE_SHIFT, nid, memcg_id,
+			   purge_all);
+	freed = vrange_punch_hole(area, start, end, &swapped);
 	/* PURGED before the bit clears: a waiter that sees it clear sees it. */
 	vrange_word_xchg(vrange_slot_word(s, i), VRANGE_SLOT_PURGED);
 
 	spin_lock(&area->state_lock);
-	now = READ_ONCE(mapping->nrpages);
-	freed = area->punch_nrpages > now ? area->punch_nrpages - now : 0;
-	area->punch_nrpages = now;
 	__clear_bit(i, s->punching);
 	WRITE_ONCE(area->punches, area->punches - 1);
 	/* Pairs with the smp_rmb() of the waiters, vrange_punch_wait(). */

@@ -60,8 +60,6 @@ struct shrink_control;
  * @punches:	holes being punched now (ranges with @punching set); raised
  *		under @lock and @state_lock, lowered under @state_lock alone
  * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
- * @punch_nrpages: the backing file's page count when the last punch ended,
- *		or when @punches last rose from 0 (purge.c)
  * @unpinned_swapped: pages that were in swap, not in memory, when their
  *		range was purged; raised under @state_lock alone, read with
  *		READ_ONCE()
@@ -104,7 +102,6 @@ struct vrange_area {
 	u64 id;
 	unsigned int punches;
 	unsigned int punch_seq;
-	unsigned long punch_nrpages;
 	unsigned long unpinned_swapped;
 	bool ashmem;
 	u16 cache_gen;
@@ -303,6 +300,8 @@ void vrange_slots_exit(void);
 
 /* purge.c */
 struct list_lru *vrange_slot_lru(void);
+unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
+				pgoff_t end, unsigned long *swapped);
 void vrange_punch_wake(void);
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);

@@ -64,7 +64,8 @@ TEST_TIMEOUT='${VRANGE_TEST_TIMEOUT:-300}'
 export TH_TIMEOUT_SCALE='${TH_TIMEOUT_SCALE:-3}'
 export VRANGE_GUEST=1
 EOF
-# Knobs of the long runs (scripts/stress.sh), passed on when set.
+# Knobs of the long runs (scripts/stress.sh) and of tests that opt in,
+# passed on when set.
 for v in VRANGE_MODEL_SECONDS VRANGE_STRESS_SECONDS VRANGE_FUZZ_SECONDS VRANGE_FUZZ_SEED; do
 	[ -z "${!v:-}" ] || printf "export %s='%s'\n" "$v" "${!v}" >>"$root/rig.conf"
 done

@@ -14,9 +14,16 @@
  *    CPU (or of its own bookkeeping allocations) never finds them, and
  *    the hog is OOM-killed instead.
  *
+ * 3. A node already short of memory when ranges of its memory are
+ *    unpinned: their structs' slab pages would come from the other node
+ *    (the page allocator falls back once a node is below its low
+ *    watermark), and a range is filed under its struct's node.  Pressure
+ *    on the short node must still purge every one of them.
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +96,97 @@ TEST_TIMEOUT(pressure_follows_the_memory_not_the_cpu, 90)
 	th_pressure_until_gone(z.p, z.size, 0, STEP, DEADLINE_MS);
 	EXPECT_EQ(vrange_pin(z.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
 	EXPECT_EQ(bytes, AREA);
+}
+
+/*
+ * Free pages of node @node and the sum of its zones' low watermarks, from
+ * /proc/zoneinfo.
+ */
+static void node_free_low(int node, long *free, long *low)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[256], zone[32];
+	int cur = -1, n;
+	long v;
+
+	ASSERT_NE(f, NULL);
+	*free = *low = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2)
+			cur = n;
+		else if (cur != node)
+			continue;
+		else if (sscanf(line, " pages free %ld", &v) == 1)
+			*free += v;
+		else if (sscanf(line, " low %ld", &v) == 1)
+			*low += v;
+	}
+	fclose(f);
+	ASSERT_GT(*low, 0);
+}
+
+#define SHORT_RANGES	4096	/* one page each: 80 slab pages of structs */
+
+TEST_TIMEOUT(ranges_unpinned_on_a_short_node_are_purged_there, 180)
+{
+	unsigned int deadline = DEADLINE_MS * th_slowdown();
+	uint64_t t0, unpinned = SHORT_RANGES * PG;
+	struct vrange_stats st;
+	long free, low;
+	struct vl_area a;
+	struct th_hog h;
+	int r = 0;
+
+	need_two_nodes();
+	/* Memory on node 0, the CPU (and its slab caches) on node 1. */
+	if (th_run_on_node(1))
+		SKIP("cannot run on node 1: %s", th_errname(errno));
+	sched_yield();
+	ASSERT_OK(th_bind_node(0));
+	vl_area_new(&a, "t_numa-short", 2 * SHORT_RANGES);
+	memset(a.p, 0x4e, a.size);
+	ASSERT_EQ(th_range_node(a.p, a.size, 16), 0);
+
+	/* Node 0 below its low watermark, by a hog bound to it. */
+	t0 = th_now_ms();
+	th_hog_start(&h, 0);
+	for (;;) {
+		node_free_low(0, &free, &low);
+		if (free < low)
+			break;
+		if (th_now_ms() - t0 > deadline)
+			break;
+		r = th_hog_grow(&h, (size_t)(free - low) * PG > 16 * MIB ?
+				8 * MIB : MIB, 20000);
+		if (r)
+			break;
+	}
+	TH_LOG("node 0: %ld pages free, low watermark %ld, hog %zu MiB",
+	       free, low, h.total / MIB);
+	if (r || free >= low) {
+		th_hog_stop(&h);
+		SKIP("could not take node 0 below its low watermark (hog "
+		     "%zu MiB, %s)", h.total / MIB, r ? "died" : "time");
+	}
+
+	for (size_t i = 0; i < SHORT_RANGES; i++)
+		ASSERT_EQ(vrange_unpin(a.a, i * 2 * PG, PG, 0), 0);
+
+	/* Pressure on node 0 only: every range must go. */
+	for (;;) {
+		ASSERT_EQ(vrange_get_stats(a.a, &st), 0);
+		if (st.purged >= unpinned || th_now_ms() - t0 > deadline)
+			break;
+		r = th_hog_grow(&h, MIB, 20000);
+		if (r)
+			break;
+	}
+	th_hog_stop(&h);
+	TH_LOG("purged %" PRIu64 " of %" PRIu64 " KiB; hog %zu MiB (%s)",
+	       (uint64_t)st.purged >> 10, unpinned >> 10, h.total / MIB,
+	       r < 0 ? "OOM-killed" : r ? "mmap failed" : "alive");
+	EXPECT_EQ(st.purged, unpinned);
+	vl_area_free(&a);
 }
 
 int main(int argc, char **argv)

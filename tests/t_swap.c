@@ -325,16 +325,6 @@ TEST_TIMEOUT(unpinned_data_is_purged_before_it_is_swapped, 600)
  */
 TEST_TIMEOUT(unmapped_data_of_any_node_is_purged_before_it_is_swapped, 600)
 {
-	/*
-	 * Fails now and then: a range is filed under the node of its
-	 * struct's slab page, which may not be the node of its memory when
-	 * that node is nearly full; the full node's reclaim then swaps pages
-	 * its list does not have (issue 15).
-	 */
-	if (!getenv("VRANGE_SWAP_UNBOUND"))
-		SKIP("known to fail (1.3 %% and 70 %% in single rounds on 6.12): "
-		     "ranges may be filed under another node than their "
-		     "memory's (issue 15); VRANGE_SWAP_UNBOUND=1 runs it");
 	rounds(false, true);
 }
 
