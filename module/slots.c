@@ -33,12 +33,13 @@
  *    area's punches (a pin of the slot, a PIN batch, the release: see
  *    vrange_punch_wait()) waits for these too, and finds PURGED after.
  *  - The shrinker's walk callback runs under the list_lru lock and only
- *    trylocks area->lock, and the backing inode's i_rwsem (a busy area is
- *    passed by); the words are scanned and claimed after the walk, still
+ *    trylocks area->lock (a busy area is passed by; purge-all comes back
+ *    for it); the words are scanned and claimed after the walk, still
  *    under area->lock (which may sleep: a scan is O(slots), with
- *    cond_resched()), and the holes punched by purge.c's
- *    vrange_punch_hole(), for the shrinker with the i_rwsem still held.
- *    Purge-all does not take the inode in its walk.
+ *    cond_resched()), and the holes punched with no lock of the module
+ *    held by purge.c's vrange_punch_hole(), as purge.c does for ranges:
+ *    shrinker and purge-all alike, not under the backing inode's i_rwsem,
+ *    which no purge takes or waits for, and no area is passed by for it.
  *  - A slot area is *armed* (its items on the slot LRU, one per node) from
  *    VRANGE_SLOTS_ARM or an unpin ioctl of whole slots, until a visit finds
  *    no unpinned word (with the store, smp_mb() and rescan of
@@ -708,14 +709,12 @@ bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index)
  * struct vrange_slot_walk - the areas one walk of the slot LRU locked
  * @item:	the item each was found through
  * @nr:		how many
- * @busy:	an area's lock (or its inode's) was taken: it was passed by
- * @purge_all:	for PURGE_ALL_CACHES: the inode is not locked by the walk
+ * @busy:	an area's lock was taken: it was passed by
  */
 struct vrange_slot_walk {
 	struct vrange_slot_item *item[VRANGE_SLOT_AREAS];
 	unsigned int nr;
 	bool busy;
-	bool purge_all;
 };
 
 static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
@@ -735,17 +734,6 @@ static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
 	 * tail, so that the next walk meets the next area.
 	 */
 	if (!mutex_trylock(&area->lock)) {
-		walk->busy = true;
-		return LRU_ROTATE;
-	}
-	/*
-	 * The shrinker punches under the backing inode's i_rwsem, which it
-	 * takes here and does not wait for, as purge.c's walk does: an area
-	 * whose inode another punch holds is passed by like a locked one.
-	 * An armed area has its file (VRANGE_SLOTS_ARM needs it).
-	 */
-	if (!walk->purge_all && !inode_trylock(file_inode(area->file))) {
-		mutex_unlock(&area->lock);
 		walk->busy = true;
 		return LRU_ROTATE;
 	}
@@ -934,9 +922,8 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
  * area->lock, unlock, punch; again while the batches were full and more is
  * wanted, taking the lock again (trylock for the shrinker; purge-all
  * waits, killably).  The rounds are bounded by the area's slots, whatever
- * its words do meanwhile.  Drops the walk's reference, and for the
- * shrinker the inode's i_rwsem the walk took, held until the last punch.
- * Return the pages freed; *@want and *@scanned move by the pages claimed.
+ * its words do meanwhile.  Drops the walk's reference.  Return the pages
+ * freed; *@want and *@scanned move by the pages claimed.
  */
 static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 					  int level, u64 memcg_id,
@@ -975,8 +962,6 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 				!mutex_trylock(&area->lock))
 			break;
 	}
-	if (!purge_all)
-		inode_unlock(file_inode(area->file));
 	vrange_area_put(area);
 	return freed;
 }
@@ -1065,7 +1050,6 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 		if (!nr_to_walk)
 			break;
 		walk.nr = 0;
-		walk.purge_all = false;
 		list_lru_walk_one(lru, sc->nid, sc->memcg, vrange_slots_walk_cb,
 				  &walk, &nr_to_walk);
 		if (!walk.nr)
@@ -1075,11 +1059,8 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 			want = sc->nr_to_scan > *scanned ?
 			       sc->nr_to_scan - *scanned : 0;
 			if (!want) {
-				struct vrange_area *area = walk.item[k]->area;
-
-				inode_unlock(file_inode(area->file));
-				mutex_unlock(&area->lock);
-				vrange_area_put(area);
+				mutex_unlock(&walk.item[k]->area->lock);
+				vrange_area_put(walk.item[k]->area);
 				continue;
 			}
 			freed += vrange_slots_dispose(walk.item[k], level,
@@ -1111,7 +1092,6 @@ static unsigned long vrange_slots_purge_node(int nid, bool *busy)
 		nr_to_walk = step;
 		walk.nr = 0;
 		walk.busy = false;
-		walk.purge_all = true;
 		list_lru_walk_node(lru, nid, vrange_slots_walk_cb, &walk,
 				   &nr_to_walk);
 		if (walk.busy)
