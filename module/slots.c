@@ -888,8 +888,10 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
  * held, through purge.c's vrange_punch_hole(), as every purge's punch is
  * (not under the backing inode's i_rwsem; a fault into the hole meanwhile
  * finds the word PURGING, and loses nothing either way).  Then PURGED, and
- * only then the end of the punch, as purge.c's vrange_punch() ends one.
- * Return how many pages of the hole were in memory just before the punch.
+ * only then the end of the punch, as purge.c's vrange_punch() ends one,
+ * counting the hole's pages that were in swap in the area's
+ * unpinned_swapped.  Return how many pages of the hole were in memory just
+ * before the punch.
  */
 static unsigned long vrange_slot_punch(struct vrange_area *area,
 				       unsigned long i, int nid, u64 memcg_id,
@@ -907,6 +909,7 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
 	vrange_word_xchg(vrange_slot_word(s, i), VRANGE_SLOT_PURGED);
 
 	spin_lock(&area->state_lock);
+	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
 	__clear_bit(i, s->punching);
 	WRITE_ONCE(area->punches, area->punches - 1);
 	/* Pairs with the smp_rmb() of the waiters, vrange_punch_wait(). */

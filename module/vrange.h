@@ -61,8 +61,8 @@ struct shrink_control;
  *		under @lock and @state_lock, lowered under @state_lock alone
  * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
  * @unpinned_swapped: pages that were in swap, not in memory, when their
- *		range was purged; raised under @state_lock alone, read with
- *		READ_ONCE()
+ *		range or slot was purged; raised under @state_lock alone, read
+ *		with READ_ONCE()
  * @ashmem:	opened through the ashmem node: ashmem's names, SET_NAME
  *		truncates and SET_SIZE takes 0; fixed at open, read without
  *		@lock
