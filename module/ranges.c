@@ -753,9 +753,6 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * own memory is tried first, reclaiming on it once (which may purge other
  * ranges there), and another node's only if that fails.
  */
-#define VRANGE_GFP_THISNODE \
-	(GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN)
-
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
 	struct vrange_range *r;

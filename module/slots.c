@@ -270,9 +270,12 @@ static void vrange_slotset_free(struct vrange_slotset *s)
 /*
  * One item per node, on that node, charged to the caller's memcg.  The
  * first comes from kmem_cache_alloc_lru(), which makes sure that the memcg
- * has its lists in the slot LRU (as ranges.c's vrange_spare_fill() does);
- * an allocation that lands on a node that has an item already (a node
- * without memory) is given back.
+ * has its lists in the slot LRU (as ranges.c's vrange_spare_fill() does).
+ * The others are asked of their node alone first (VRANGE_GFP_THISNODE), as
+ * range structs are: an item that lands elsewhere is filed under that other
+ * node, and the short node's reclaim would never visit the area.  An
+ * allocation that lands on a node that has an item already (a node without
+ * memory, or one still short after that) is given back.
  */
 static int vrange_slot_items_alloc(struct vrange_slotset *s,
 				   struct vrange_area *area)
@@ -293,7 +296,10 @@ static int vrange_slot_items_alloc(struct vrange_slotset *s,
 	s->items[s->nr_items++] = item;
 	for_each_online_node(nid) {
 		item = kmem_cache_alloc_node(vrange_slot_item_cache,
-					     GFP_KERNEL_ACCOUNT, nid);
+					     VRANGE_GFP_THISNODE, nid);
+		if (!item)
+			item = kmem_cache_alloc_node(vrange_slot_item_cache,
+						     GFP_KERNEL_ACCOUNT, nid);
 		if (!item)
 			return -ENOMEM;
 		s->items[s->nr_items++] = item;

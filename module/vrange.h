@@ -39,6 +39,16 @@ struct shrink_control;
 #define VRANGE_NAME_PREFIX_LEN	(sizeof(VRANGE_NAME_PREFIX) - 1)
 #define VRANGE_FULL_NAME_LEN	(VRANGE_NAME_PREFIX_LEN + VRANGE_NAME_LEN)
 
+/*
+ * A struct that the list_lru files under a node must be on that node:
+ * kmem_cache_alloc_node() only prefers it, and a node short of memory would
+ * have its structs filed where its reclaim never looks.  So the node alone
+ * first, reclaiming on it once, then (with GFP_KERNEL_ACCOUNT) any node:
+ * ranges.c's vrange_spare_fill(), slots.c's items.
+ */
+#define VRANGE_GFP_THISNODE \
+	(GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN)
+
 /**
  * struct vrange_area - the buffer one open() of /dev/vrange creates
  * @lock:	protects every field below but @ref, and every range of the area
