@@ -735,9 +735,11 @@ static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
 	/*
 	 * The item is on the LRU, so the area is armed and not released
 	 * (the release takes the items off under area->lock before it drops
-	 * the file's reference): the area and its refcount are live.  An
-	 * area someone holds is passed by; either way the item goes to the
-	 * tail, so that the next walk meets the next area.
+	 * the file's reference): the area and its refcount are live, and
+	 * it has its backing file, which the punches use (arming needs the
+	 * first mmap).  An area someone holds is passed by; either way the
+	 * item goes to the tail, so that the next walk meets the next area.
+	 * Nothing else is taken: no purge takes the backing inode's i_rwsem.
 	 */
 	if (!mutex_trylock(&area->lock)) {
 		walk->busy = true;
