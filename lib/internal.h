@@ -78,14 +78,9 @@ int vrl_memfd_create(const char *name, int *fdp);
 int vrl_memfd_is_area(int fd);
 void vrl_memfd_read_name(int fd, char *buf, size_t len);
 
-/* slots.c: VRL_NOT_FAST, or what vrange_pin() / vrange_unpin() return. */
-#define VRL_NOT_FAST	1
+/* slots.c, which also has vrange_pin() and vrange_unpin() */
 int vrl_slots_attach(struct vrange_area *a);
 void vrl_slots_detach(struct vrange_area *a);
-int vrl_slots_pin(struct vrange_area *a, uint64_t offset, uint64_t len,
-		  uint64_t *bytesp);
-int vrl_slots_unpin(struct vrange_area *a, uint64_t offset, uint64_t len,
-		    unsigned int flags);
 
 /* Both: the negative errno of the system call that just failed. */
 static inline int vrl_errno(void)

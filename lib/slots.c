@@ -9,6 +9,8 @@
  * words by compare-and-swap, as <linux/vrange.h> says, and fall back to
  * the ioctls for a word the kernel keeps (PURGING, KERNEL) or that is
  * invalid.  Everything else goes to the ioctls, which give the errnos.
+ * vrange_pin() and vrange_unpin() are here, with the fast path inlined into
+ * them: under emulation a call and a return cost as much as a CAS.
  *
  * Nothing here trusts the state pages for the library's own safety: the
  * bounds come from the kernel's answers to VRANGE_GET_SLOTS and
@@ -39,6 +41,8 @@ struct vrl_slots {
 
 /* The fast path's answer when a slot needs the ioctl. */
 #define VRL_SLOW	(-1)
+/* The fast path's answer for a range that is not whole slots. */
+#define VRL_NOT_FAST	1
 
 static uint64_t vrl_coarse_ms(void)
 {
@@ -119,8 +123,9 @@ void vrl_slots_detach(struct vrange_area *a)
  * Slots [*@first, *@last) if [@offset, @offset + @len) is whole slots
  * (@len 0: to the end; the page-rounded end closes the last slot).
  */
-static int vrl_slot_span(const struct vrl_slots *s, uint64_t offset,
-			 uint64_t len, uint64_t *first, uint64_t *last)
+static inline __attribute__((always_inline)) int
+vrl_slot_span(const struct vrl_slots *s, uint64_t offset, uint64_t len,
+	      uint64_t *first, uint64_t *last)
 {
 	uint64_t mask = (1ULL << s->shift) - 1, end;
 
@@ -161,8 +166,8 @@ static int vrl_slot_pin1(struct vrl_slots *s, uint64_t i)
 	return v == VRANGE_SLOT_PINNED ? 0 : VRL_SLOW;
 }
 
-int vrl_slots_pin(struct vrange_area *a, uint64_t offset, uint64_t len,
-		  uint64_t *bytesp)
+static int vrl_slots_pin(struct vrange_area *a, uint64_t offset,
+			 uint64_t len, uint64_t *bytesp)
 {
 	struct vrl_slots *s = atomic_load_explicit(&a->slots,
 						   memory_order_acquire);
@@ -191,8 +196,8 @@ int vrl_slots_pin(struct vrange_area *a, uint64_t offset, uint64_t len,
 	return 0;
 }
 
-int vrl_slots_unpin(struct vrange_area *a, uint64_t offset, uint64_t len,
-		    unsigned int flags)
+static int vrl_slots_unpin(struct vrange_area *a, uint64_t offset,
+			   uint64_t len, unsigned int flags)
 {
 	struct vrl_slots *s = atomic_load_explicit(&a->slots,
 						   memory_order_acquire);
@@ -237,6 +242,44 @@ int vrl_slots_unpin(struct vrange_area *a, uint64_t offset, uint64_t len,
 	    ioctl(a->fd, VRANGE_SLOTS_ARM) < 0)
 		return vrl_errno();
 	return 0;
+}
+
+VRL_EXPORT int vrange_pin(struct vrange_area *area, uint64_t offset,
+			 uint64_t len, uint64_t *purgedp)
+{
+	struct vrange_range64 r = { .offset = offset, .len = len };
+	uint64_t bytes = 0;
+	int ret;
+
+	if (!area)
+		return -EINVAL;
+	/* Whole slots of a mapped slot area: no system call. */
+	ret = vrl_slots_pin(area, offset, len, &bytes);
+	r.bytes = bytes;
+	if (ret == VRL_NOT_FAST)
+		ret = area->ops->range(area, VRANGE_BATCH_PIN, &r);
+	if (ret)
+		return ret;
+	if (purgedp)
+		*purgedp = r.bytes;
+	return r.bytes ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
+}
+
+VRL_EXPORT int vrange_unpin(struct vrange_area *area, uint64_t offset,
+			   uint64_t len, unsigned int flags)
+{
+	struct vrange_range64 r = {
+		.offset = offset, .len = len, .flags = flags,
+	};
+
+	int ret;
+
+	if (!area)
+		return -EINVAL;
+	ret = vrl_slots_unpin(area, offset, len, flags);
+	if (ret != VRL_NOT_FAST)
+		return ret;
+	return area->ops->range(area, VRANGE_BATCH_UNPIN, &r);
 }
 
 VRL_EXPORT int vrange_set_slots(struct vrange_area *area,
