@@ -15,11 +15,14 @@
  *             libvrange area with slots (issue 18): no system call
  *   slot_cas  the same pair as two raw compare-and-swaps on the slot's
  *             state word (the floor of the fast path)
+ *   lib_call  vrange_unpin() + vrange_pin() of a NULL handle (-EINVAL at
+ *             once): the floor of any pair through the library's calls
  * Each is a loop of K calls (or pairs), timed as a whole; the figure is ns
  * per call (per pair).  The ratio pair / null is taken per repetition.
  * Target: pair within 3x null; slot pair within 0.10x null (issue 18).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,7 +38,7 @@
 static long page;
 
 #define SLOT_SHIFT	16
-#define NV		8
+#define NV		9
 
 static uint64_t coarse_ms(void)
 {
@@ -58,7 +61,7 @@ int main(int argc, char **argv)
 	struct bstat s[NV];
 	static const char *const names[NV] = {
 		"null", "pair", "pair64", "pair_lib", "status", "ratio_pair_null",
-		"slot_lib", "slot_cas",
+		"slot_lib", "slot_cas", "lib_call",
 	};
 
 	bench_init(argc, argv, "syscall", 21, 3);
@@ -165,6 +168,13 @@ int main(int argc, char **argv)
 				bench_die("vrange_pin of a slot");
 		}
 		v[7][rep] = (bench_ns() - t) / K;
+
+		t = bench_ns();
+		for (k = 0; k < K; k++)
+			if (vrange_unpin(NULL, 0, 1 << SLOT_SHIFT, 0) != -EINVAL ||
+			    vrange_pin(NULL, 0, 1 << SLOT_SHIFT, NULL) != -EINVAL)
+				bench_die("vrange_unpin/pin of no handle");
+		v[8][rep] = (bench_ns() - t) / K;
 	}
 
 	for (i = 0; i < NV; i++)
@@ -196,6 +206,9 @@ int main(int argc, char **argv)
 	printf("  %-34s %8.0f ns %7.0f ns %7.0f ns\n", "slot CAS pair (raw)",
 	       s[7].med, s[7].p10, s[7].p90);
 	bench_csv(names[7], "1slot", "latency", s[7], "ns");
+	printf("  %-34s %8.0f ns %7.0f ns %7.0f ns\n", "lib call pair, NULL handle",
+	       s[8].med, s[8].p10, s[8].p90);
+	bench_csv(names[8], "1slot", "latency", s[8], "ns");
 	for (rep = 0; rep < reps; rep++)
 		v[6][rep] /= v[0][rep];
 	s[6] = bstat_of(v[6], reps);
