@@ -756,6 +756,63 @@ TEST_TIMEOUT(user_cas_races_purges, 120)
 }
 
 /*
+ * The same race under real memory pressure instead of PURGE_ALL: the
+ * workers loop on their 16 slots while a hog grows until the idle slots
+ * beside them (28 MiB, unpinned) are gone, so the shrinker, called by
+ * reclaim, claims slots by CAS while the workers' CASes run.  The same
+ * guarantees hold, the hog is not OOM-killed (th_pressure_until_gone()
+ * fails the test otherwise), and every idle slot reads purged.
+ */
+#define HOG_IDLE	448	/* 28 MiB of 64 KiB slots */
+
+TEST_TIMEOUT(user_cas_races_the_shrinker_under_a_hog, 180)
+{
+	struct race w[RACE_WORKERS];
+	pthread_t t[RACE_WORKERS];
+	unsigned long ops = 0, purged = 0, slow = 0, idle_purged = 0;
+	struct vrange_range64 r;
+	unsigned int i;
+	size_t hog;
+	struct sa a;
+
+	th_oom_protect();
+	sa_new(&a, RACE_SLOTS + HOG_IDLE, 0, 0);
+	th_fill(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT, SEED,
+		RACE_SLOTS * SLOT);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_UNPIN64, RACE_SLOTS * SLOT,
+			     HOG_IDLE * SLOT, &r), 0);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].a = &a;
+		w[i].id = i;
+		ASSERT_EQ(pthread_create(&t[i], NULL, race_worker, &w[i]), 0);
+	}
+	hog = th_pressure_until_gone(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT,
+				     -1, 8 << 20, 90000);
+	for (i = 0; i < RACE_WORKERS; i++)
+		w[i].stop = 1;
+	for (i = 0; i < RACE_WORKERS; i++) {
+		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+		ops += w[i].ops;
+		purged += w[i].purged;
+		slow += w[i].slow;
+	}
+	for (i = RACE_SLOTS; i < RACE_SLOTS + HOG_IDLE; i++)
+		idle_purged += word(&a, i) == VRANGE_SLOT_PURGED;
+	TH_LOG("hog %zu MiB: %lu pin+unpin pairs, %lu pins purged, %lu "
+	       "through PIN64; %lu of %u idle slots purged", hog >> 20, ops,
+	       purged, slow, idle_purged, HOG_IDLE);
+	EXPECT_GT(ops, 0ul);
+	EXPECT_EQ(idle_purged, (unsigned long)HOG_IDLE);
+	/* And a pin of them says so, with zeros. */
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, RACE_SLOTS * SLOT,
+			     HOG_IDLE * SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)HOG_IDLE * SLOT);
+	EXPECT_ZEROED(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT);
+	sa_free(&a);
+}
+
+/*
  * A scribbled area beside an honest one: a thread writes any value into
  * any word and header field of area S and calls the slot ioctls on it,
  * while a worker runs the honest protocol on area H and another thread
