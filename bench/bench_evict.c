@@ -13,6 +13,10 @@
  *             timed: the purge itself, without reclaim around it
  *   slots     as volatile, but the area is cut into 1 MiB slots (issue 18)
  *             and unpinned through the slot fast path; and purge_all of it
+ * Last, what an idle slot area costs reclaim: drop_caches (every shrinker,
+ * once) timed with 16 areas of 4096 slots, all pinned, armed (a slot
+ * unpinned and pinned again: the shrinker reads every word once, then
+ * disarms the area) or never armed, interleaved; not with --quick.
  * Figures: the hog's wall time and CPU time (user + system: direct reclaim
  * runs in it), its slowest 8 MiB step (the reclaim latency it sees), the
  * kswapd threads' CPU time, the vrange shrinker's scanned and freed pages
@@ -224,6 +228,37 @@ static struct vrange_area *volatile_area(size_t n, int slots)
 	return a;
 }
 
+#define NIDLE		16
+#define IDLE_SLOTS	4096
+
+/* drop_caches, in ms, with NIDLE idle slot areas, @armed or not. */
+static double idle_scan(int armed)
+{
+	struct vrange_area *a[NIDLE];
+	void *p[NIDLE];
+	double t;
+	int i;
+
+	for (i = 0; i < NIDLE; i++) {
+		if (vrange_create("bench-idle", (size_t)IDLE_SLOTS << 16,
+				  VRANGE_CREATE_DEVICE, &a[i]) ||
+		    vrange_set_slots(a[i], 16) ||
+		    vrange_map(a[i], 0, 0, PROT_READ | PROT_WRITE, &p[i]))
+			bench_die("idle slot area");
+		if (armed && (vrange_unpin(a[i], 0, 1 << 16, 0) ||
+			      vrange_pin(a[i], 0, 1 << 16, NULL) < 0))
+			bench_die("arming an idle slot area");
+	}
+	t = bench_ns();
+	write_str("/proc/sys/vm/drop_caches", "2");
+	t = (bench_ns() - t) / 1e6;
+	for (i = 0; i < NIDLE; i++) {
+		vrange_unmap(p[i], (size_t)IDLE_SLOTS << 16);
+		vrange_close(a[i]);
+	}
+	return t;
+}
+
 /* Statistics of the values of @v that are not NAN. */
 static struct bstat valid_stat(double *v, int n)
 {
@@ -278,7 +313,7 @@ static void table(double *m[NV][NM], int v, int w, int reps, const char *param)
 int main(int argc, char **argv)
 {
 	struct hog_res *r;
-	double *m[NV][NM], *pa, *pas, *extra, cpu, ks;
+	double *m[NV][NM], *pa, *pas, *extra, *idle[2], cpu, ks;
 	long long va, vs, vf, ls, lst, so, avail;
 	struct vrange_stats st;
 	struct vrange_area *a;
@@ -314,6 +349,8 @@ int main(int argc, char **argv)
 	}
 	pa = calloc(reps, sizeof(double));
 	pas = calloc(reps, sizeof(double));
+	idle[0] = calloc(reps, sizeof(double));
+	idle[1] = calloc(reps, sizeof(double));
 	extra = calloc(reps, sizeof(double));
 	printf("# MemAvailable %lld MiB; hog %zu MiB; volatile %zu MiB\n", avail / 1024,
 	       h / MIB, n / MIB);
@@ -397,6 +434,9 @@ int main(int argc, char **argv)
 			(sl ? pas : pa)[rep] = (bench_ns() - t) / 1e6;
 			vrange_close(a);
 		}
+		/* Not in the smoke test (--quick): it is about figures. */
+		for (sl = 0; sl < 2 && !bench_quick; sl++)
+			idle[sl][rep] = idle_scan(sl);
 	}
 
 	printf("eviction: hog of %zu MiB, %d reps, interleaved; volatile: %zu MiB unpinned in 1 MiB ranges\n",
@@ -446,5 +486,16 @@ int main(int argc, char **argv)
 	printf("  PURGE_ALL_CACHES of %zu MiB of slots: %.1f ms (p10 %.1f, p90 %.1f) = %.2f GiB/s\n",
 	       n / MIB, s.med, s.p10, s.p90, s.med > 0 ? (double)n / (1 << 30) / (s.med / 1e3) : 0);
 	bench_csv("purge_all_slots", param, "time", s, "ms");
+	if (!bench_quick) {
+		struct bstat s0 = bstat_of(idle[0], reps);
+
+		s = bstat_of(idle[1], reps);
+		printf("  drop_caches with %d idle slot areas of %d slots: armed %.1f ms (p10 %.1f, p90 %.1f),\n"
+		       "  never armed %.1f ms (p10 %.1f, p90 %.1f): %.0f ns a word read, medians\n",
+		       NIDLE, IDLE_SLOTS, s.med, s.p10, s.p90, s0.med, s0.p10, s0.p90,
+		       (s.med - s0.med) * 1e6 / ((double)NIDLE * IDLE_SLOTS));
+		bench_csv("idle_slots_armed", "16x4096", "drop_caches", s, "ms");
+		bench_csv("idle_slots_disarmed", "16x4096", "drop_caches", s0, "ms");
+	}
 	return 0;
 }
