@@ -80,6 +80,8 @@ void vrl_memfd_read_name(int fd, char *buf, size_t len);
 
 /* slots.c, which also has vrange_pin() and vrange_unpin() */
 int vrl_slots_attach(struct vrange_area *a);
+int vrl_slots_publish(struct vrange_area *a, void *m, size_t map_size,
+		      uint64_t nr, unsigned int shift, uint64_t size);
 void vrl_slots_detach(struct vrange_area *a);
 
 /* Both: the negative errno of the system call that just failed. */

@@ -52,11 +52,48 @@ static uint64_t vrl_coarse_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/**
+ * vrl_slots_publish() - make the fast path of @a use the state pages @m
+ * @a:		the handle
+ * @m:		the state pages, mapped (munmap()ed by vrl_slots_detach(), or
+ *		here if another thread published first)
+ * @map_size:	their length
+ * @nr:		how many slots
+ * @shift:	log2 of the slot size
+ * @size:	the area's page-rounded size, (@nr - 1) << @shift < @size
+ *
+ * The kernel's answers, checked by the caller; tests/host publishes a fake.
+ *
+ * Return: 0, or -ENOMEM (@m is unmapped then).
+ */
+int vrl_slots_publish(struct vrange_area *a, void *m, size_t map_size,
+		      uint64_t nr, unsigned int shift, uint64_t size)
+{
+	struct vrl_slots *s = calloc(1, sizeof(*s)), *none = NULL;
+
+	if (!s) {
+		munmap(m, map_size);
+		return -ENOMEM;
+	}
+	s->size = size;
+	s->nr = nr;
+	s->shift = shift;
+	s->map_size = map_size;
+	s->hdr = m;
+	s->word = (_Atomic uint64_t *)((char *)m + VRANGE_SLOTS_WORDS_OFFSET);
+	/* Another thread's vrange_map() may have published first. */
+	if (!atomic_compare_exchange_strong(&a->slots, &none, s)) {
+		munmap(m, map_size);
+		free(s);
+	}
+	return 0;
+}
+
 int vrl_slots_attach(struct vrange_area *a)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), size;
 	struct vrange_slots l = { 0 };
 	struct vrange_stats st;
-	struct vrl_slots *s, *none = NULL;
 	void *m;
 	int prot;
 
@@ -81,31 +118,16 @@ int vrl_slots_attach(struct vrange_area *a)
 	    l.slot_shift >= 64 || !l.nr_slots || l.map_size > SIZE_MAX ||
 	    l.map_size < VRANGE_SLOTS_WORDS_OFFSET + l.nr_slots * 8)
 		return 0;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	size = (st.size + page - 1) & ~(page - 1);
+	if ((size + (1ULL << l.slot_shift) - 1) >> l.slot_shift != l.nr_slots)
 		return 0;
-	s->size = (st.size + (uint64_t)sysconf(_SC_PAGESIZE) - 1) &
-		  ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
-	s->nr = l.nr_slots;
-	s->shift = l.slot_shift;
-	s->map_size = (size_t)l.map_size;
-	if ((s->size + (1ULL << s->shift) - 1) >> s->shift != s->nr) {
-		free(s);
+	m = mmap(NULL, (size_t)l.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 a->fd, (off_t)VRANGE_OFF_SLOTS);
+	if (m == MAP_FAILED)
 		return 0;
-	}
-	m = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
-		 (off_t)VRANGE_OFF_SLOTS);
-	if (m == MAP_FAILED) {
-		free(s);
-		return 0;
-	}
-	s->hdr = m;
-	s->word = (_Atomic uint64_t *)((char *)m + VRANGE_SLOTS_WORDS_OFFSET);
-	/* Another thread's vrange_map() may have published first. */
-	if (!atomic_compare_exchange_strong(&a->slots, &none, s)) {
-		munmap(m, s->map_size);
-		free(s);
-	}
+	/* Without memory for it, the ioctls: vrange_map() still succeeds. */
+	vrl_slots_publish(a, m, (size_t)l.map_size, l.nr_slots, l.slot_shift,
+			  size);
 	return 0;
 }
 
