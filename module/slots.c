@@ -680,6 +680,38 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 }
 
 /**
+ * vrange_slots_stats() - add @area's slots to its VRANGE_GET_STATS counts
+ * @area: the area, seen with slots under its lock (then fixed), unlocked:
+ *	  the scan is O(slots), up to VRANGE_SLOTS_MAX words
+ * @st: what vrange_stats_fill() filled from the area's ranges
+ *
+ * Each word is read once, and counted as VRANGE_GET_PIN_STATUS counts it:
+ * unpinned unless PINNED, and purged too unless validly UNPINNED.  The
+ * words may change meanwhile; the sums are of each word when it was read.
+ */
+void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i, pages, unpinned = 0, purged = 0;
+	u64 v;
+
+	for (i = 0; i < s->nr; i++) {
+		if (!((i + 1) % 1024))
+			cond_resched();
+		v = vrange_word_read(vrange_slot_word(s, i));
+		if (v == VRANGE_SLOT_PINNED)
+			continue;
+		pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
+		unpinned += pages;
+		if (!vrange_word_unpinned(v))
+			purged += pages;
+	}
+	st->unpinned += (u64)unpinned << PAGE_SHIFT;
+	st->pinned -= (u64)unpinned << PAGE_SHIFT;
+	st->purged += (u64)purged << PAGE_SHIFT;
+}
+
+/**
  * vrange_slots_purged_at() - is page @index in a slot purged or being purged?
  * @area: the area, with slots; its lock need not be held (the fault path)
  * @index: the page

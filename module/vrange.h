@@ -299,6 +299,7 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 			   pgoff_t start, pgoff_t end, u32 flags,
 			   struct vrange_op_result *res);
 bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index);
+void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st);
 unsigned long vrange_slots_count(struct shrink_control *sc);
 unsigned long vrange_slots_shrink(struct shrink_control *sc,
 				  enum vrange_level level, u64 memcg_id,

@@ -461,6 +461,67 @@ TEST(forged_words_pin_as_purged)
 	sa_free(&a);
 }
 
+/* The "KEY:\tN" line of the area's /proc/self/fdinfo; -1 if none. */
+static long long fdinfo_field(int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = atoll(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+TEST_TIMEOUT(stats_and_fdinfo_count_slots, 120)
+{
+	struct vrange_range64 r;
+	struct vrange_stats st;
+	struct sa a;
+	uint64_t size, un;
+
+	/* Four slots, the last one page short. */
+	sa_new(&a, 4, 1, 0);
+	size = a.size;
+	ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.pinned, size);
+	EXPECT_EQ(st.unpinned, (uint64_t)0);
+	EXPECT_EQ(user_unpin(&a, 1), 0);
+	EXPECT_EQ(user_unpin(&a, 3), 0);
+	un = slot_len(&a, 1) + slot_len(&a, 3);
+	ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.unpinned, un);
+	EXPECT_EQ(st.pinned, size - un);
+	EXPECT_EQ(st.purged, (uint64_t)0);
+	EXPECT_EQ(fdinfo_field(a.fd, "unpinned"), (long long)un);
+	EXPECT_EQ(fdinfo_field(a.fd, "pinned"), (long long)(size - un));
+	ASSERT_GE(vr_purge_all(), 0);
+	ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.unpinned, un);
+	EXPECT_EQ(st.purged, un);
+	EXPECT_EQ(fdinfo_field(a.fd, "purged"), (long long)un);
+	/* A forged word counts as purged, as STATUS64 says. */
+	a.w[0] = VRANGE_SLOT_KERNEL;
+	ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.unpinned, un + SLOT);
+	EXPECT_EQ(st.purged, un + SLOT);
+	a.w[0] = 0;
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, size, &r), 0);
+	EXPECT_EQ(r.bytes, un);
+	ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.pinned, size);
+	EXPECT_EQ(st.unpinned, (uint64_t)0);
+	EXPECT_EQ(st.purged, (uint64_t)0);
+	sa_free(&a);
+}
+
 /* ===================== behaviour ===================== */
 
 TEST(arm_returns_tag_0_and_sets_armed)

@@ -202,6 +202,9 @@ struct vrange_range64 {
  * @__reserved:		zero
  *
  * Every field is filled; what a later version adds will be in @__reserved.
+ * An area with slots counts them in @pinned, @unpinned and @purged as
+ * VRANGE_GET_PIN_STATUS does, each slot's word as read during the call;
+ * @unpinned_resident counts no slot.
  */
 struct vrange_stats {
 	__u64 size;
