@@ -826,7 +826,8 @@ TEST_TIMEOUT(user_cas_races_purges, 120)
  */
 #define HOG_IDLE	448	/* 28 MiB of 64 KiB slots */
 
-TEST_TIMEOUT(user_cas_races_the_shrinker_under_a_hog, 180)
+/* One round; the number of pins that said purged. */
+static unsigned long hog_race_round(void)
 {
 	struct race w[RACE_WORKERS];
 	pthread_t t[RACE_WORKERS];
@@ -836,7 +837,6 @@ TEST_TIMEOUT(user_cas_races_the_shrinker_under_a_hog, 180)
 	size_t hog;
 	struct sa a;
 
-	th_oom_protect();
 	sa_new(&a, RACE_SLOTS + HOG_IDLE, 0, 0);
 	th_fill(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT, SEED,
 		RACE_SLOTS * SLOT);
@@ -871,6 +871,22 @@ TEST_TIMEOUT(user_cas_races_the_shrinker_under_a_hog, 180)
 	EXPECT_EQ(r.bytes, (uint64_t)HOG_IDLE * SLOT);
 	EXPECT_ZEROED(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT);
 	sa_free(&a);
+	return purged;
+}
+
+/* Rounds for VRANGE_SLOTS_SECONDS (make stress), or one. */
+TEST_TIMEOUT(user_cas_races_the_shrinker_under_a_hog, 180)
+{
+	const char *env = getenv("VRANGE_SLOTS_SECONDS");
+	uint64_t end = th_now_ms() + (env ? (uint64_t)atoi(env) * 1000 : 0);
+	unsigned long rounds = 0, purged = 0;
+
+	th_oom_protect();
+	do {
+		purged += hog_race_round();
+		rounds++;
+	} while (th_now_ms() < end);
+	th_log("slots: hog_races %lu pins_purged %lu", rounds, purged);
 }
 
 /*
@@ -1201,5 +1217,10 @@ TEST_TIMEOUT(lib_pressure_on_one_node_spares_the_other_nodes_slots, 120)
 
 int main(int argc, char **argv)
 {
+	const char *env = getenv("VRANGE_SLOTS_SECONDS");
+
+	if (env && atoi(env) > 0)
+		th_t_user_cas_races_the_shrinker_under_a_hog.timeout +=
+			(unsigned int)atoi(env) + 60;
 	return th_main(argc, argv);
 }
