@@ -781,7 +781,8 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
  * @offset: bytes
  * @len: bytes, 0 for "to the end"
- * @flags: an unpin's VRANGE_PURGE_* flags, already checked
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked, and
+ *	   VRANGE_OP_BATCH from VRANGE_BATCH
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed, @spare->nid and @spare->memcg where
  * @budget: how many more ranges a count may visit, charged for each (see
@@ -789,8 +790,9 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @res: what the operation found; every field is set, on error to 0
  *
  * Return: 0, -EAGAIN or -EBUSY (a pin of a range being punched: wait
- * for the punch, vrange_punch_wait()) having changed nothing, -E2BIG for a
- * count past @budget, or another negative errno.
+ * for the punch, vrange_punch_wait()) having changed nothing (but slots
+ * made TREE, which keeps the pin state: vrange_slots_op_locked()), -E2BIG
+ * for a count past @budget, or another negative errno.
  */
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
@@ -803,9 +805,10 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
-	/* An area cut into slots keeps its pin state in their words. */
+	/* An area cut into slots keeps its pin state in their words too. */
 	if (area->slots)
-		return vrange_slots_op_locked(area, op, start, end, flags, res);
+		return vrange_slots_op_locked(area, op, start, end, flags, spare,
+					      budget, res);
 
 	switch (op) {
 	case VRANGE_PIN:
@@ -919,7 +922,7 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		ret = vrange_area_range(area, pin.offset, pin.len, &start, &end);
 		if (!ret && area->slots) {
 			ret = vrange_slots_op_locked(area, cmd, start, end, 0,
-						     &res);
+						     NULL, NULL, &res);
 			if (!ret)
 				ret = res.unpinned ? VRANGE_IS_UNPINNED :
 						     VRANGE_IS_PINNED;

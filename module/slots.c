@@ -107,6 +107,12 @@ struct vrange_slot_item {
  * @pages:	the state pages, the header first; the kernel's references
  * @punching:	a bit per slot: a purge claimed it and is punching its hole
  *		(see the locking rules)
+ * @tree:	a bit per slot: the slot is TREE, its pin state is in the
+ *		area's ranges and its word only says KERNEL to user space;
+ *		else FAST, its word is its state.  The truth: a word's KERNEL
+ *		bit is never trusted.  Changed under area->lock and
+ *		area->state_lock, so that the fault path can read it under
+ *		either.  No range of the area covers a page of a FAST slot.
  * @nr_items:	how many items, one per node that had one
  * @items:	the items
  * @armed:	the items are on the slot LRU
@@ -122,6 +128,7 @@ struct vrange_slotset {
 	unsigned int nr_pages;
 	struct page **pages;
 	unsigned long *punching;
+	unsigned long *tree;
 	unsigned int nr_items;
 	struct vrange_slot_item **items;
 	bool armed;
@@ -263,6 +270,7 @@ static void vrange_slotset_free(struct vrange_slotset *s)
 				put_page(s->pages[i]);
 		kfree(s->pages);
 	}
+	kvfree(s->tree);
 	kvfree(s->punching);
 	kfree(s);
 }
@@ -352,6 +360,10 @@ static struct vrange_slotset *vrange_slotset_alloc(struct vrange_area *area,
 	s->punching = kvcalloc(BITS_TO_LONGS(nr), sizeof(unsigned long),
 			       GFP_KERNEL_ACCOUNT);
 	if (!s->punching)
+		goto fail;
+	s->tree = kvcalloc(BITS_TO_LONGS(nr), sizeof(unsigned long),
+			   GFP_KERNEL_ACCOUNT);
+	if (!s->tree)
 		goto fail;
 	if (vrange_slot_items_alloc(s, area))
 		goto fail;
@@ -569,8 +581,9 @@ int vrange_slots_arm_ioctl(struct vrange_area *area)
  * vrange_slots_release() - the area's last close: its slots end
  * @area: the area, locked, with no punch in flight
  *
- * Disarms the area for good and marks the header dead; the words are left
- * as they are, for mappings that outlive the fd.
+ * Disarms the area for good, marks the header dead and forgets which slots
+ * were TREE (the caller cleared the ranges); the words are left as they
+ * are, for mappings that outlive the fd.
  */
 void vrange_slots_release(struct vrange_area *area)
 {
@@ -582,101 +595,386 @@ void vrange_slots_release(struct vrange_area *area)
 	vrange_slots_disarm(area);
 	spin_lock(&area->state_lock);
 	WRITE_ONCE(s->dead, true);
+	/* vrange_ranges_clear() freed the TREE slots' ranges. */
+	bitmap_zero(s->tree, s->nr);
 	spin_unlock(&area->state_lock);
 	hdr = vrange_slots_hdr(s);
 	WRITE_ONCE(hdr->armed, 0);
 	WRITE_ONCE(hdr->flags, VRANGE_SLOTS_DEAD);
 }
 
-/* ===================== the range ioctls on whole slots ===================== */
+/* ===================== TREE slots ===================== */
+
+/*
+ * A slot is FAST (its word is its state) or TREE (its state is ranges in
+ * the area's tree, as an area without slots keeps it; its word says
+ * KERNEL).  Only @tree says which: a word's KERNEL bit is user space's
+ * hint.  FAST -> TREE when a pin or an unpin covers part of the slot, or
+ * any of it with VRANGE_PURGE_PARTIAL or in a PIN or UNPIN VRANGE_BATCH
+ * (vrange_slot_convert()); TREE -> FAST when a pin leaves no range in the
+ * slot (vrange_slots_settle()).  Both under area->lock and
+ * area->state_lock, with the word changed by one xchg(), never while the
+ * slot is being punched (a FAST slot) or has a range (a TREE slot, whose
+ * ranges may be).  So a slot a purge claimed stays FAST until the punch
+ * ends, and the shrinker purges a TREE slot's ranges as any range.
+ */
+
+static bool vrange_slot_is_tree(const struct vrange_slotset *s,
+				unsigned long i)
+{
+	return test_bit(i, s->tree);
+}
+
+/* Does [@start, @end) leave out a page of slot @i? */
+static bool vrange_slot_partly(const struct vrange_slotset *s, unsigned long i,
+			       pgoff_t start, pgoff_t end)
+{
+	return vrange_slot_start(s, i) < start || vrange_slot_end(s, i) > end;
+}
+
+/*
+ * Make FAST slot @i, not being punched, TREE: one xchg() of the word to
+ * KERNEL, whose old value becomes the ranges: PINNED none; a valid
+ * UNPINNED one resident range over the slot at the word's level, at the
+ * LRU's tail (its unpin time is not kept); PURGING cannot be there (no
+ * punch), so PURGED or anything else (a scribbler's) one purged range.
+ * The pages of a PURGED slot were punched before the word said so; those
+ * of a forged word were not, and read what they held, as pages a process
+ * wrote into a purged range do.  Either way a pin reports them purged.
+ * Under area->lock, with a struct on @spare.
+ */
+static void vrange_slot_convert(struct vrange_area *area, unsigned long i,
+				struct vrange_spare *spare)
+{
+	struct vrange_slotset *s = area->slots;
+	pgoff_t start = vrange_slot_start(s, i), end = vrange_slot_end(s, i);
+	u64 old;
+
+	spin_lock(&area->state_lock);
+	old = vrange_word_xchg(vrange_slot_word(s, i), VRANGE_SLOT_KERNEL);
+	__set_bit(i, s->tree);
+	if (vrange_word_unpinned(old))
+		vrange_ranges_add(area, start, end, vrange_word_level(old),
+				  false, spare);
+	else if (old != VRANGE_SLOT_PINNED)
+		vrange_ranges_add(area, start, end, VRANGE_LEVEL_NORMAL, true,
+				  spare);
+	spin_unlock(&area->state_lock);
+}
 
 /**
- * vrange_slots_op_locked() - pin, unpin or count whole slots by their words
+ * vrange_slots_convert_all() - make every FAST slot of a range TREE
+ * @area: the area, locked, with slots
+ * @start: first page, checked against the area's size
+ * @end: one past the last page, checked likewise
+ * @spare: holds a struct per slot to convert (not looked at to count)
+ * @count_only: only add the FAST slots of the range to *@need
+ * @need: what @count_only adds to; it stops once *@need reaches the
+ *	  area's slots
+ *
+ * For VRANGE_BATCH, before its entries run: O(slots of the range / 64 +
+ * FAST ones).  Each slot is converted whole or not at all; what was
+ * converted before an error stays so (the pin state is the same).
+ *
+ * Return: 0, or -EBUSY if a FAST slot of the range is being punched (wait
+ * with vrange_punch_wait()), or -EAGAIN with @spare->want set if @spare
+ * runs out.
+ */
+int vrange_slots_convert_all(struct vrange_area *area, pgoff_t start,
+			     pgoff_t end, struct vrange_spare *spare,
+			     bool count_only, unsigned long *need)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i, last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+
+	for (i = find_next_zero_bit(s->tree, last, start >> vrange_slot_order(s));
+	     i < last; i = find_next_zero_bit(s->tree, last, i + 1)) {
+		if (!(i % 1024))
+			cond_resched();
+		if (count_only) {
+			if (*need >= s->nr)
+				return 0;
+			++*need;
+			continue;
+		}
+		if (test_bit(i, s->punching))
+			return -EBUSY;
+		if (!spare->nr) {
+			spare->want = 1;
+			vrange_ranges_where(area, vrange_slot_start(s, i), spare);
+			return -EAGAIN;
+		}
+		vrange_slot_convert(area, i, spare);
+	}
+	return 0;
+}
+
+/**
+ * vrange_slots_settle() - TREE slots with no range left become FAST
+ * @area: the area, locked, with slots
+ * @start: first page of what a pin pinned
+ * @end: one past its last page
+ *
+ * After a pin (a PIN batch: after all its entries), each TREE slot that
+ * [@start, @end) touches and no range covers any more (so none is being
+ * punched) is pinned: its word becomes PINNED by one xchg() and its bit
+ * clears, under area->state_lock.  O(slots of the range * log(ranges)).
+ */
+void vrange_slots_settle(struct vrange_area *area, pgoff_t start, pgoff_t end)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i, last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+
+	for (i = find_next_bit(s->tree, last, start >> vrange_slot_order(s));
+	     i < last; i = find_next_bit(s->tree, last, i + 1)) {
+		if (!(i % 1024))
+			cond_resched();
+		if (vrange_ranges_any_unpinned(area, vrange_slot_start(s, i),
+					       vrange_slot_end(s, i)))
+			continue;
+		spin_lock(&area->state_lock);
+		vrange_word_xchg(vrange_slot_word(s, i), VRANGE_SLOT_PINNED);
+		__clear_bit(i, s->tree);
+		spin_unlock(&area->state_lock);
+	}
+}
+
+/*
+ * The maximal run of TREE slots from slot @i (TREE) before @last, as the
+ * pages of it that [@start, @end) covers, in *@a and *@b.  Return the slot
+ * after the run.
+ */
+static unsigned long vrange_slots_tree_run(struct vrange_slotset *s,
+					   unsigned long i, unsigned long last,
+					   pgoff_t start, pgoff_t end,
+					   pgoff_t *a, pgoff_t *b)
+{
+	unsigned long j = find_next_zero_bit(s->tree, last, i);
+
+	*a = max(start, vrange_slot_start(s, i));
+	*b = min(end, vrange_slot_end(s, j - 1));
+	return j;
+}
+
+/* VRANGE_GET_PIN_STATUS of a slot area: vrange_slots_op_locked(). */
+static int vrange_slots_status(struct vrange_area *area, pgoff_t start,
+			       pgoff_t end, unsigned long *budget,
+			       struct vrange_op_result *res)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i = start >> vrange_slot_order(s);
+	unsigned long last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+	struct vrange_op_result r;
+	unsigned long pages;
+	pgoff_t a, b;
+	u64 v;
+
+	while (i < last) {
+		if (vrange_slot_is_tree(s, i)) {
+			i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
+			if (vrange_ranges_count(area, a, b, &r, budget))
+				goto e2big;
+			res->unpinned += r.unpinned;
+			res->purged += r.purged;
+			continue;
+		}
+		/* A batch's count charges a FAST slot as a range. */
+		if (budget) {
+			if (!*budget)
+				goto e2big;
+			--*budget;
+		}
+		pages = min(end, vrange_slot_end(s, i)) -
+			max(start, vrange_slot_start(s, i));
+		v = vrange_word_read(vrange_slot_word(s, i));
+		i++;
+		if (v == VRANGE_SLOT_PINNED)
+			continue;
+		res->unpinned += pages;
+		if (!vrange_word_unpinned(v))
+			res->purged += pages;
+	}
+	return 0;
+e2big:
+	*res = (struct vrange_op_result){ };
+	return -E2BIG;
+}
+
+/*
+ * How many structs the tree's part of a pin or unpin of [@start, @end)
+ * needs (vrange_ranges_pin_splits(), vrange_ranges_pinned_runs()), and in
+ * *@where the page whose memory the first of them covers.
+ */
+static unsigned long vrange_slots_tree_need(struct vrange_area *area,
+					    unsigned int op, pgoff_t start,
+					    pgoff_t end, pgoff_t *where)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i = start >> vrange_slot_order(s);
+	unsigned long last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+	unsigned long need = 0, n;
+	pgoff_t a, b;
+
+	for (i = find_next_bit(s->tree, last, i); i < last;
+	     i = find_next_bit(s->tree, last, i)) {
+		i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
+		if (op == VRANGE_PIN)
+			n = vrange_ranges_pin_splits(area, a, b);
+		else
+			n = vrange_ranges_pinned_runs(area, a, b, NULL);
+		if (n && !need)
+			*where = op == VRANGE_PIN ? b : a;
+		need += n;
+	}
+	return need;
+}
+
+/* ===================== the range ioctls on slot areas ===================== */
+
+/**
+ * vrange_slots_op_locked() - pin, unpin or count a range of a slot area
  * @area: the area, locked, with slots
  * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
  * @start: first page, checked against the area's size
  * @end: one past the last page, checked likewise
- * @flags: an unpin's VRANGE_PURGE_* flags, already checked
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked, and
+ *	   VRANGE_OP_BATCH from VRANGE_BATCH
+ * @spare: range structs set aside, as for vrange_op_locked(); NULL for a
+ *	   count, which needs none
+ * @budget: a count's budget of ranges, as for vrange_op_locked(); a FAST
+ *	    slot read counts as one
  * @res: what the operation found, set as vrange_op_locked() sets it
  *
- * At most two atomic operations on each word: a pin xchg()s PINNED in
- * (after waiting for a purge's punch of any of the slots: -EBUSY, having
- * changed nothing); an unpin arms the area and tries one compare-and-swap
- * from PINNED, and only a word no one but a scribbler writes (neither
- * pinned nor unpinned nor the kernel's PURGING or PURGED, on a slot not
- * being punched) is then made PURGED: its data is reported lost; a count
- * reads each word once.  A process may change the words meanwhile: the
- * answer is each word's state when it was read.
+ * A pin or an unpin first makes TREE each FAST slot it covers only part
+ * of (every one it covers, with VRANGE_PURGE_PARTIAL), then works on the
+ * tree over runs of TREE slots, as in an area without slots, and on the
+ * words of whole FAST slots: a pin xchg()s PINNED in; an unpin arms the
+ * area and tries one compare-and-swap from PINNED, and only a word no one
+ * but a scribbler writes (neither pinned nor unpinned nor the kernel's
+ * PURGING or PURGED, on a slot not being punched) is then made PURGED: its
+ * data is reported lost.  A pin then makes FAST again each TREE slot it
+ * left with no range (not in a batch: VRANGE_OP_BATCH; the batch does
+ * that once, after its entries).  A count reads each FAST slot's word
+ * once, counting the pages of it in the range, and counts the TREE
+ * slots' ranges.  At most two atomic operations on each word.  A process
+ * may change the words meanwhile: the answer is each word's state when
+ * it was read.
  *
- * Return: 0; -EOPNOTSUPP for a range that does not start and end on slot
- * boundaries (the end of the area counts as one) or for
- * VRANGE_PURGE_PARTIAL; -EPERM for an unpin without PROT_WRITE; -EBUSY
- * for a pin of a slot being punched (wait with vrange_punch_wait()).
+ * Every error that can come is found before anything changes but for
+ * -EAGAIN after conversions, which change how the pin state is kept, not
+ * what it is: the retry finds those slots TREE.
+ *
+ * Return: 0; -EPERM for an unpin without PROT_WRITE; -EBUSY for a pin of
+ * a slot or range being punched, or a conversion of a slot being punched
+ * (wait with vrange_punch_wait()); -EAGAIN with @spare->want set; -E2BIG
+ * for a count past @budget.
  */
 int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 			   pgoff_t start, pgoff_t end, u32 flags,
+			   struct vrange_spare *spare, unsigned long *budget,
 			   struct vrange_op_result *res)
 {
 	struct vrange_slotset *s = area->slots;
-	pgoff_t mask = (1UL << vrange_slot_order(s)) - 1;
-	unsigned long i, first, last;
+	unsigned long i, first, last, need = 0;
+	bool convert_all = op == VRANGE_UNPIN && (flags & VRANGE_PURGE_PARTIAL);
+	bool armed = false, partial;
+	enum vrange_level level;
+	pgoff_t a, b, where = start;
 	u64 old, new;
+	long ret;
 
 	*res = (struct vrange_op_result){ };
-	if ((start & mask) || ((end & mask) && end != s->area_pages))
-		return -EOPNOTSUPP;
+	if (op == VRANGE_GET_PIN_STATUS)
+		return vrange_slots_status(area, start, end, budget, res);
+	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
+		return -EPERM;
 	first = start >> vrange_slot_order(s);
-	last = (end + mask) >> vrange_slot_order(s);
+	last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
 
-	switch (op) {
-	case VRANGE_PIN:
-		for (i = first; i < last; i++)
-			if (test_bit(i, s->punching))
-				return -EBUSY;
-		for (i = first; i < last; i++) {
+	/*
+	 * Every wait before any change: a wait starts the op again.  The FAST
+	 * slots only: a batch's entries find none, in O(slots / 64).
+	 */
+	for (i = find_next_zero_bit(s->tree, last, first); i < last;
+	     i = find_next_zero_bit(s->tree, last, i + 1)) {
+		bool convert;
+
+		if (!(i % 1024))
+			cond_resched();
+		convert = convert_all || vrange_slot_partly(s, i, start, end);
+		if ((convert || op == VRANGE_PIN) && test_bit(i, s->punching))
+			return -EBUSY;
+		if (convert && !need++)
+			where = vrange_slot_start(s, i);
+	}
+	if (op == VRANGE_PIN && vrange_ranges_punching(area, start, end))
+		return -EBUSY;
+	if (need > spare->nr) {
+		spare->want = need;
+		vrange_ranges_where(area, where, spare);
+		return -EAGAIN;
+	}
+	if (need) {
+		/* Only the first and the last slot are partly covered. */
+		for (i = find_next_zero_bit(s->tree, last, first); i < last;
+		     i = find_next_zero_bit(s->tree, last, i + 1))
+			if (convert_all || vrange_slot_partly(s, i, start, end))
+				vrange_slot_convert(area, i, spare);
+	}
+	need = vrange_slots_tree_need(area, op, start, end, &where);
+	if (need > spare->nr) {
+		spare->want = need;
+		vrange_ranges_where(area, where, spare);
+		return -EAGAIN;
+	}
+
+	/* Nothing fails from here on. */
+	level = vrange_word_level(vrange_flags_level_word(flags) <<
+				  VRANGE_SLOT_LEVEL_SHIFT);
+	partial = flags & VRANGE_PURGE_PARTIAL;
+	new = vrange_slots_now() << VRANGE_SLOT_TIME_SHIFT |
+	      vrange_flags_level_word(flags) << VRANGE_SLOT_LEVEL_SHIFT |
+	      VRANGE_SLOT_UNPINNED;
+	for (i = first; i < last; ) {
+		if (!(i % 1024))
+			cond_resched();
+		if (vrange_slot_is_tree(s, i)) {
+			i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
+			if (op == VRANGE_PIN)
+				ret = vrange_ranges_pin(area, a, b, spare);
+			else
+				ret = vrange_ranges_unpin(area, a, b, level,
+							  partial, spare);
+			/* The checks above leave no error. */
+			if (!WARN_ON_ONCE(ret < 0) && op == VRANGE_PIN)
+				res->purged += ret;
+			continue;
+		}
+		/* A whole FAST slot. */
+		if (op == VRANGE_PIN) {
 			old = vrange_word_xchg(vrange_slot_word(s, i),
 					       VRANGE_SLOT_PINNED);
 			if (old != VRANGE_SLOT_PINNED && !vrange_word_unpinned(old))
 				res->purged += vrange_slot_end(s, i) -
 					       vrange_slot_start(s, i);
-		}
-		return 0;
-	case VRANGE_UNPIN:
-		if (!(area->prot_mask & PROT_WRITE))
-			return -EPERM;
-		if (flags & VRANGE_PURGE_PARTIAL)
-			return -EOPNOTSUPP;
-		vrange_slots_arm(area);
-		new = vrange_slots_now() << VRANGE_SLOT_TIME_SHIFT |
-		      vrange_flags_level_word(flags) << VRANGE_SLOT_LEVEL_SHIFT |
-		      VRANGE_SLOT_UNPINNED;
-		for (i = first; i < last; i++) {
+		} else {
 			u64 *w = vrange_slot_word(s, i);
 
+			if (!armed) {
+				vrange_slots_arm(area);
+				armed = true;
+			}
 			old = VRANGE_SLOT_PINNED;
-			if (vrange_word_cas(w, &old, new))
-				continue;
-			/* Unpinned already, or being purged. */
-			if (vrange_word_unpinned(old) || vrange_word_purged(old) ||
-			    test_bit(i, s->punching))
-				continue;
-			vrange_word_xchg(w, VRANGE_SLOT_PURGED);
+			if (!vrange_word_cas(w, &old, new) &&
+			    !vrange_word_unpinned(old) && !vrange_word_purged(old) &&
+			    !test_bit(i, s->punching))
+				vrange_word_xchg(w, VRANGE_SLOT_PURGED);
 		}
-		return 0;
-	default: /* VRANGE_GET_PIN_STATUS */
-		for (i = first; i < last; i++) {
-			unsigned long pages = vrange_slot_end(s, i) -
-					      vrange_slot_start(s, i);
-
-			old = vrange_word_read(vrange_slot_word(s, i));
-			if (old == VRANGE_SLOT_PINNED)
-				continue;
-			res->unpinned += pages;
-			if (!vrange_word_unpinned(old))
-				res->purged += pages;
-		}
-		return 0;
+		i++;
 	}
+	if (op == VRANGE_PIN && !(flags & VRANGE_OP_BATCH))
+		vrange_slots_settle(area, start, end);
+	return 0;
 }
 
 /**
@@ -685,9 +983,13 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
  *	  the scan is O(slots), up to VRANGE_SLOTS_MAX words
  * @st: what vrange_stats_fill() filled from the area's ranges
  *
- * Each word is read once, and counted as VRANGE_GET_PIN_STATUS counts it:
- * unpinned unless PINNED, and purged too unless validly UNPINNED.  The
- * words may change meanwhile; the sums are of each word when it was read.
+ * Each FAST slot's word is read once, and counted as VRANGE_GET_PIN_STATUS
+ * counts it: unpinned unless PINNED, and purged too unless validly
+ * UNPINNED; TREE slots are left out, the area's range counters have them.
+ * The words and @tree may change meanwhile (read without area->lock): the
+ * sums are of each word when it was read, and a slot that changed from
+ * FAST to TREE or back since vrange_stats_fill() may be counted twice or
+ * not at all.
  */
 void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
 {
@@ -698,6 +1000,9 @@ void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
 	for (i = 0; i < s->nr; i++) {
 		if (!((i + 1) % 1024))
 			cond_resched();
+		/* Unlocked: a slot converted meanwhile, see above. */
+		if (data_race(vrange_slot_is_tree(s, i)))
+			continue;
 		v = vrange_word_read(vrange_slot_word(s, i));
 		if (v == VRANGE_SLOT_PINNED)
 			continue;
@@ -712,24 +1017,32 @@ void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
 }
 
 /**
- * vrange_slots_purged_at() - is page @index in a slot purged or being purged?
- * @area: the area, with slots; its lock need not be held (the fault path)
+ * vrange_slots_purged_at() - is page @index in a FAST slot purged or being
+ * purged?
+ * @area: the area, with slots, its state_lock held (the fault path, from
+ *	  vrange_ranges_purged_at())
  * @index: the page
+ * @purged: the answer, for a FAST slot
  *
  * A purge makes the word PURGING before it punches, and PURGED only after:
- * both raise SIGBUS in SIGBUS mode.  After the area's release, nothing
- * does.
+ * both raise SIGBUS in SIGBUS mode.  A TREE slot's ranges answer for it:
+ * the caller asks them.  After the area's release, nothing is purged.
  *
- * Return: true if so.
+ * Return: true if *@purged is the answer, false for a TREE slot.
  */
-bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index)
+bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index,
+			    bool *purged)
 {
 	struct vrange_slotset *s = area->slots;
 	unsigned long i = index >> vrange_slot_order(s);
 
+	*purged = false;
 	if (READ_ONCE(s->dead) || i >= s->nr)
+		return true;
+	if (vrange_slot_is_tree(s, i))
 		return false;
-	return vrange_word_purged(vrange_word_read(vrange_slot_word(s, i)));
+	*purged = vrange_word_purged(vrange_word_read(vrange_slot_word(s, i)));
+	return true;
 }
 
 /* ===================== purging ===================== */
@@ -827,7 +1140,8 @@ static void vrange_slots_disarm_visit(struct vrange_area *area)
 	for (i = 0; i < s->nr; i++) {
 		if (!(i % 1024))
 			cond_resched();
-		if (vrange_word_unpinned(vrange_word_read(vrange_slot_word(s, i)))) {
+		if (!vrange_slot_is_tree(s, i) &&
+		    vrange_word_unpinned(vrange_word_read(vrange_slot_word(s, i)))) {
 			WRITE_ONCE(hdr->armed, 1);
 			return;
 		}
@@ -869,7 +1183,8 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 
 		if (!(i % 1024))
 			cond_resched();
-		if (test_bit(i, s->punching))
+		/* A TREE slot's ranges are on the levels' LRUs. */
+		if (test_bit(i, s->punching) || vrange_slot_is_tree(s, i))
 			continue;
 		v = vrange_word_read(vrange_slot_word(s, i));
 		if (!vrange_word_unpinned(v))

@@ -17,6 +17,7 @@
 #define VRANGE_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -220,6 +221,14 @@ struct vrange_op_result {
 	unsigned long purged;
 };
 
+/*
+ * Not a user flag: VRANGE_BATCH passes it to vrange_op_locked() with an
+ * entry's flags, so that a pin of a slot area leaves its TREE slots TREE
+ * until the batch ends (slots.c, vrange_slots_settle()).  Above every
+ * VRANGE_PURGE_* flag, which vrange_range64_check() allows alone.
+ */
+#define VRANGE_OP_BATCH		BIT(31)
+
 /* area.c */
 struct vrange_area *vrange_area_create(bool ashmem);
 void vrange_area_release(struct vrange_area *area);
@@ -266,6 +275,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, bool partial,
 			struct vrange_spare *spare);
+void vrange_ranges_add(struct vrange_area *area, pgoff_t start, pgoff_t end,
+		       enum vrange_level level, bool purged,
+		       struct vrange_spare *spare);
 bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index);
 long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 			       pgoff_t end, unsigned long *budget);
@@ -297,8 +309,14 @@ int vrange_slots_mmap(struct vrange_area *area, struct vm_area_struct *vma);
 void vrange_slots_release(struct vrange_area *area);
 int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 			   pgoff_t start, pgoff_t end, u32 flags,
+			   struct vrange_spare *spare, unsigned long *budget,
 			   struct vrange_op_result *res);
-bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index);
+void vrange_slots_settle(struct vrange_area *area, pgoff_t start, pgoff_t end);
+int vrange_slots_convert_all(struct vrange_area *area, pgoff_t start,
+			     pgoff_t end, struct vrange_spare *spare,
+			     bool count_only, unsigned long *need);
+bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index,
+			    bool *purged);
 void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st);
 unsigned long vrange_slots_count(struct shrink_control *sc);
 unsigned long vrange_slots_shrink(struct shrink_control *sc,
