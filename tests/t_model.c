@@ -1615,12 +1615,13 @@ static void dside_free(struct dside *d)
 	vrange_close(d->va);
 }
 
-/* One op on one side; its answer in @out[0..3]. */
-static void dstep(struct dside *d, uint32_t op, uint32_t a, uint32_t b,
+/*
+ * One op on one side, of bytes [@off, +@len) (0: to the end); its answer
+ * in @out[0..3].
+ */
+static void dstep(struct dside *d, uint32_t op, uint64_t off, uint64_t len,
 		  uint32_t fl, uint32_t seed, long long out[4])
 {
-	uint64_t off = (uint64_t)a * D_SLOT;
-	uint64_t len = b == D_NS ? 0 : (uint64_t)(b - a) * D_SLOT;
 	struct vrange_range64 r = { .offset = off, .len = len };
 	struct vrange_pin pn = { (uint32_t)off, (uint32_t)len };
 	uint64_t x = 0, y = 0;
@@ -1662,8 +1663,8 @@ static void dstep(struct dside *d, uint32_t op, uint32_t a, uint32_t b,
 		ret = ioctl(d->fd, VRANGE_GET_PIN_STATUS, &pn);
 		out[0] = ret < 0 ? -errno : ret;
 		break;
-	case 9:		/* write slots [a, b) */
-		th_fill(d->p + off, (uint64_t)(b - a) * D_SLOT, seed, off);
+	case 9:		/* write the bytes */
+		th_fill(d->p + off, len ? len : D_NS * D_SLOT - off, seed, off);
 		break;
 	}
 }
@@ -1701,6 +1702,23 @@ TEST_TIMEOUT(slots_and_ranges_answer_alike, 240)
 			uint32_t fl = rnd() % 4 ? 0 : rnd() % 2 ?
 				      VRANGE_PURGE_FIRST : VRANGE_PURGE_LAST;
 			uint32_t fseed = rnd();
+			uint64_t off = (uint64_t)a * D_SLOT;
+			uint64_t end = (uint64_t)b * D_SLOT, len;
+
+			/*
+			 * Now and then part of a slot at either end (the
+			 * slot area makes those slots TREE), and
+			 * VRANGE_PURGE_PARTIAL (every slot TREE).
+			 */
+			if (!(rnd() % 4))
+				off += (uint64_t)(rnd() % (D_SLOT / PG)) * PG;
+			if (!(rnd() % 4))
+				end -= (uint64_t)(rnd() % (D_SLOT / PG)) * PG;
+			if (end <= off)
+				end = off + PG;
+			len = end == D_NS * D_SLOT ? 0 : end - off;
+			if (!(rnd() % 8))
+				fl |= VRANGE_PURGE_PARTIAL;
 
 			if (op >= 10) {		/* PURGE_ALL, and a read */
 				if (op == 10)
@@ -1719,8 +1737,8 @@ TEST_TIMEOUT(slots_and_ranges_answer_alike, 240)
 				continue;
 			}
 			/* ashmem's ioctls take 32-bit offsets: all fit. */
-			dstep(&s, op, a, b, fl, fseed, os);
-			dstep(&r, op, a, b, fl, fseed, orr);
+			dstep(&s, op, off, len, fl, fseed, os);
+			dstep(&r, op, off, len, fl, fseed, orr);
 			ops++;
 			said_purged += (op == 1 || op == 4) && os[1] > 0;
 			if (memcmp(os, orr, sizeof(os))) {
@@ -1728,11 +1746,12 @@ TEST_TIMEOUT(slots_and_ranges_answer_alike, 240)
 					disturbed++;
 					break;
 				}
-				FAIL("seed %u step %d: %s of slots [%u, %u) "
+				FAIL("seed %u step %d: %s of [%llu, +%llu) "
 				     "flags %#x: slots %lld %lld %lld, ranges "
-				     "%lld %lld %lld", seed, i, name[op], a, b,
-				     fl, os[0], os[1], os[2], orr[0], orr[1],
-				     orr[2]);
+				     "%lld %lld %lld", seed, i, name[op],
+				     (unsigned long long)off,
+				     (unsigned long long)len, fl, os[0],
+				     os[1], os[2], orr[0], orr[1], orr[2]);
 			}
 		}
 		dside_free(&s);

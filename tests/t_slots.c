@@ -5,8 +5,11 @@
  * VRANGE_OFF_SLOTS (length, offset, MAP_PRIVATE, PROT_EXEC, a read-only
  * mask, mprotect, mremap) and their header; the words after each range
  * ioctl of whole slots (UNPIN64: UNPINNED with level, tag 0 and time;
- * PIN64: 0; STATUS64), EOPNOTSUPP for what this version does not do yet
- * (part of a slot, PURGE_PARTIAL, BATCH); forged words.  Behaviour, with
+ * PIN64: 0; STATUS64); TREE slots: part of a slot, PURGE_PARTIAL and
+ * BATCH answer as on an area without slots, the word says KERNEL until a
+ * pin leaves the slot no range, PURGE_ALL purges TREE and FAST slots
+ * exactly, and the kernel goes by its bitmap, not a scribbled KERNEL bit;
+ * forged words.  Behaviour, with
  * the user-space protocol of the uapi header done here by hand: a slot
  * unpinned by CAS is purged by PURGE_ALL_CACHES and by drop_caches (the
  * shrinker), reads as zeros and pins as purged; a pinned slot is never
@@ -397,35 +400,338 @@ TEST(whole_slot_ioctls_write_the_words)
 	sa_free(&a);
 }
 
-TEST(eopnotsupp_for_part_of_a_slot_partial_and_batch)
+/*
+ * TREE slots: a slot area and an area without slots, the same size and
+ * contents, given the same range ioctls, must answer alike.
+ */
+struct pair {
+	struct sa a;
+	int fd;
+	unsigned char *p;
+};
+
+static void pair_new(struct pair *x, unsigned int nslots, unsigned int mode)
 {
-	struct vrange_range64 r[1];
+	sa_new(&x->a, nslots, 0, mode);
+	x->fd = vr_new("t_slots-plain", x->a.size);
+	if (mode)
+		ASSERT_EQ(ioctl(x->fd, VRANGE_SET_MODE, mode), 0);
+	x->p = mmap(NULL, x->a.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    x->fd, 0);
+	ASSERT_MAP_OK(x->p);
+	th_fill(x->a.p, x->a.size, SEED, 0);
+	th_fill(x->p, x->a.size, SEED, 0);
+}
+
+static void pair_free(struct pair *x)
+{
+	munmap(x->p, x->a.size);
+	close(x->fd);
+	sa_free(&x->a);
+}
+
+/* The same 64-bit ioctl on both: the same result and out fields. */
+static void pair_r64(struct pair *x, unsigned long cmd, uint64_t off,
+		     uint64_t len, uint32_t flags, struct vrange_range64 *out)
+{
+	struct vrange_range64 r, q;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.offset = off;
+	r.len = len;
+	r.flags = flags;
+	q = r;
+	ret = ioctl(x->a.fd, cmd, &r);
+	if (ret < 0)
+		FAIL("slots: ioctl %#lx [%llu, +%llu) flags %u: %s", cmd,
+		     (unsigned long long)off, (unsigned long long)len, flags,
+		     th_errname(errno));
+	ASSERT_EQ(ioctl(x->fd, cmd, &q), 0);
+	EXPECT_EQ(r.bytes, q.bytes);
+	EXPECT_EQ(r.purged, q.purged);
+	if (out)
+		*out = r;
+}
+
+/* The same ashmem ioctl on both: the same return. */
+static int pair_ashmem(struct pair *x, unsigned long cmd, uint32_t off,
+		       uint32_t len)
+{
+	int ra = vr_range_ioctl(x->a.fd, cmd, off, len);
+	int rp = vr_range_ioctl(x->fd, cmd, off, len);
+
+	EXPECT_EQ(ra, rp);
+	return ra;
+}
+
+/* STATUS64 of every page of both, and of the whole area: alike. */
+static void pair_same_status(struct pair *x)
+{
+	size_t off;
+
+	for (off = 0; off < x->a.size; off += PG)
+		pair_r64(x, VRANGE_STATUS64, off, PG, 0, NULL);
+	pair_r64(x, VRANGE_STATUS64, 0, 0, 0, NULL);
+}
+
+TEST(part_of_a_slot_makes_it_tree_and_answers_as_ranges)
+{
+	struct vrange_range64 r;
+	struct pair x;
+
+	pair_new(&x, 4, 0);
+	/* Part of slots 0 and 1: both TREE; slots 2 and 3 stay FAST. */
+	pair_r64(&x, VRANGE_UNPIN64, PG, SLOT + 2 * PG, VRANGE_PURGE_FIRST,
+		 NULL);
+	EXPECT_EQ(word(&x.a, 0), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&x.a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)0);
+	/* A whole FAST slot beside them: its word, the same answers. */
+	pair_r64(&x, VRANGE_UNPIN64, 2 * SLOT, SLOT, 0, NULL);
+	EXPECT_EQ(word(&x.a, 2) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	/* STATUS of part of a FAST slot reads its word: no conversion. */
+	pair_r64(&x, VRANGE_STATUS64, 2 * SLOT + PG, 3 * PG, 0, &r);
+	EXPECT_EQ(r.bytes, (uint64_t)(3 * PG));
+	EXPECT_EQ(word(&x.a, 2) & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
+	pair_same_status(&x);
+	/* The ashmem ioctls, part of a slot. */
+	EXPECT_EQ(pair_ashmem(&x, VRANGE_GET_PIN_STATUS, 2 * PG, PG),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(pair_ashmem(&x, VRANGE_GET_PIN_STATUS, SLOT + 2 * PG, PG),
+		  VRANGE_IS_PINNED);
+	EXPECT_EQ(pair_ashmem(&x, VRANGE_PIN, 2 * PG, PG), VRANGE_NOT_PURGED);
+	EXPECT_EQ(pair_ashmem(&x, VRANGE_UNPIN, 3 * SLOT + PG, 2 * PG), 0);
+	EXPECT_EQ(word(&x.a, 3), (uint64_t)VRANGE_SLOT_KERNEL);
+	/* Part of an unpinned FAST slot: its UNPINNED becomes a range. */
+	pair_r64(&x, VRANGE_PIN64, 2 * SLOT + 4 * PG, PG, 0, &r);
+	EXPECT_EQ(r.bytes, (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)VRANGE_SLOT_KERNEL);
+	pair_same_status(&x);
+
+	/* Purged alike, the same pages, the same answers. */
+	ASSERT_GE(vr_purge_all(), 0);
+	pair_same_status(&x);
+	pair_r64(&x, VRANGE_PIN64, SLOT, PG, 0, &r);
+	EXPECT_EQ(r.bytes, (uint64_t)PG);
+	EXPECT_EQ(pair_ashmem(&x, VRANGE_PIN, 2 * SLOT, 4 * PG),
+		  VRANGE_WAS_PURGED);
+	pair_same_status(&x);
+	EXPECT_EQ(memcmp(x.a.p, x.p, x.a.size), 0);
+	/* Whole-area pin: every TREE slot has no range left: FAST again. */
+	pair_r64(&x, VRANGE_PIN64, 0, 0, 0, &r);
+	/* [1, 18) but pages 2 and 16, [37, 48), [49, 51): 15 + 11 + 2. */
+	EXPECT_EQ(r.bytes, (uint64_t)(SLOT / PG - 1 + SLOT / PG - 5 + 2) * PG);
+	EXPECT_EQ(word(&x.a, 0), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 1), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 3), (uint64_t)0);
+	EXPECT_EQ(memcmp(x.a.p, x.p, x.a.size), 0);
+	/* The ashmem rules come first. */
+	EXPECT_ERRNO(vr_pin(x.a.fd, 1, PG), EINVAL);
+	EXPECT_ERRNO(vr_unpin64(x.a.fd, 5 * SLOT, SLOT, 0), EINVAL);
+	pair_free(&x);
+}
+
+TEST(tree_slot_goes_through_the_ioctl_and_back_to_pinned)
+{
+	struct vrange_range64 r;
+	struct sa a;
+	int slow;
+
+	sa_new(&a, 2, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT + PG, PG, 0), 0);
+	EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	/* KERNEL: the user's unpin falls back to UNPIN64 of the slot. */
+	EXPECT_EQ(user_unpin(&a, 1), 1);
+	EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, SLOT, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)SLOT);
+	/* And its pin to PIN64, which leaves no range: PINNED again. */
+	EXPECT_EQ(user_pin(&a, 1, &slow), 0);
+	EXPECT_EQ(slow, 1);
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	/* FAST again: the CAS works. */
+	EXPECT_EQ(user_unpin(&a, 1), 0);
+	EXPECT_EQ(user_pin(&a, 1, &slow), 0);
+	EXPECT_EQ(slow, 0);
+	/* A pin that leaves a range keeps the slot TREE. */
+	ASSERT_EQ(vr_unpin64(a.fd, 0, 3 * PG, 0), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, PG, &r), 0);
+	EXPECT_EQ(word(&a, 0), (uint64_t)VRANGE_SLOT_KERNEL);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, PG, 2 * PG, &r), 0);
+	EXPECT_EQ(word(&a, 0), (uint64_t)0);
+	EXPECT_PATTERN(a.p, a.size, SEED, 0);
+	sa_free(&a);
+}
+
+TEST(purge_partial_and_batch_on_a_slot_area_answer_as_ranges)
+{
+	struct vrange_range64 ra[4], rp[4];
 	struct vrange_batch b;
+	unsigned int i;
+	struct pair x;
+
+	pair_new(&x, 4, 0);
+	/* PURGE_PARTIAL of whole slots: every slot it covers is TREE. */
+	pair_r64(&x, VRANGE_UNPIN64, 0, 2 * SLOT, VRANGE_PURGE_PARTIAL, NULL);
+	EXPECT_EQ(word(&x.a, 0), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&x.a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)0);
+
+	memset(ra, 0, sizeof(ra));
+	ra[0].offset = 2 * SLOT + PG;
+	ra[0].len = PG;
+	ra[1].offset = 3 * SLOT;
+	ra[1].len = SLOT;
+	ra[2].offset = 2 * SLOT;
+	ra[2].len = 3 * PG;
+	ra[3].offset = SLOT;
+	ra[3].len = 2 * PG;
+	memcpy(rp, ra, sizeof(ra));
+	memset(&b, 0, sizeof(b));
+	b.nr = 4;
+	b.op = VRANGE_BATCH_UNPIN;
+	b.ranges = (uintptr_t)ra;
+	ASSERT_EQ(ioctl(x.a.fd, VRANGE_BATCH, &b), 0);
+	b.ranges = (uintptr_t)rp;
+	ASSERT_EQ(ioctl(x.fd, VRANGE_BATCH, &b), 0);
+	/* A batch makes every slot it touches TREE. */
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&x.a, 3), (uint64_t)VRANGE_SLOT_KERNEL);
+	pair_same_status(&x);
+
+	ASSERT_GE(vr_purge_all(), 0);
+	b.op = VRANGE_BATCH_STATUS;
+	b.ranges = (uintptr_t)ra;
+	ASSERT_EQ(ioctl(x.a.fd, VRANGE_BATCH, &b), 0);
+	b.ranges = (uintptr_t)rp;
+	ASSERT_EQ(ioctl(x.fd, VRANGE_BATCH, &b), 0);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(ra[i].bytes, rp[i].bytes);
+		EXPECT_EQ(ra[i].purged, rp[i].purged);
+	}
+	b.op = VRANGE_BATCH_PIN;
+	b.ranges = (uintptr_t)ra;
+	ASSERT_EQ(ioctl(x.a.fd, VRANGE_BATCH, &b), 0);
+	b.ranges = (uintptr_t)rp;
+	ASSERT_EQ(ioctl(x.fd, VRANGE_BATCH, &b), 0);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(ra[i].bytes, rp[i].bytes);
+	/* Slots 2 and 3 have no range left after the batch: FAST. */
+	EXPECT_EQ(word(&x.a, 2), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 3), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 0), (uint64_t)VRANGE_SLOT_KERNEL);
+	pair_same_status(&x);
+	pair_r64(&x, VRANGE_PIN64, 0, 0, 0, NULL);
+	EXPECT_EQ(word(&x.a, 0), (uint64_t)0);
+	EXPECT_EQ(word(&x.a, 1), (uint64_t)0);
+	EXPECT_EQ(memcmp(x.a.p, x.p, x.a.size), 0);
+	pair_free(&x);
+}
+
+TEST_TIMEOUT(purge_all_purges_tree_and_fast_slots_exactly, 120)
+{
+	struct vrange_range64 r;
+	long found;
+	struct sa a;
+	int slow;
+
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	sa_new(&a, 4, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	/* 0: FAST, unpinned by CAS; 1: TREE, 4 pages unpinned; 2: TREE,
+	 * unpinned by CAS then its first page pinned; 3: pinned. */
+	EXPECT_EQ(user_unpin(&a, 0), 0);
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT + 2 * PG, 4 * PG, 0), 0);
+	EXPECT_EQ(user_unpin(&a, 2), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 2 * SLOT, PG, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)0);
+	EXPECT_EQ(word(&a, 2), (uint64_t)VRANGE_SLOT_KERNEL);
+	/* Whatever other areas had went with the first PURGE_ALL. */
+	found = vr_purge_all();
+	EXPECT_EQ(found, (long)((SLOT + 4 * PG + SLOT - PG) / PG));
+	EXPECT_EQ(word(&a, 0), (uint64_t)VRANGE_SLOT_PURGED);
+	EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(word(&a, 2), (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(vr_purge_all(), 0L);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(SLOT + 4 * PG + SLOT - PG));
+	EXPECT_EQ(r.purged, r.bytes);
+	EXPECT_ZEROED(a.p, SLOT);
+	EXPECT_PATTERN(a.p + SLOT, 2 * PG, SEED, SLOT);
+	EXPECT_ZEROED(a.p + SLOT + 2 * PG, 4 * PG);
+	EXPECT_PATTERN(a.p + SLOT + 6 * PG, SLOT - 6 * PG, SEED, SLOT + 6 * PG);
+	EXPECT_PATTERN(a.p + 2 * SLOT, PG, SEED, 2 * SLOT);
+	EXPECT_ZEROED(a.p + 2 * SLOT + PG, SLOT - PG);
+	EXPECT_PATTERN(a.p + 3 * SLOT, SLOT, SEED, 3 * SLOT);
+	/* Each pin says exactly what was purged; every word is 0 after. */
+	EXPECT_EQ(user_pin(&a, 0, &slow), 1);
+	EXPECT_EQ(slow, 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, SLOT, 2 * SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(4 * PG + SLOT - PG));
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	EXPECT_EQ(word(&a, 2), (uint64_t)0);
+	sa_free(&a);
+}
+
+/*
+ * The kernel decides FAST or TREE by its bitmap: a KERNEL written into a
+ * FAST slot's word is a forged word there, and a TREE slot whose KERNEL a
+ * scribbler clears or replaces by UNPINNED is still TREE.
+ */
+TEST(scribbled_kernel_bit_changes_nothing)
+{
+	struct vrange_range64 r;
 	struct sa a;
 
-	sa_new(&a, 4, 0, 0);
-	EXPECT_ERRNO(vr_range64(a.fd, VRANGE_PIN64, PG, SLOT, &r[0]),
-		     EOPNOTSUPP);
-	EXPECT_ERRNO(vr_range64(a.fd, VRANGE_STATUS64, 0, SLOT - PG, &r[0]),
-		     EOPNOTSUPP);
-	EXPECT_ERRNO(vr_unpin64(a.fd, 0, SLOT + PG, 0), EOPNOTSUPP);
-	EXPECT_ERRNO(vr_unpin64(a.fd, 0, SLOT, VRANGE_PURGE_PARTIAL),
-		     EOPNOTSUPP);
-	EXPECT_ERRNO(vr_unpin(a.fd, PG, PG), EOPNOTSUPP);
-	EXPECT_ERRNO(vr_status(a.fd, PG, PG), EOPNOTSUPP);
-	memset(r, 0, sizeof(r));
-	r[0].len = SLOT;
-	memset(&b, 0, sizeof(b));
-	b.ranges = (uintptr_t)r;
-	b.nr = 1;
-	b.op = VRANGE_BATCH_UNPIN;
-	EXPECT_ERRNO(ioctl(a.fd, VRANGE_BATCH, &b), EOPNOTSUPP);
-	/* The ashmem rules come first. */
-	EXPECT_ERRNO(vr_pin(a.fd, 1, PG), EINVAL);
-	EXPECT_ERRNO(vr_unpin64(a.fd, 5 * SLOT, SLOT, 0), EINVAL);
-	/* Nothing changed. */
-	EXPECT_EQ(word(&a, 0), (uint64_t)0);
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s", th_errname(errno));
+	sa_new(&a, 3, 0, 0);
+	th_fill(a.p, a.size, SEED, 0);
+	/* Slot 0 FAST, its word KERNEL: forged, counted purged. */
+	a.w[0] = VRANGE_SLOT_KERNEL;
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)SLOT);
+	EXPECT_EQ(r.purged, (uint64_t)SLOT);
+	/* Slot 1 TREE with one unpinned page; its word cleared: still TREE. */
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT + PG, PG, 0), 0);
+	EXPECT_EQ(word(&a, 1), (uint64_t)VRANGE_SLOT_KERNEL);
+	a.w[1] = 0;
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, SLOT, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)PG);
+	EXPECT_EQ(r.purged, (uint64_t)0);
+	/* Slot 2 TREE, its word an old UNPINNED: not claimed as a slot. */
+	ASSERT_EQ(vr_unpin64(a.fd, 2 * SLOT, PG, 0), 0);
+	a.w[2] = VRANGE_SLOT_UNPINNED;
+	ASSERT_EQ(ioctl(a.fd, VRANGE_SLOTS_ARM), 0);
+	/* Only the two TREE pages are purged; the forged slot 0 is not. */
+	EXPECT_EQ(vr_purge_all(), 2L);
+	EXPECT_EQ(word(&a, 2), (uint64_t)VRANGE_SLOT_UNPINNED);
+	EXPECT_PATTERN(a.p, SLOT + PG, SEED, 0);
+	EXPECT_ZEROED(a.p + SLOT + PG, PG);
+	EXPECT_PATTERN(a.p + SLOT + 2 * PG, SLOT - 2 * PG, SEED, SLOT + 2 * PG);
+	EXPECT_ZEROED(a.p + 2 * SLOT, PG);
+	EXPECT_PATTERN(a.p + 2 * SLOT + PG, SLOT - PG, SEED, 2 * SLOT + PG);
+	/* Whole-slot pins of TREE slots go to the tree: PINNED after. */
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, SLOT, 2 * SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(2 * PG));
 	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	EXPECT_EQ(word(&a, 2), (uint64_t)0);
+	/* Part of the forged FAST slot: a purged range over all of it. */
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, PG, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)PG);
+	EXPECT_EQ(word(&a, 0), (uint64_t)VRANGE_SLOT_KERNEL);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(SLOT - PG));
+	EXPECT_EQ(r.purged, (uint64_t)(SLOT - PG));
+	/* Its pages were never punched: they read what they held. */
+	EXPECT_PATTERN(a.p, SLOT, SEED, 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, 0, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)(SLOT - PG));
+	EXPECT_EQ(word(&a, 0), (uint64_t)0);
 	sa_free(&a);
 }
 
@@ -953,7 +1259,7 @@ static void *scribbler(void *arg)
 				    VRANGE_UNPIN64 : VRANGE_STATUS64, &rr);
 		}
 		sc->calls++;
-		if (ret < 0 && !(errno == EOPNOTSUPP && rr.len == PG))
+		if (ret < 0)
 			FAIL("scribbled area: ioctl %lu of [%llu, +%llu): %s",
 			     cmd, (unsigned long long)rr.offset,
 			     (unsigned long long)rr.len, th_errname(errno));
@@ -1123,22 +1429,48 @@ TEST(lib_whole_slots_take_no_system_call)
 
 TEST(lib_part_of_a_slot_takes_the_ioctl)
 {
+	struct vrange_slots_hdr *hdr;
 	struct vrange_area *va;
+	int fd, saved, null;
 	unsigned char *p;
+	uint64_t *w;
 
 	va = vl_create("t_slots", 2 * SLOT, 0);
 	ASSERT_EQ(vrange_set_slots(va, SHIFT), 0);
 	/* Before the first map: the ioctl's answer. */
 	EXPECT_EQ(vrange_pin(va, 0, SLOT, NULL), -EINVAL);
 	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
-	EXPECT_EQ(vrange_unpin(va, 0, PG, 0), -EOPNOTSUPP);
-	EXPECT_EQ(vrange_unpin(va, 0, SLOT, VRANGE_PURGE_PARTIAL), -EOPNOTSUPP);
+	w = lib_words(va, &hdr);
+	/* Part of a slot, PURGE_PARTIAL: the ioctl, which makes them TREE. */
+	EXPECT_EQ(vrange_unpin(va, 0, PG, 0), 0);
+	EXPECT_EQ(w[0], (uint64_t)VRANGE_SLOT_KERNEL);
+	EXPECT_EQ(vrange_unpin(va, SLOT, SLOT, VRANGE_PURGE_PARTIAL), 0);
+	EXPECT_EQ(w[1], (uint64_t)VRANGE_SLOT_KERNEL);
 	EXPECT_EQ(vrange_unpin(va, 0, SLOT, 1U << 7), -EINVAL);
 	EXPECT_EQ(vrange_unpin(va, 0, 3 * SLOT, 0), -EINVAL);
-	EXPECT_EQ(vrange_pin(va, PG, SLOT, NULL), -EOPNOTSUPP);
+	/* A KERNEL word: whole slots take the ioctl too (/dev/null's ENOTTY). */
+	fd = vrange_fd(va);
+	saved = dup(fd);
+	null = open("/dev/null", O_RDWR);
+	ASSERT_GE(saved, 0);
+	ASSERT_GE(null, 0);
+	ASSERT_EQ(dup2(null, fd), fd);
+	EXPECT_EQ(vrange_pin(va, 0, SLOT, NULL), -ENOTTY);
+	ASSERT_EQ(dup2(saved, fd), fd);
+	close(saved);
+	close(null);
+	EXPECT_EQ(vrange_pin(va, PG, SLOT, NULL), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vrange_status(va, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(w[0], (uint64_t)VRANGE_SLOT_KERNEL);
+	/* Whole slots pinned by the ioctl: no range left, PINNED words. */
+	EXPECT_EQ(vrange_pin(va, 0, 0, NULL), VRANGE_NOT_PURGED);
+	EXPECT_EQ(w[0], (uint64_t)0);
+	EXPECT_EQ(w[1], (uint64_t)0);
 	EXPECT_EQ(vrange_unpin(va, 0, 0, 0), 0);
+	EXPECT_EQ(w[1] & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
 	EXPECT_EQ(vrange_status(va, 0, 0, NULL, NULL), VRANGE_IS_UNPINNED);
 	EXPECT_EQ(vrange_pin(va, 0, 0, NULL), VRANGE_NOT_PURGED);
+	munmap(hdr, PG);
 	vrange_unmap(p, 2 * SLOT);
 	vrange_close(va);
 }
