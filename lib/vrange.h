@@ -317,9 +317,11 @@ int vrange_batch(struct vrange_area *area, unsigned int op,
  * boundary and ends on one or at the page-rounded end), without
  * VRANGE_PURGE_PARTIAL, make no system call when uncontended: one
  * compare-and-swap per slot (see "Slots" in <linux/vrange.h>).  Other
- * ranges go to the kernel as before; in this version it refuses ranges
- * that cover part of a slot (-EOPNOTSUPP), VRANGE_PURGE_PARTIAL and
- * vrange_batch() on such an area.  A handle whose area's mask lacks
+ * ranges go to the kernel as before, with the same answers; a range that
+ * covers part of a slot, VRANGE_PURGE_PARTIAL and vrange_batch() make the
+ * slots they touch the kernel's (KERNEL), whose pins and unpins then take
+ * a system call too, until a pin leaves the slot wholly pinned.  A handle
+ * whose area's mask lacks
  * PROT_WRITE takes the system calls.  In the memfd backend the slot size is
  * only remembered.
  *

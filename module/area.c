@@ -17,10 +17,11 @@
  *    ranges @punching); it punches the holes with area->lock dropped,
  *    taking i_mmap_rwsem and folio locks but not the backing inode's
  *    i_rwsem (purge.c).  A pin that touches a range being punched, a
- *    PIN batch and the release wait for the punch unlocked
- *    (vrange_punch_wait()) and start again: a pin never returns while a
- *    hole in its range is still being punched, and a range being punched
- *    is neither changed nor freed.
+ *    PIN batch, the release, and in a slot area a pin of a slot being
+ *    punched or a conversion of one to the range tree (slots.c) wait for
+ *    the punch unlocked (vrange_punch_wait()) and start again: a pin
+ *    never returns while a hole in its range is still being punched, and
+ *    a range or slot being punched is neither changed nor freed.
  *  - Nothing that runs under area->lock allocates memory with reclaim
  *    allowed except the first mmap, which creates the backing file; range
  *    structs are allocated before it is taken.  Reclaim entered from

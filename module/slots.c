@@ -48,6 +48,12 @@
  *    while its area is armed, and never after the area's release.
  *  - The state pages are the kernel's until the area is freed; a mapping
  *    of them holds the area (through an anonymous file), not its fd.
+ *  - A slot is FAST or TREE by the kernel's bitmap @tree alone, which
+ *    changes under area->lock and area->state_lock: FAST -> TREE only
+ *    while the slot is not being punched, TREE -> FAST only while no
+ *    range covers any of its pages (see "TREE slots" below).  No range
+ *    covers a page of a FAST slot; the purges, the stats and the fault
+ *    path read the word of a FAST slot only.
  *
  *  Order: as area.c's.  The words are not locks.
  */

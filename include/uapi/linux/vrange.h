@@ -374,12 +374,16 @@ struct vrange_batch {
  *  - VRANGE_SET_SLOTS is _IOWR and fills in what VRANGE_GET_SLOTS would:
  *    one call fewer for a library.
  *
- * Not yet in this version (each refused with EOPNOTSUPP rather than done
- * wrong): a range ioctl (VRANGE_PIN, VRANGE_UNPIN, VRANGE_GET_PIN_STATUS
- * and their 64-bit forms) that covers part of a slot, VRANGE_PURGE_PARTIAL
- * on a slot area, and VRANGE_BATCH on a slot area.  Tags other than 0:
- * VRANGE_SLOTS_ARM returns 0, and every tag is taken as 0, the tag of the
- * memory cgroup of the task that called VRANGE_SET_SLOTS.
+ *  - A slot whose state the kernel keeps (TREE, its word KERNEL) keeps it
+ *    as an area without slots keeps its ranges, and goes back to its word
+ *    (PINNED) only when a pin leaves none of its pages unpinned.  Its
+ *    unpinned part is purged as ranges are, by the page ranges' rules:
+ *    its word stays KERNEL, and an unpinned slot that became TREE loses
+ *    its unpin time (it counts as unpinned when it became TREE).
+ *
+ * Not yet in this version: tags other than 0: VRANGE_SLOTS_ARM returns 0,
+ * and every tag is taken as 0, the tag of the memory cgroup of the task
+ * that called VRANGE_SET_SLOTS.
  */
 
 /*
@@ -502,17 +506,31 @@ struct vrange_slots_hdr {
  *	close (and then reads VRANGE_SLOTS_DEAD).  It cannot grow
  *	(mremap), and is left out of core dumps.
  *
- * On an area with slots, the range ioctls work on whole slots (a range
- * must start and end on slot boundaries, or at the page-rounded end, else
- * EOPNOTSUPP), through the words: VRANGE_PIN64 of a slot being purged
- * waits for the purge, pins, and reports the slot purged; of a word that
- * is not a state a process may write, reports it purged.  VRANGE_UNPIN64
- * of a pinned slot writes UNPINNED at the level asked for and tag 0, and
- * leaves a slot that is unpinned already (or being purged) alone; an
- * invalid word becomes PURGED.  VRANGE_STATUS64 and GET_PIN_STATUS count
- * UNPINNED as unpinned, PURGING, PURGED and invalid words as unpinned and
- * purged.  VRANGE_PURGE_ALL_CACHES purges the unpinned slots of every
- * armed area too, and counts their pages in its result.
+ * On an area with slots, the range ioctls take any page range, with the
+ * same answers and errnos as on an area without slots (but that a STATUS
+ * VRANGE_BATCH counts each slot whose word it reads as a range visited,
+ * against VRANGE_BATCH_WORK_MAX).  On whole slots
+ * whose word is theirs (not KERNEL: the kernel knows which) they work
+ * through the words: VRANGE_PIN64 of a slot being purged waits for the
+ * purge, pins, and reports the slot purged; of a word that is not a state
+ * a process may write, reports it purged.  VRANGE_UNPIN64 of a pinned
+ * slot writes UNPINNED at the level asked for and tag 0, and leaves a
+ * slot that is unpinned already (or being purged) alone; an invalid word
+ * becomes PURGED.  VRANGE_STATUS64 and GET_PIN_STATUS count UNPINNED as
+ * unpinned, PURGING, PURGED and invalid words as unpinned and purged (of
+ * part of such a slot: its pages in the range).  A pin or an unpin of
+ * part of such a slot, an unpin with VRANGE_PURGE_PARTIAL of any of it,
+ * and a PIN or UNPIN VRANGE_BATCH entry touching it make the slot the
+ * kernel's (TREE): its word becomes KERNEL (after waiting for a purge of
+ * the slot in flight), and what it said becomes the kernel's: PINNED
+ * nothing unpinned; UNPINNED the slot unpinned at its level; PURGED or an
+ * invalid word the slot unpinned and purged (an invalid word's data is
+ * not discarded, but a pin reports it purged).  The kernel's slots then
+ * take every range ioctl as an area without slots does, and a pin that
+ * leaves one with no unpinned page makes its word PINNED again (after a
+ * PIN batch: after all its entries).  VRANGE_PURGE_ALL_CACHES purges the
+ * unpinned slots of every armed area and the unpinned pages of the
+ * kernel's slots too, and counts their pages in its result.
  */
 #define VRANGE_SET_SLOTS	_IOWR(VRANGE_IOC_MAGIC, 0x47, struct vrange_slots)
 #define VRANGE_GET_SLOTS	_IOR(VRANGE_IOC_MAGIC, 0x48, struct vrange_slots)
