@@ -1352,6 +1352,44 @@ TEST(sigbus_mode_faults_on_a_purged_slot)
 	sa_free(&a);
 }
 
+/*
+ * A TREE slot faults where its ranges are purged, whatever its word says;
+ * a FAST slot where its word does.
+ */
+TEST(sigbus_mode_asks_a_tree_slot_its_ranges)
+{
+	struct vrange_range64 r;
+	struct sa a;
+
+	sa_new(&a, 2, 0, VRANGE_MODE_SIGBUS);
+	th_fill(a.p, a.size, SEED, 0);
+	ASSERT_EQ(vr_unpin64(a.fd, SLOT + PG, PG, 0), 0);
+	ASSERT_GE(vr_purge_all(), 0);
+	EXPECT_EQ(faults(a.p + SLOT + PG), 1);
+	EXPECT_EQ(faults(a.p + SLOT), 0);
+	EXPECT_EQ(faults(a.p + SLOT + 2 * PG), 0);
+	/*
+	 * A scribbled PURGED on the TREE slot: its pinned pages still read.
+	 * (Zapped first, so that each read faults and asks.)
+	 */
+	a.w[1] = VRANGE_SLOT_PURGED;
+	ASSERT_EQ(madvise(a.p, a.size, MADV_DONTNEED), 0);
+	EXPECT_EQ(faults(a.p + SLOT), 0);
+	EXPECT_EQ(faults(a.p + SLOT + PG), 1);
+	/* And on FAST slot 0, the word is the state: it faults. */
+	a.w[0] = VRANGE_SLOT_PURGED;
+	EXPECT_EQ(faults(a.p), 1);
+	a.w[0] = 0;
+	EXPECT_EQ(faults(a.p), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_PIN64, SLOT, SLOT, &r), 0);
+	EXPECT_EQ(r.bytes, (uint64_t)PG);
+	EXPECT_EQ(word(&a, 1), (uint64_t)0);
+	EXPECT_EQ(faults(a.p + SLOT + PG), 0);
+	EXPECT_ZEROED(a.p + SLOT + PG, PG);
+	EXPECT_PATTERN(a.p + SLOT + 2 * PG, SLOT - 2 * PG, SEED, SLOT + 2 * PG);
+	sa_free(&a);
+}
+
 /* ===================== libvrange ===================== */
 
 /* The state pages of a libvrange area, mapped by the test itself. */
