@@ -80,6 +80,21 @@
 /* The mmap offset of the state pages, in pages. */
 #define VRANGE_SLOTS_PGOFF	(VRANGE_OFF_SLOTS >> PAGE_SHIFT)
 
+/*
+ * An item's estimate is trusted for a second after the visit that made
+ * it; older (or none since the arm), it counts at least
+ * VRANGE_SLOT_EST_UNKNOWN pages.  Why that many: with seeks 0 the shrinker
+ * core scans a count of N at once only if N / 2 reaches its batch (the
+ * default, mm's private SHRINK_BATCH, 128 pages); a smaller count waits
+ * for deferred work to add up, which happens only at low priorities, when
+ * kswapd may have given up on the node and the allocator is about to
+ * OOM-kill, with the area's unpinned slots still there
+ * (t_slots:user_cas_races_the_shrinker_under_a_hog, on 7.3).  A visit
+ * that finds nothing costs a scan of the area's words.
+ */
+#define VRANGE_SLOT_EST_TTL	HZ
+#define VRANGE_SLOT_EST_UNKNOWN	256UL
+
 /**
  * struct vrange_slot_item - an armed slot area's place on the slot LRU
  * @lru:	on the slot LRU while the area is armed
@@ -89,6 +104,8 @@
  * @est:	pages of this node's unpinned slots at the last visit of the
  *		area through any of its items, for the shrinker's count;
  *		read without area->lock
+ * @seen:	jiffies of that visit (older than VRANGE_SLOT_EST_TTL from
+ *		the arm until one), read without area->lock
  * @acc:	@est being summed by a visit, under area->lock
  *
  * Allocated with the slots, charged to the memcg of the task that called
@@ -100,6 +117,7 @@ struct vrange_slot_item {
 	struct vrange_area *area;
 	int nid;
 	unsigned long est;
+	unsigned long seen;
 	unsigned long acc;
 };
 
@@ -537,8 +555,10 @@ static void vrange_slots_arm(struct vrange_area *area)
 
 	if (!s->armed) {
 		for (i = 0; i < s->nr_items; i++) {
-			/* Until a visit counts: one slot each. */
+			/* Not counted: the count guesses until a visit. */
 			WRITE_ONCE(s->items[i]->est, 1UL << (s->shift - PAGE_SHIFT));
+			WRITE_ONCE(s->items[i]->seen,
+				   jiffies - VRANGE_SLOT_EST_TTL - 1);
 			compat_list_lru_add_obj(vrange_slot_lru(), &s->items[i]->lru);
 		}
 		s->armed = true;
@@ -1215,8 +1235,10 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 				 min(v >> VRANGE_SLOT_TIME_SHIFT, now));
 	}
 	if (!purge_all)
-		for (k = 0; k < s->nr_items; k++)
+		for (k = 0; k < s->nr_items; k++) {
 			WRITE_ONCE(s->items[k]->est, s->items[k]->acc);
+			WRITE_ONCE(s->items[k]->seen, jiffies);
+		}
 	*more = found > nr_pick;
 
 	for (k = 0; k < nr_pick && got < want; k++) {
@@ -1342,17 +1364,21 @@ static COMPAT_LRU_WALK_CB(vrange_slots_count_cb)
 						   lru);
 	struct vrange_slot_count *c = arg;
 
+	unsigned long est = READ_ONCE(si->est);
+
 	/*
 	 * Under the list_lru lock, which keeps the item and its area (armed,
 	 * not released) alive, but not area->lock: @est is an estimate.
-	 */
-	/*
 	 * At least a page: an armed area has an unpinned slot somewhere
 	 * (or its unpinner just armed it), which a visit through an item
 	 * that counted 0 may still find (a slot unpinned since, or not yet
-	 * in memory).
+	 * in memory).  And an estimate no visit made lately, which misses
+	 * every slot unpinned by CAS since, counts at least
+	 * VRANGE_SLOT_EST_UNKNOWN, so that this node's reclaim visits soon.
 	 */
-	c->pages += max(READ_ONCE(si->est), 1UL);
+	if (time_after(jiffies, READ_ONCE(si->seen) + VRANGE_SLOT_EST_TTL))
+		est = max(est, VRANGE_SLOT_EST_UNKNOWN);
+	c->pages += max(est, 1UL);
 	c->items++;
 	return LRU_SKIP;
 }
