@@ -747,7 +747,8 @@ out:
 
 /**
  * vrange_ranges_node() - the node of the memory at page @index of @area
- * @area: the area, locked
+ * @area: the area, locked, or held by a reference after it got its backing
+ *	  file (set once, under the lock, and kept until the area is freed)
  * @index: a page of the area
  *
  * Return: the node, or NUMA_NO_NODE if the page is not in memory.

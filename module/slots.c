@@ -32,14 +32,19 @@
  *    area->punch_seq as purge.c's punches do.  So whatever waits for an
  *    area's punches (a pin of the slot, a PIN batch, the release: see
  *    vrange_punch_wait()) waits for these too, and finds PURGED after.
- *  - The shrinker's walk callback runs under the list_lru lock and only
- *    trylocks area->lock (a busy area is passed by; purge-all comes back
- *    for it); the words are scanned and claimed after the walk, still
- *    under area->lock (which may sleep: a scan is O(slots), with
- *    cond_resched()), and the holes punched with no lock of the module
- *    held by purge.c's vrange_punch_hole(), as purge.c does for ranges:
- *    shrinker and purge-all alike, not under the backing inode's i_rwsem,
- *    which no purge takes or waits for, and no area is passed by for it.
+ *  - The shrinker's walk callback runs under the list_lru lock and takes
+ *    only a reference to the area.  After the walk the words are scanned
+ *    with no lock held (O(slots), with cond_resched(); the reference keeps
+ *    the slotset and the backing file), and the candidates claimed under
+ *    area->lock, which the shrinker only trylocks (a few tries, a new
+ *    scan before each) and purge-all waits for: area->lock is held for
+ *    O(batch), never for a scan, so that reclaim on one CPU does not find
+ *    an area locked by reclaim preempted on another and report no
+ *    progress (the kernel's OOM killer counts such rounds).  The holes
+ *    are punched with no lock of the module held by purge.c's
+ *    vrange_punch_hole(), as purge.c does for ranges: shrinker and
+ *    purge-all alike, not under the backing inode's i_rwsem, which no
+ *    purge takes or waits for, and no area is passed by for it.
  *  - A slot area is *armed* (its items on the slot LRU, one per node) from
  *    VRANGE_SLOTS_ARM or an unpin ioctl of whole slots, until a visit finds
  *    no unpinned word (with the store, smp_mb() and rescan of
@@ -1079,19 +1084,16 @@ bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index,
 #define VRANGE_SLOT_AREAS	8
 /* Items the shrinker's count looks at on one list. */
 #define VRANGE_SLOT_COUNT_MAX	256UL
-/* How often purge-all goes round again for areas that were busy. */
-#define VRANGE_SLOT_PURGE_ALL_PASSES	64
 
 /**
- * struct vrange_slot_walk - the areas one walk of the slot LRU locked
- * @item:	the item each was found through
+ * struct vrange_slot_walk - the areas one walk of the slot LRU found
+ * @item:	the item each was found through; the walk took a reference
+ *		to its area
  * @nr:		how many
- * @busy:	an area's lock was taken: it was passed by
  */
 struct vrange_slot_walk {
 	struct vrange_slot_item *item[VRANGE_SLOT_AREAS];
 	unsigned int nr;
-	bool busy;
 };
 
 static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
@@ -1099,24 +1101,18 @@ static COMPAT_LRU_WALK_CB(vrange_slots_walk_cb)
 	struct vrange_slot_item *si = container_of(item, struct vrange_slot_item,
 						   lru);
 	struct vrange_slot_walk *walk = arg;
-	struct vrange_area *area = si->area;
 
 	if (walk->nr == VRANGE_SLOT_AREAS)
 		return LRU_SKIP;
 	/*
 	 * The item is on the LRU, so the area is armed and not released
 	 * (the release takes the items off under area->lock before it drops
-	 * the file's reference): the area and its refcount are live, and
-	 * it has its backing file, which the punches use (arming needs the
-	 * first mmap).  An area someone holds is passed by; either way the
-	 * item goes to the tail, so that the next walk meets the next area.
-	 * Nothing else is taken: no purge takes the backing inode's i_rwsem.
+	 * the file's reference): the area's refcount is live.  The reference
+	 * keeps what a visit reads without area->lock (the slotset, the
+	 * backing file) until the last put.  The item goes to the tail, so
+	 * that the next walk meets the next area.  No lock is taken here.
 	 */
-	if (!mutex_trylock(&area->lock)) {
-		walk->busy = true;
-		return LRU_ROTATE;
-	}
-	refcount_inc(&area->ref);
+	refcount_inc(&si->area->ref);
 	walk->item[walk->nr++] = si;
 	return LRU_ROTATE;
 }
@@ -1175,33 +1171,45 @@ static void vrange_slots_disarm_visit(struct vrange_area *area)
 	vrange_slots_disarm(area);
 }
 
-/*
- * Scan the words of @si's area (locked) and claim up to VRANGE_SLOT_BATCH of
- * its oldest unpinned slots of @level (-1: any) whose memory is on @si's
- * node (or not in memory; any node for @purge_all), until @want pages:
- * each by one compare-and-swap from the value read, UNPINNED -> PURGING,
- * with its @punching bit set.  Disarms the area if no word was unpinned.
- * The claimed slots go to @batch; their pages to *@pages.
- *
- * Return: how many were claimed; *@more is true if the scan found more
- * candidates than a batch holds.
+/* Items whose estimate any visit updates; the others, their own visits. */
+#define VRANGE_SLOT_EST_ITEMS	8
+
+/**
+ * struct vrange_slot_scan - what one look at an area's words found
+ * @pick:	the oldest candidates, oldest first
+ * @nr:		how many
+ * @more:	there were more candidates than @pick holds
+ * @unpinned:	a FAST slot's word was unpinned
  */
-static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
-				       unsigned long want, bool purge_all,
-				       unsigned long *batch,
-				       unsigned long *pages, bool *more)
-{
+struct vrange_slot_scan {
 	struct vrange_slot_pick pick[VRANGE_SLOT_BATCH];
+	unsigned int nr;
+	bool more;
+	bool unpinned;
+};
+
+/*
+ * Look at the words of @si's area, with no lock held (the walk's reference
+ * keeps the slotset and the backing file), for its oldest unpinned FAST
+ * slots of @level (-1: any) whose memory is on @si's node (or not in
+ * memory; any node for @purge_all), and update the items' estimates.
+ * Nothing is changed: a slot's state may change before the claim, which
+ * compares with the word read here and checks the bitmaps again.
+ * O(slots), with cond_resched(); without area->lock, so that no other
+ * purge of the area (reclaim on another CPU) finds it locked meanwhile.
+ */
+static void vrange_slots_scan(struct vrange_slot_item *si, int level,
+			      bool purge_all, struct vrange_slot_scan *sc)
+{
 	struct vrange_area *area = si->area;
 	struct vrange_slotset *s = area->slots;
-	unsigned long i, got = 0;
-	unsigned int k, nr_pick = 0, n = 0;
-	bool seen_unpinned = false;
+	unsigned long acc[VRANGE_SLOT_EST_ITEMS] = { }, own = 0, found = 0;
+	unsigned int k, nr_est = min(s->nr_items, VRANGE_SLOT_EST_ITEMS);
 	u64 now = vrange_slots_now();
-	unsigned long found = 0;
+	unsigned long i;
 
-	for (k = 0; k < s->nr_items; k++)
-		s->items[k]->acc = 0;
+	sc->nr = 0;
+	sc->unpinned = false;
 	for (i = 0; i < s->nr; i++) {
 		unsigned long slot_pages;
 		u64 v;
@@ -1215,15 +1223,17 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 		v = vrange_word_read(vrange_slot_word(s, i));
 		if (!vrange_word_unpinned(v))
 			continue;
-		seen_unpinned = true;
+		sc->unpinned = true;
 		slot_pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
 		nid = NUMA_NO_NODE;
 		if (!purge_all) {
 			nid = vrange_ranges_node(area, vrange_slot_start(s, i));
 			/* Every node's count, seen from any node's visit. */
-			for (k = 0; k < s->nr_items; k++)
+			for (k = 0; k < nr_est; k++)
 				if (s->items[k]->nid == nid)
-					s->items[k]->acc += slot_pages;
+					acc[k] += slot_pages;
+			if (nid == si->nid)
+				own += slot_pages;
 			if (nid != NUMA_NO_NODE && nid != si->nid)
 				continue;
 		}
@@ -1231,21 +1241,47 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 			continue;
 		found++;
 		/* A forged age is clamped: the future is now. */
-		vrange_slot_rank(pick, &nr_pick, i, v,
+		vrange_slot_rank(sc->pick, &sc->nr, i, v,
 				 min(v >> VRANGE_SLOT_TIME_SHIFT, now));
 	}
-	if (!purge_all)
-		for (k = 0; k < s->nr_items; k++) {
-			WRITE_ONCE(s->items[k]->est, s->items[k]->acc);
+	if (!purge_all) {
+		for (k = 0; k < nr_est; k++) {
+			WRITE_ONCE(s->items[k]->est, acc[k]);
 			WRITE_ONCE(s->items[k]->seen, jiffies);
 		}
-	*more = found > nr_pick;
+		WRITE_ONCE(si->est, own);
+		WRITE_ONCE(si->seen, jiffies);
+	}
+	sc->more = found > sc->nr;
+}
 
-	for (k = 0; k < nr_pick && got < want; k++) {
-		u64 old = pick[k].v;
+/*
+ * Claim, under area->lock, the candidates @sc found in @area, oldest
+ * first, until @want pages: each still FAST and not being punched, by one
+ * compare-and-swap from the value the scan read, UNPINNED -> PURGING,
+ * with its @punching bit set.  A word that changed since is left.
+ * Disarms the area if the scan found no unpinned word (the disarm looks
+ * again, under the lock).  The claimed slots go to @batch; their pages
+ * to *@pages.  Return how many were claimed.
+ */
+static unsigned int vrange_slots_claim(struct vrange_area *area,
+				       const struct vrange_slot_scan *sc,
+				       unsigned long want,
+				       unsigned long *batch,
+				       unsigned long *pages)
+{
+	struct vrange_slotset *s = area->slots;
+	unsigned long i, got = 0;
+	unsigned int k, n = 0;
+
+	for (k = 0; k < sc->nr && got < want; k++) {
+		u64 old = sc->pick[k].v;
 		unsigned long slot_pages;
 
-		i = pick[k].i;
+		i = sc->pick[k].i;
+		/* Under area->lock, neither bit can be set by anyone else. */
+		if (test_bit(i, s->punching) || vrange_slot_is_tree(s, i))
+			continue;
 		/* One attempt: a word changed since it was read is left. */
 		if (!vrange_word_cas(vrange_slot_word(s, i), &old,
 				     VRANGE_SLOT_PURGING))
@@ -1260,7 +1296,7 @@ static unsigned int vrange_slots_claim(struct vrange_slot_item *si, int level,
 		batch[n++] = i;
 		got += slot_pages;
 	}
-	if (!seen_unpinned)
+	if (!sc->unpinned)
 		vrange_slots_disarm_visit(area);
 	*pages = got;
 	return n;
@@ -1303,13 +1339,20 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
 	return freed;
 }
 
+/* Rounds a visit may go again after finding the area locked or losing. */
+#define VRANGE_SLOT_RETRIES	4
+
 /*
- * Purge from @si's area, locked by the walk, batch by batch: claim under
- * area->lock, unlock, punch; again while the batches were full and more is
- * wanted, taking the lock again (trylock for the shrinker; purge-all
- * waits, killably).  The rounds are bounded by the area's slots, whatever
- * its words do meanwhile.  Drops the walk's reference.  Return the pages
- * freed; *@want and *@scanned move by the pages claimed.
+ * Purge from @si's area (the walk's reference held, no lock), batch by
+ * batch: look at the words unlocked, claim under area->lock, unlock,
+ * punch; again while the batches were full and more is wanted, or (a few
+ * times) when the lock was held or the candidates were lost to another
+ * purge or to their users, so that two reclaimers on one area both make
+ * progress.  The shrinker only trylocks area->lock (a holder claims for
+ * O(batch), never scans under it); purge-all waits, killably.  The rounds
+ * are bounded by the area's slots, whatever its words do meanwhile.
+ * Drops the walk's reference.  Return the pages freed; *@want and
+ * *@scanned move by the pages claimed.
  */
 static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 					  int level, u64 memcg_id,
@@ -1317,20 +1360,33 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 					  unsigned long *scanned)
 {
 	struct vrange_area *area = si->area;
+	struct vrange_slotset *s = area->slots;
 	unsigned long batch[VRANGE_SLOT_BATCH];
 	unsigned long rounds, freed = 0, pages;
-	unsigned int n, k, nofs;
-	bool more;
+	unsigned int n, k, nofs, retries = VRANGE_SLOT_RETRIES;
+	struct vrange_slot_scan sc;
+	bool locked;
 
-	rounds = DIV_ROUND_UP(area->slots->nr, VRANGE_SLOT_BATCH) + 1;
+	rounds = DIV_ROUND_UP(s->nr, VRANGE_SLOT_BATCH) + 1;
 	for (;;) {
+		if (READ_ONCE(s->dead))
+			break;
+		vrange_slots_scan(si, level, purge_all, &sc);
 		n = 0;
-		more = false;
 		pages = 0;
-		if (area->slots->armed && !area->slots->dead)
-			n = vrange_slots_claim(si, level, *want, purge_all,
-					       batch, &pages, &more);
-		mutex_unlock(&area->lock);
+		if (purge_all) {
+			if (mutex_lock_killable(&area->lock))
+				break;
+			locked = true;
+		} else {
+			locked = mutex_trylock(&area->lock);
+		}
+		if (locked) {
+			if (s->armed && !s->dead)
+				n = vrange_slots_claim(area, &sc, *want, batch,
+						       &pages);
+			mutex_unlock(&area->lock);
+		}
 
 		/* Reclaim from a punch must not enter the shrinker. */
 		nofs = memalloc_nofs_save();
@@ -1342,10 +1398,14 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 		memalloc_nofs_restore(nofs);
 		*scanned += pages;
 		*want -= min(*want, pages);
-		if (!n || !more || !*want || !--rounds)
+		if (!*want || !--rounds)
 			break;
-		if (purge_all ? mutex_lock_killable(&area->lock) :
-				!mutex_trylock(&area->lock))
+		/* A full batch: there may be more.  Else go again only if lost. */
+		if (n && !sc.more)
+			break;
+		if (!n && locked && !sc.nr)
+			break;
+		if (!n && !retries--)
 			break;
 	}
 	vrange_area_put(area);
@@ -1419,8 +1479,8 @@ unsigned long vrange_slots_count(struct shrink_control *sc)
  *	     pages claimed
  *
  * Walks the slot LRU for (@sc->nid, @sc->memcg), up to VRANGE_SLOT_AREAS
- * areas at a time, each trylocked and then rotated to the tail, and purges
- * their oldest unpinned slots of @level on the node, until
+ * areas at a time, each rotated to the tail, and purges their oldest
+ * unpinned slots of @level on the node (vrange_slots_dispose()), until
  * @sc->nr_to_scan pages are purged or a round finds nothing to claim.
  *
  * Return: the pages freed.
@@ -1449,7 +1509,6 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 			want = sc->nr_to_scan > *scanned ?
 			       sc->nr_to_scan - *scanned : 0;
 			if (!want) {
-				mutex_unlock(&walk.item[k]->area->lock);
 				vrange_area_put(walk.item[k]->area);
 				continue;
 			}
@@ -1467,9 +1526,9 @@ unsigned long vrange_slots_shrink(struct shrink_control *sc,
 /*
  * Purge every unpinned slot of the armed areas on node @nid's lists (every
  * memcg's), VRANGE_SLOT_AREAS areas at a time, each area's item once.
- * Return the pages claimed; *@busy is set if an area was passed by.
+ * Return the pages claimed.
  */
-static unsigned long vrange_slots_purge_node(int nid, bool *busy)
+static unsigned long vrange_slots_purge_node(int nid)
 {
 	struct list_lru *lru = vrange_slot_lru();
 	unsigned long total = list_lru_count_node(lru, nid);
@@ -1481,11 +1540,8 @@ static unsigned long vrange_slots_purge_node(int nid, bool *busy)
 		step = min_t(unsigned long, total - visited, VRANGE_SLOT_AREAS);
 		nr_to_walk = step;
 		walk.nr = 0;
-		walk.busy = false;
 		list_lru_walk_node(lru, nid, vrange_slots_walk_cb, &walk,
 				   &nr_to_walk);
-		if (walk.busy)
-			*busy = true;
 		/* Nothing walked: the list emptied (areas disarmed). */
 		if (nr_to_walk == step)
 			break;
@@ -1503,23 +1559,19 @@ static unsigned long vrange_slots_purge_node(int nid, bool *busy)
 /**
  * vrange_slots_purge_all() - purge every unpinned slot, for PURGE_ALL_CACHES
  *
- * Return: the pages of the slots purged, from every node's lists, going
- * round again for areas that were busy.
+ * Return: the pages of the slots purged, from every node's lists.  Each
+ * area's lock is waited for (killably); a slot whose word changes while
+ * it is looked at may be left, as its user had it.
  */
 unsigned long vrange_slots_purge_all(void)
 {
 	unsigned long pages = 0;
-	unsigned int pass;
-	bool busy;
 	int nid;
 
-	for (pass = 0; pass < VRANGE_SLOT_PURGE_ALL_PASSES; pass++) {
-		busy = false;
-		for_each_node(nid)
-			pages += vrange_slots_purge_node(nid, &busy);
-		if (!busy || fatal_signal_pending(current))
+	for_each_node(nid) {
+		if (fatal_signal_pending(current))
 			break;
-		schedule_timeout_killable(1);
+		pages += vrange_slots_purge_node(nid);
 	}
 	return pages;
 }
