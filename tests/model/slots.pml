@@ -13,7 +13,8 @@
  *    the ioctls, the ioctls themselves on whole slots and on half slots
  *    (the conversions FAST -> TREE -> FAST), UNPIN without a tag, ARM,
  *    reading and writing their data, an optimistic read in SIGBUS mode;
- *  - the purger: shrinker visits and PURGE_ALL claiming FAST slots by CAS
+ *  - the purger: shrinker visits and PURGE_ALL scanning the words with no
+ *    lock, then claiming FAST slots by CAS from the value the scan read
  *    under area->lock (trylock) and punching with the lock dropped, as
  *    purge.c does today, then publishing PURGED; today's range purge on
  *    TREE slots; the disarm handshake (BUG_DISARM_NO_FENCE puts its
