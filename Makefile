@@ -33,10 +33,11 @@
 #                          SECONDS_TO_RUN=30)
 #   make demo HOST=1       the same on this machine, with the vrange module
 #                          loaded here (fails if /dev/vrange is missing)
-#   make stress            t_model, t_stress and t_fuzz in a guest for
-#                          SECONDS=120 per kernel (KERNEL=6.12 by default,
-#                          or KERNELS=...); prints operations, divergences,
-#                          fuzz calls, purged bytes (scripts/stress.sh)
+#   make stress            t_model, t_stress, t_fuzz and t_slots in a guest
+#                          for SECONDS=120 per kernel (KERNEL=6.12 by
+#                          default, or KERNELS=...); prints operations,
+#                          divergences, fuzz calls, purged bytes, hog races
+#                          (scripts/stress.sh)
 #   make bench             the benchmarks (bench/), in one guest: tables,
 #                          build/bench/results.{txt,csv}, bench.png
 #                          (KERNEL=6.1|6.12|newest, default 6.12;

@@ -11,6 +11,12 @@
  *   none      the same hog with no volatile memory (nothing to reclaim)
  *   purge_all the N bytes written and unpinned, then VRANGE_PURGE_ALL_CACHES
  *             timed: the purge itself, without reclaim around it
+ *   slots     as volatile, but the area is cut into 1 MiB slots (issue 18)
+ *             and unpinned through the slot fast path; and purge_all of it
+ * Last, what an idle slot area costs reclaim: drop_caches (every shrinker,
+ * once) timed with 16 areas of 4096 slots, all pinned, armed (a slot
+ * unpinned and pinned again: the shrinker reads every word once, then
+ * disarms the area) or never armed, interleaved; not with --quick.
  * Figures: the hog's wall time and CPU time (user + system: direct reclaim
  * runs in it), its slowest 8 MiB step (the reclaim latency it sees), the
  * kswapd threads' CPU time, the vrange shrinker's scanned and freed pages
@@ -196,16 +202,22 @@ static double run_hog(size_t h, struct hog_res *r)
 	return bench_children_cpu_ns() - cpu0;
 }
 
-/* A vrange area of @n bytes, written, unpinned in 1 MiB ranges. */
-static struct vrange_area *volatile_area(size_t n)
+/*
+ * A vrange area of @n bytes, written, unpinned in 1 MiB ranges; or, with
+ * @slots, cut into 1 MiB slots, unpinned by the library's fast path.
+ */
+static struct vrange_area *volatile_area(size_t n, int slots)
 {
 	struct vrange_area *a;
 	char *p;
 	size_t off;
 
-	if (vrange_create("bench-evict", n, VRANGE_CREATE_DEVICE, &a) ||
-	    vrange_map(a, 0, n, PROT_READ | PROT_WRITE, (void **)&p))
+	if (vrange_create("bench-evict", n, VRANGE_CREATE_DEVICE, &a))
 		bench_die("vrange area of %zu bytes", n);
+	if (slots && vrange_set_slots(a, 20))
+		bench_die("vrange_set_slots");
+	if (vrange_map(a, 0, n, PROT_READ | PROT_WRITE, (void **)&p))
+		bench_die("vrange_map of %zu bytes", n);
 	for (off = 0; off < n; off += page)
 		p[off] = 1;
 	for (off = 0; off < n; off += MIB)
@@ -214,6 +226,37 @@ static struct vrange_area *volatile_area(size_t n)
 	if (munmap(p, n))
 		bench_die("munmap");
 	return a;
+}
+
+#define NIDLE		16
+#define IDLE_SLOTS	4096
+
+/* drop_caches, in ms, with NIDLE idle slot areas, @armed or not. */
+static double idle_scan(int armed)
+{
+	struct vrange_area *a[NIDLE];
+	void *p[NIDLE];
+	double t;
+	int i;
+
+	for (i = 0; i < NIDLE; i++) {
+		if (vrange_create("bench-idle", (size_t)IDLE_SLOTS << 16,
+				  VRANGE_CREATE_DEVICE, &a[i]) ||
+		    vrange_set_slots(a[i], 16) ||
+		    vrange_map(a[i], 0, 0, PROT_READ | PROT_WRITE, &p[i]))
+			bench_die("idle slot area");
+		if (armed && (vrange_unpin(a[i], 0, 1 << 16, 0) ||
+			      vrange_pin(a[i], 0, 1 << 16, NULL) < 0))
+			bench_die("arming an idle slot area");
+	}
+	t = bench_ns();
+	write_str("/proc/sys/vm/drop_caches", "2");
+	t = (bench_ns() - t) / 1e6;
+	for (i = 0; i < NIDLE; i++) {
+		vrange_unmap(p[i], (size_t)IDLE_SLOTS << 16);
+		vrange_close(a[i]);
+	}
+	return t;
 }
 
 /* Statistics of the values of @v that are not NAN. */
@@ -243,9 +286,9 @@ static const char *const munit[NM] = {
 };
 
 /* The variants, run in this order in each repetition. */
-enum { V_VOL, V_NONE, V_VOL_SWAP, V_NONE_SWAP, NV };
+enum { V_VOL, V_NONE, V_VOL_SWAP, V_NONE_SWAP, V_SLOTS, NV };
 static const char *const vname[NV] = {
-	"volatile", "none", "volatile_zram", "none_zram",
+	"volatile", "none", "volatile_zram", "none_zram", "slots",
 };
 
 /* The table of volatile variant @v against the none variant @w. */
@@ -270,14 +313,13 @@ static void table(double *m[NV][NM], int v, int w, int reps, const char *param)
 int main(int argc, char **argv)
 {
 	struct hog_res *r;
-	double *m[NV][NM], *pa, *extra, cpu, ks;
+	double *m[NV][NM], *pa, *pas, *extra, *idle[2], cpu, ks;
 	long long va, vs, vf, ls, lst, so, avail;
-	uint64_t left;
 	struct vrange_stats st;
 	struct vrange_area *a;
 	struct bstat s;
 	size_t n, h;
-	int rep, reps, v, i, fd, killed[NV] = { 0 }, nv = NV;
+	int rep, reps, v, i, fd, killed[NV] = { 0 }, zram = 1, sl;
 	char param[32];
 
 	bench_init(argc, argv, "evict", 3, 1);
@@ -301,21 +343,27 @@ int main(int argc, char **argv)
 			m[v][i] = calloc(reps, sizeof(double));
 	if (swap_on()) {
 		printf("# no zram in this guest: the runs with swap are left out\n");
-		nv = V_VOL_SWAP;
+		zram = 0;
 	} else {
 		swap_off();
 	}
 	pa = calloc(reps, sizeof(double));
+	pas = calloc(reps, sizeof(double));
+	idle[0] = calloc(reps, sizeof(double));
+	idle[1] = calloc(reps, sizeof(double));
 	extra = calloc(reps, sizeof(double));
 	printf("# MemAvailable %lld MiB; hog %zu MiB; volatile %zu MiB\n", avail / 1024,
 	       h / MIB, n / MIB);
 
 	for (rep = 0; rep < reps; rep++) {
-		for (v = 0; v < nv; v++) {
+		for (v = 0; v < NV; v++) {
+			if (!zram && (v == V_VOL_SWAP || v == V_NONE_SWAP))
+				continue;
 			if (v == V_VOL_SWAP && swap_on())
 				bench_die("swapon " ZRAM);
 			write_str("/proc/sys/vm/drop_caches", "3");
-			a = v == V_VOL || v == V_VOL_SWAP ? volatile_area(n) : NULL;
+			a = v == V_VOL || v == V_VOL_SWAP || v == V_SLOTS ?
+			    volatile_area(n, v == V_SLOTS) : NULL;
 			va = bench_read_ll(SYS "shrinker_asked_pages");
 			so = bench_vmstat("pswpout");
 			vs = bench_read_ll(SYS "shrinker_scanned_pages");
@@ -351,14 +399,16 @@ int main(int argc, char **argv)
 				 * Purge what is left, so that unpinned pages
 				 * still in swap count in unpinned_swapped.
 				 */
-				if (vrange_get_stats(a, &st))
-					bench_die("vrange_get_stats");
-				left = st.unpinned - st.purged;
+				uint64_t unpinned, purged;
+
+				/* What reclaim purged (slots count here too). */
+				if (vrange_status(a, 0, n, &unpinned, &purged))
+					bench_die("vrange_status");
 				if (vrange_purge_all(a) < 0)
 					bench_die("vrange_purge_all");
 				if (vrange_get_stats(a, &st))
 					bench_die("vrange_get_stats");
-				m[v][M_PURGED][rep] = (double)(st.purged - left) / MIB;
+				m[v][M_PURGED][rep] = (double)purged / MIB;
 				m[v][M_USWAP][rep] = (double)st.unpinned_swapped / MIB;
 				m[v][M_PERSHORT][rep] = m[v][M_SHORT][rep] > 0 ?
 					m[v][M_PURGED][rep] / m[v][M_SHORT][rep] : NAN;
@@ -372,24 +422,28 @@ int main(int argc, char **argv)
 		}
 		extra[rep] = m[0][M_PURGED][rep] > 0 && !isnan(m[1][M_WALL][rep]) ?
 			(m[0][M_WALL][rep] - m[1][M_WALL][rep]) / m[0][M_PURGED][rep] : NAN;
-		/* The purge alone: PURGE_ALL_CACHES on the same N. */
-		a = volatile_area(n);
-		fd = vrange_fd(a);
-		{
-			double t = bench_ns();
+		/* The purge alone: PURGE_ALL_CACHES on the same N, both ways. */
+		for (sl = 0; sl < 2; sl++) {
+			double t;
 
+			a = volatile_area(n, sl);
+			fd = vrange_fd(a);
+			t = bench_ns();
 			if (ioctl(fd, VRANGE_PURGE_ALL_CACHES) < 0)
 				bench_die("VRANGE_PURGE_ALL_CACHES");
-			pa[rep] = (bench_ns() - t) / 1e6;
+			(sl ? pas : pa)[rep] = (bench_ns() - t) / 1e6;
+			vrange_close(a);
 		}
-		vrange_close(a);
+		/* Not in the smoke test (--quick): it is about figures. */
+		for (sl = 0; sl < 2 && !bench_quick; sl++)
+			idle[sl][rep] = idle_scan(sl);
 	}
 
 	printf("eviction: hog of %zu MiB, %d reps, interleaved; volatile: %zu MiB unpinned in 1 MiB ranges\n",
 	       h / MIB, reps, n / MIB);
 	snprintf(param, sizeof(param), "%zuMiB", n / MIB);
 	table(m, V_VOL, V_NONE, reps, param);
-	for (v = 0; v < nv; v += 2) {
+	for (v = 0; v < (zram ? V_SLOTS : V_VOL_SWAP); v += 2) {
 		if (v) {
 			printf("with a %zu MiB zram swap (zswap off), the same runs interleaved:\n",
 			       (size_t)SWAP / MIB);
@@ -422,5 +476,26 @@ int main(int argc, char **argv)
 	printf("  PURGE_ALL_CACHES of %zu MiB: %.1f ms (p10 %.1f, p90 %.1f) = %.2f GiB/s\n",
 	       n / MIB, s.med, s.p10, s.p90, s.med > 0 ? (double)n / (1 << 30) / (s.med / 1e3) : 0);
 	bench_csv("purge_all", param, "time", s, "ms");
+	printf("slots (issue 18): the same volatile memory as 1 MiB slots, unpinned without a system call;\n"
+	       "the same runs interleaved, against the ranges run (no swap):\n");
+	table(m, V_SLOTS, V_VOL, reps, param);
+	printf("  %-20s %8s | %10d %21s | %10d\n", "hog_killed", "runs", killed[V_SLOTS],
+	       "", killed[V_VOL]);
+	bench_csv1(vname[V_SLOTS], param, "hog_killed", killed[V_SLOTS], "runs");
+	s = bstat_of(pas, reps);
+	printf("  PURGE_ALL_CACHES of %zu MiB of slots: %.1f ms (p10 %.1f, p90 %.1f) = %.2f GiB/s\n",
+	       n / MIB, s.med, s.p10, s.p90, s.med > 0 ? (double)n / (1 << 30) / (s.med / 1e3) : 0);
+	bench_csv("purge_all_slots", param, "time", s, "ms");
+	if (!bench_quick) {
+		struct bstat s0 = bstat_of(idle[0], reps);
+
+		s = bstat_of(idle[1], reps);
+		printf("  drop_caches with %d idle slot areas of %d slots: armed %.1f ms (p10 %.1f, p90 %.1f),\n"
+		       "  never armed %.1f ms (p10 %.1f, p90 %.1f): %.0f ns a word read, medians\n",
+		       NIDLE, IDLE_SLOTS, s.med, s.p10, s.p90, s0.med, s0.p10, s0.p90,
+		       (s.med - s0.med) * 1e6 / ((double)NIDLE * IDLE_SLOTS));
+		bench_csv("idle_slots_armed", "16x4096", "drop_caches", s, "ms");
+		bench_csv("idle_slots_disarmed", "16x4096", "drop_caches", s0, "ms");
+	}
 	return 0;
 }

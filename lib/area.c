@@ -32,6 +32,9 @@ static struct vrange_area *vr_area_alloc(int fd, const struct vrl_backend *ops)
 	a->fd = fd;
 	a->ops = ops;
 	atomic_init(&a->mode, VRANGE_MODE_ZERO);
+	atomic_init(&a->slot_shift, 0);
+	atomic_init(&a->slots, NULL);
+	atomic_init(&a->no_slots, false);
 	strcpy(a->name, VRANGE_NAME_DEF);
 	return a;
 }
@@ -146,6 +149,7 @@ VRL_EXPORT int vrange_close(struct vrange_area *area)
 
 	if (!area)
 		return 0;
+	vrl_slots_detach(area);
 	ret = close(area->fd) ? vrl_errno() : 0;
 	free(area);
 	return ret;

@@ -153,6 +153,33 @@ static int device_purge_all(struct vrange_area *a)
 	return vr_ioctl(a, VRANGE_PURGE_ALL_CACHES, 0);
 }
 
+static int device_set_slots(struct vrange_area *a, unsigned int shift)
+{
+	struct vrange_slots l = {
+		.version = VRANGE_SLOTS_VERSION,
+		.slot_shift = shift,
+	};
+	int ret = vr_ioctl(a, VRANGE_SET_SLOTS, (unsigned long)&l);
+
+	/* A module from before slots: the same answer as a kernel without. */
+	return ret == -ENOTTY ? -EOPNOTSUPP : ret;
+}
+
+static int device_get_slots(struct vrange_area *a, unsigned int *shiftp,
+			    uint64_t *nrp)
+{
+	struct vrange_slots l;
+	int ret = vr_ioctl(a, VRANGE_GET_SLOTS, (unsigned long)&l);
+
+	if (ret == -ENOTTY)
+		return -EINVAL;
+	if (ret)
+		return ret;
+	*shiftp = l.slot_shift;
+	*nrp = l.nr_slots;
+	return 0;
+}
+
 const struct vrl_backend vrl_device_backend = {
 	.id = VRANGE_BACKEND_DEVICE,
 	.set_name = device_set_name,
@@ -165,9 +192,12 @@ const struct vrl_backend vrl_device_backend = {
 	.get_mode = device_get_mode,
 	/* mmap(2) of the device checks everything itself. */
 	.map_check = NULL,
-	.mapped = NULL,
+	/* Maps the state pages of an area with slots, once. */
+	.mapped = vrl_slots_attach,
 	.range = device_range,
 	.batch = device_batch,
 	.get_stats = device_get_stats,
 	.purge_all = device_purge_all,
+	.set_slots = device_set_slots,
+	.get_slots = device_get_slots,
 };

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "vrange.h"
 
@@ -41,13 +42,27 @@ struct vrl_backend {
 		     struct vrange_range64 *ranges, unsigned int nr);
 	int (*get_stats)(struct vrange_area *a, struct vrange_stats *st);
 	int (*purge_all)(struct vrange_area *a);
+	int (*set_slots)(struct vrange_area *a, unsigned int shift);
+	int (*get_slots)(struct vrange_area *a, unsigned int *shiftp,
+			 uint64_t *nrp);
 };
+
+struct vrl_slots;
 
 struct vrange_area {
 	int fd;
 	const struct vrl_backend *ops;
 	/* The memfd backend's: see vrange_set_mode() and vrange_get_name(). */
 	atomic_int mode;
+	/* The memfd backend's slot shift, 0 for none (vrange_set_slots()). */
+	atomic_uint slot_shift;
+	/*
+	 * The device backend's state pages, mapped by this handle's first
+	 * vrange_map() of an area with slots, published once (slots.c).
+	 */
+	_Atomic(struct vrl_slots *) slots;
+	/* The area was mapped and has no slots: it never will. */
+	atomic_bool no_slots;
 	char name[VRANGE_NAME_LEN];
 };
 
@@ -62,6 +77,12 @@ int vrl_device_is_area(int fd);
 int vrl_memfd_create(const char *name, int *fdp);
 int vrl_memfd_is_area(int fd);
 void vrl_memfd_read_name(int fd, char *buf, size_t len);
+
+/* slots.c, which also has vrange_pin() and vrange_unpin() */
+int vrl_slots_attach(struct vrange_area *a);
+int vrl_slots_publish(struct vrange_area *a, void *m, size_t map_size,
+		      uint64_t nr, unsigned int shift, uint64_t size);
+void vrl_slots_detach(struct vrange_area *a);
 
 /* Both: the negative errno of the system call that just failed. */
 static inline int vrl_errno(void)

@@ -433,6 +433,54 @@ static int memfd_purge_all(struct vrange_area *a)
 	return 0;
 }
 
+/*
+ * Slots are only remembered: nothing is purged here, and vrange_pin() and
+ * vrange_unpin() check their ranges as before.  The rules are the
+ * device's: sized, not mapped, once.
+ */
+static int memfd_set_slots(struct vrange_area *a, unsigned int shift)
+{
+	uint64_t size;
+	unsigned int none = 0;
+	int ret;
+
+	if (shift < VRANGE_SLOTS_SHIFT_MIN || shift > VRANGE_SLOTS_SHIFT_MAX ||
+	    (1UL << shift) < (unsigned long)sysconf(_SC_PAGESIZE))
+		return -EINVAL;
+	ret = memfd_rounded_size(a, &size);
+	if (ret)
+		return ret;
+	if (!size)
+		return -EINVAL;
+	if (size > VRANGE_OFF_SLOTS)
+		return -EFBIG;
+	if ((size + (1ULL << shift) - 1) >> shift > VRANGE_SLOTS_MAX)
+		return -E2BIG;
+	ret = memfd_was_mapped(a);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	if (!atomic_compare_exchange_strong(&a->slot_shift, &none, shift))
+		return -EINVAL;
+	return 0;
+}
+
+static int memfd_get_slots(struct vrange_area *a, unsigned int *shiftp,
+			   uint64_t *nrp)
+{
+	unsigned int shift = atomic_load(&a->slot_shift);
+	uint64_t size;
+	int ret;
+
+	if (!shift)
+		return -EINVAL;
+	ret = memfd_rounded_size(a, &size);
+	if (ret)
+		return ret;
+	*shiftp = shift;
+	*nrp = (size + (1ULL << shift) - 1) >> shift;
+	return 0;
+}
+
 const struct vrl_backend vrl_memfd_backend = {
 	.id = VRANGE_BACKEND_MEMFD,
 	.set_name = memfd_set_name,
@@ -449,4 +497,6 @@ const struct vrl_backend vrl_memfd_backend = {
 	.batch = memfd_batch,
 	.get_stats = memfd_get_stats,
 	.purge_all = memfd_purge_all,
+	.set_slots = memfd_set_slots,
+	.get_slots = memfd_get_slots,
 };

@@ -55,34 +55,6 @@ VRL_EXPORT int vrange_unmap(void *addr, size_t len)
 	return munmap(addr, len) ? vrl_errno() : 0;
 }
 
-VRL_EXPORT int vrange_pin(struct vrange_area *area, uint64_t offset,
-			 uint64_t len, uint64_t *purgedp)
-{
-	struct vrange_range64 r = { .offset = offset, .len = len };
-	int ret;
-
-	if (!area)
-		return -EINVAL;
-	ret = area->ops->range(area, VRANGE_BATCH_PIN, &r);
-	if (ret)
-		return ret;
-	if (purgedp)
-		*purgedp = r.bytes;
-	return r.bytes ? VRANGE_WAS_PURGED : VRANGE_NOT_PURGED;
-}
-
-VRL_EXPORT int vrange_unpin(struct vrange_area *area, uint64_t offset,
-			   uint64_t len, unsigned int flags)
-{
-	struct vrange_range64 r = {
-		.offset = offset, .len = len, .flags = flags,
-	};
-
-	if (!area)
-		return -EINVAL;
-	return area->ops->range(area, VRANGE_BATCH_UNPIN, &r);
-}
-
 VRL_EXPORT int vrange_status(struct vrange_area *area, uint64_t offset,
 			    uint64_t len, uint64_t *unpinnedp,
 			    uint64_t *purgedp)

@@ -306,6 +306,44 @@ int vrange_batch(struct vrange_area *area, unsigned int op,
 		 struct vrange_range64 *ranges, unsigned int nr);
 
 /**
+ * vrange_set_slots() - cut an area into slots, pinned and unpinned without
+ * a system call
+ * @area:	the handle; sized, not mapped yet
+ * @slot_shift:	log2 of the slot size in bytes, VRANGE_SLOTS_SHIFT_MIN (64
+ *		KiB) to VRANGE_SLOTS_SHIFT_MAX (4 MiB), at least the page size
+ *
+ * From the first vrange_map() of a handle on, vrange_pin() and
+ * vrange_unpin() of a range that is whole slots (it starts on a slot
+ * boundary and ends on one or at the page-rounded end), without
+ * VRANGE_PURGE_PARTIAL, make no system call when uncontended: one
+ * compare-and-swap per slot (see "Slots" in <linux/vrange.h>).  Other
+ * ranges go to the kernel as before, with the same answers; a range that
+ * covers part of a slot, VRANGE_PURGE_PARTIAL and vrange_batch() make the
+ * slots they touch the kernel's (KERNEL), whose pins and unpins then take
+ * a system call too, until a pin leaves the slot wholly pinned.  A handle
+ * whose area's mask lacks
+ * PROT_WRITE takes the system calls.  In the memfd backend the slot size is
+ * only remembered.
+ *
+ * Return: 0; -EINVAL unsized, mapped, set already, or @slot_shift out of
+ * range; -E2BIG for more than VRANGE_SLOTS_MAX slots; -EFBIG for an area
+ * above VRANGE_OFF_SLOTS; -EOPNOTSUPP where the kernel (or an older
+ * module) has no slots: keep to ranges; -ENOMEM.
+ */
+int vrange_set_slots(struct vrange_area *area, unsigned int slot_shift);
+
+/**
+ * vrange_get_slots() - an area's slot size and count
+ * @area:	the handle
+ * @slot_sizep:	if not NULL, where the slot size in bytes is stored
+ * @nrp:	if not NULL, where the number of slots is stored
+ *
+ * Return: 0; -EINVAL for an area without slots.
+ */
+int vrange_get_slots(struct vrange_area *area, uint64_t *slot_sizep,
+		     uint64_t *nrp);
+
+/**
  * vrange_get_stats() - what an area holds
  * @area:	the handle
  * @stats:	filled: size, pinned, unpinned, resident and purged bytes,

@@ -17,10 +17,11 @@
  *    ranges @punching); it punches the holes with area->lock dropped,
  *    taking i_mmap_rwsem and folio locks but not the backing inode's
  *    i_rwsem (purge.c).  A pin that touches a range being punched, a
- *    PIN batch and the release wait for the punch unlocked
- *    (vrange_punch_wait()) and start again: a pin never returns while a
- *    hole in its range is still being punched, and a range being punched
- *    is neither changed nor freed.
+ *    PIN batch, the release, and in a slot area a pin of a slot being
+ *    punched or a conversion of one to the range tree (slots.c) wait for
+ *    the punch unlocked (vrange_punch_wait()) and start again: a pin
+ *    never returns while a hole in its range is still being punched, and
+ *    a range or slot being punched is neither changed nor freed.
  *  - Nothing that runs under area->lock allocates memory with reclaim
  *    allowed except the first mmap, which creates the backing file; range
  *    structs are allocated before it is taken.  Reclaim entered from
@@ -211,12 +212,14 @@ struct vrange_area *vrange_area_create(bool ashmem)
  * vrange_area_put() - drop a reference; the last one frees the area
  * @area: the area
  *
- * Never sleeps: the shrinker calls it.
+ * The shrinker calls it, with no lock held: the last put may sleep only
+ * in freeing a slot area's bitmap (kvfree()).
  */
 void vrange_area_put(struct vrange_area *area)
 {
 	if (!refcount_dec_and_test(&area->ref))
 		return;
+	vrange_slots_free(area);
 	if (area->file)
 		fput(area->file);
 	mutex_destroy(&area->lock);
@@ -245,6 +248,7 @@ void vrange_area_release(struct vrange_area *area)
 		vrange_punch_wait(area, seq, false);
 	}
 	vrange_ranges_clear(area);
+	vrange_slots_release(area);
 	mutex_unlock(&area->lock);
 	vrange_stat_areas(-1);
 	vrange_area_put(area);
@@ -328,7 +332,8 @@ const char *vrange_area_name(const struct vrange_area *area)
  * @area: the area
  * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
- * Return: 0, -EINVAL for 0 or once mapped, -EFBIG beyond shmem's limit.
+ * Return: 0, -EINVAL for 0, once mapped or once cut into slots, -EFBIG
+ * beyond shmem's limit.
  */
 int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
@@ -339,7 +344,8 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 	if (size > MAX_LFS_FILESIZE)
 		return -EFBIG;
 	mutex_lock(&area->lock);
-	if (area->file)
+	/* The slots were cut to the size. */
+	if (area->file || area->slots)
 		ret = -EINVAL;
 	else
 		WRITE_ONCE(area->size, size);
@@ -776,7 +782,8 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
  * @offset: bytes
  * @len: bytes, 0 for "to the end"
- * @flags: an unpin's VRANGE_PURGE_* flags, already checked
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked, and
+ *	   VRANGE_OP_BATCH from VRANGE_BATCH
  * @spare: range structs set aside; on -EAGAIN, @spare->want says how many
  *	   are needed, @spare->nid and @spare->memcg where
  * @budget: how many more ranges a count may visit, charged for each (see
@@ -784,8 +791,9 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
  * @res: what the operation found; every field is set, on error to 0
  *
  * Return: 0, -EAGAIN or -EBUSY (a pin of a range being punched: wait
- * for the punch, vrange_punch_wait()) having changed nothing, -E2BIG for a
- * count past @budget, or another negative errno.
+ * for the punch, vrange_punch_wait()) having changed nothing (but slots
+ * made TREE, which keeps the pin state: vrange_slots_op_locked()), -E2BIG
+ * for a count past @budget, or another negative errno.
  */
 int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		     u64 len, u32 flags, struct vrange_spare *spare,
@@ -798,6 +806,10 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	ret = vrange_area_range(area, offset, len, &start, &end);
 	if (ret)
 		return ret;
+	/* An area cut into slots keeps its pin state in their words too. */
+	if (area->slots)
+		return vrange_slots_op_locked(area, op, start, end, flags, spare,
+					      budget, res);
 
 	switch (op) {
 	case VRANGE_PIN:
@@ -909,9 +921,16 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 		if (mutex_lock_killable(&area->lock))
 			return -EINTR;
 		ret = vrange_area_range(area, pin.offset, pin.len, &start, &end);
-		if (!ret)
+		if (!ret && area->slots) {
+			ret = vrange_slots_op_locked(area, cmd, start, end, 0,
+						     NULL, NULL, &res);
+			if (!ret)
+				ret = res.unpinned ? VRANGE_IS_UNPINNED :
+						     VRANGE_IS_PINNED;
+		} else if (!ret) {
 			ret = vrange_ranges_any_unpinned(area, start, end) ?
 				VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
+		}
 		mutex_unlock(&area->lock);
 		return ret;
 	}

@@ -153,6 +153,70 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 	return 0;
 }
 
+/*
+ * A PIN or UNPIN batch on a slot area first makes TREE every FAST slot an
+ * entry touches (vrange_slots_convert_all()), so that its entries work on
+ * the tree alone and all or nothing holds as without slots: the check
+ * below counts what they need from the tree.  A count of the FAST slots,
+ * an entry's overlaps with earlier entries counted again (at most the
+ * area's slots), sets the structs aside; then the conversions, each slot
+ * whole (what an -EBUSY or -EAGAIN leaves converted keeps its pin state,
+ * and the retry finds it TREE).  O(slots + nr * slots / 64).
+ */
+static int vrange_batch_slots(struct vrange_area *area, unsigned int op,
+			      const struct vrange_range64 *ranges, u32 nr,
+			      struct vrange_spare *spare)
+{
+	unsigned long need = 0;
+	bool where = false;
+	pgoff_t start, end;
+	u32 i;
+	int ret;
+
+	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
+		return -EPERM;
+	for (i = 0; i < nr; i++) {
+		ret = vrange_area_range(area, ranges[i].offset, ranges[i].len,
+					&start, &end);
+		if (ret)
+			return ret;
+		vrange_slots_convert_all(area, start, end, NULL, true, &need);
+		/* The structs' node and memcg: the first slot's memory. */
+		if (need && !where) {
+			vrange_ranges_where(area, start, spare);
+			where = true;
+		}
+	}
+	if (need > spare->nr) {
+		spare->want = min_t(unsigned long, need, UINT_MAX);
+		return -EAGAIN;
+	}
+	for (i = 0; i < nr; i++) {
+		vrange_area_range(area, ranges[i].offset, ranges[i].len,
+				  &start, &end);
+		ret = vrange_slots_convert_all(area, start, end, spare, false,
+					       NULL);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* After a PIN batch on a slot area: its slots left with no range are FAST. */
+static void vrange_batch_settle(struct vrange_area *area,
+				const struct vrange_range64 *ranges, u32 nr)
+{
+	u64 lo = U64_MAX, hi = 0;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		lo = min(lo, ranges[i].offset);
+		hi = max(hi, ranges[i].offset + ranges[i].len);
+	}
+	vrange_slots_settle(area, lo >> PAGE_SHIFT, hi >> PAGE_SHIFT);
+}
+
 /**
  * vrange_batch_ioctl() - VRANGE_BATCH
  * @area: the area
@@ -228,13 +292,30 @@ int vrange_batch_ioctl(struct vrange_area *area,
 				goto out;
 			continue;
 		}
-		ret = vrange_batch_check(area, op, ranges, batch.nr, &scratch,
-					 &need);
-		if (!ret && need <= spare.nr)
-			break;
-		mutex_unlock(&area->lock);
-		if (ret)
-			goto out;
+		ret = 0;
+		if (area->slots && op != VRANGE_GET_PIN_STATUS)
+			ret = vrange_batch_slots(area, op, ranges, batch.nr,
+						 &spare);
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			mutex_unlock(&area->lock);
+			if (ret == -EBUSY) {
+				ret = vrange_punch_wait(area, seq, true);
+				if (ret)
+					goto out;
+				continue;
+			}
+			need = spare.want;
+		} else {
+			if (!ret)
+				ret = vrange_batch_check(area, op, ranges,
+							 batch.nr, &scratch,
+							 &need);
+			if (!ret && need <= spare.nr)
+				break;
+			mutex_unlock(&area->lock);
+			if (ret)
+				goto out;
+		}
 		spare.want = need;
 		ret = vrange_ranges_spare(&spare);
 		if (ret)
@@ -249,7 +330,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 
 		/* Only a count has a budget here: it changes nothing. */
 		ret = vrange_op_locked(area, op, ranges[i].offset, ranges[i].len,
-				       ranges[i].flags, &spare,
+				       ranges[i].flags | VRANGE_OP_BATCH, &spare,
 				       op == VRANGE_GET_PIN_STATUS ? &budget : NULL,
 				       &res);
 		if (ret == -E2BIG)
@@ -260,6 +341,8 @@ int vrange_batch_ioctl(struct vrange_area *area,
 		vrange_range64_out(op, &res, &ranges[i]);
 		cond_resched();
 	}
+	if (!ret && area->slots && op == VRANGE_PIN)
+		vrange_batch_settle(area, ranges, batch.nr);
 	mutex_unlock(&area->lock);
 	if (!ret && copy_to_user(uranges, ranges, size))
 		ret = -EFAULT;

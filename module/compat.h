@@ -320,4 +320,18 @@ static inline void compat_account_reclaimed_pages(unsigned long pages)
 #endif
 }
 
+/*
+ * Slots (slots.c) need a u64 compare-and-swap that user space and the
+ * kernel can both do on the same memory, and a data cache through which
+ * the kernel's mapping of a state page and a process's see the same
+ * bytes: 64-bit architectures whose caches do not alias.  Elsewhere
+ * VRANGE_SET_SLOTS fails with EOPNOTSUPP.
+ */
+#if defined(HAVE_TRY_CMPXCHG_U64) && defined(HAVE_ANON_INODE_GETFILE) && \
+	defined(CONFIG_64BIT) && \
+	(defined(CONFIG_X86_64) || defined(CONFIG_ARM64) || \
+	 defined(CONFIG_RISCV) || defined(CONFIG_PPC64) || defined(CONFIG_S390))
+#define COMPAT_HAVE_SLOTS 1
+#endif
+
 #endif /* VRANGE_COMPAT_H */

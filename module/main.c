@@ -48,6 +48,9 @@ static int vrange_release(struct inode *inode, struct file *file)
 
 static int vrange_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	/* The state pages of slots, far above any area's data. */
+	if (vma->vm_pgoff >= VRANGE_OFF_SLOTS >> PAGE_SHIFT)
+		return vrange_slots_mmap(file->private_data, vma);
 	return vrange_area_mmap(file->private_data, vma);
 }
 
@@ -115,6 +118,12 @@ static long vrange_ioctl(struct file *file, unsigned int cmd,
 		return vrange_area_set_mode(area, arg);
 	case VRANGE_GET_MODE:
 		return vrange_area_get_mode(area);
+	case VRANGE_SET_SLOTS:
+		return vrange_slots_set(area, uarg);
+	case VRANGE_GET_SLOTS:
+		return vrange_slots_get(area, uarg);
+	case VRANGE_SLOTS_ARM:
+		return vrange_slots_arm_ioctl(area);
 	}
 	return -ENOTTY;
 }
@@ -210,9 +219,12 @@ static int __init vrange_init(void)
 	ret = vrange_ranges_init();
 	if (ret)
 		goto err_stats;
-	ret = vrange_purge_init();
+	ret = vrange_slots_init();
 	if (ret)
 		goto err_ranges;
+	ret = vrange_purge_init();
+	if (ret)
+		goto err_slots;
 	ret = vrange_backing_init();
 	if (ret)
 		goto err_purge;
@@ -232,6 +244,8 @@ err_misc:
 	misc_deregister(&vrange_misc);
 err_purge:
 	vrange_purge_exit();
+err_slots:
+	vrange_slots_exit();
 err_ranges:
 	vrange_ranges_exit();
 err_stats:
@@ -245,6 +259,7 @@ static void __exit vrange_exit(void)
 		misc_deregister(&vrange_ashmem_misc);
 	misc_deregister(&vrange_misc);
 	vrange_purge_exit();
+	vrange_slots_exit();
 	vrange_ranges_exit();
 	vrange_stats_exit();
 }

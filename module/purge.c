@@ -68,7 +68,8 @@
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
 
-static struct list_lru vrange_lrus[VRANGE_LEVELS];
+/* One LRU per purge level, then the slot areas' (slots.c). */
+static struct list_lru vrange_lrus[VRANGE_LEVELS + 1];
 static struct compat_shrinker vrange_shrinker;
 /* Before 6.7 the shrinker is live before vrange_lrus are set up. */
 static bool vrange_lru_ready;
@@ -119,6 +120,16 @@ static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
 struct list_lru *vrange_lru(enum vrange_level level)
 {
 	return &vrange_lrus[level];
+}
+
+/**
+ * vrange_slot_lru() - the LRU of armed slot areas' items (slots.c)
+ *
+ * Return: the LRU, bound to the shrinker like the levels' LRUs.
+ */
+struct list_lru *vrange_slot_lru(void)
+{
+	return &vrange_lrus[VRANGE_LEVELS];
 }
 
 /**
@@ -314,31 +325,40 @@ static unsigned long vrange_pages_in(struct address_space *mapping,
 	return swapped;
 }
 
-/*
- * Punch the hole of pages [@start, @end) of @area, marked purged, and end
- * @r's punch, taking it off the purge's private list if it is @whole.
- * Return how many pages of the hole were in memory just before the punch.
+/**
+ * vrange_punch_hole() - punch a hole that a purge took in a backing file
+ * @area: the area, which has its backing file; the hole's pages are marked
+ *	  purged (ranges) or their slot PURGING (slots.c), and the caller
+ *	  holds a reference but no lock of this module
+ * @start: the hole's first page
+ * @end: one past its last page
+ * @swapped: set to how many pages of the hole were in swap
+ *
+ * Every purge's punch, the shrinker's and purge-all's, of ranges and of
+ * slots, comes through here.  Not under the backing inode's i_rwsem (the
+ * comment inside says why), and to be called under memalloc_nofs_save():
+ * reclaim entered from the punch must not enter the shrinker.  The pages
+ * that were in swap are added to the global count; the caller adds them
+ * to @area's (area->unpinned_swapped, under area->state_lock).
+ *
+ * Return: how many pages of the hole were in memory just before the punch
+ * (a fault in zero mode may add some back), which is what it freed.
  */
-static unsigned long vrange_punch(struct vrange_purge *p,
-				  struct vrange_area *area,
-				  struct vrange_range *r, bool whole,
-				  pgoff_t start, pgoff_t end)
+unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
+				pgoff_t end, unsigned long *swapped)
 {
 	struct address_space *mapping = area->file->f_mapping;
 	loff_t pos = (loff_t)start << PAGE_SHIFT;
 	loff_t len = (loff_t)(end - start) << PAGE_SHIFT;
-	unsigned long freed, swapped;
+	unsigned long freed;
 
 	/*
-	 * What the punch frees: the pages in memory now (a fault in zero
-	 * mode may add some back).  And the unpinned data that went to swap
-	 * before the purge came for it.
+	 * What the punch frees: the pages in memory now.  And the unpinned
+	 * data that went to swap before the purge came for it.
 	 */
-	swapped = vrange_pages_in(mapping, start, end, &freed);
-	if (swapped)
-		vrange_stat_swapped(swapped);
-	trace_vrange_purge(area->id, pos, len, page_to_nid(virt_to_page(r)),
-			   p->memcg_id, p->purge_all);
+	*swapped = vrange_pages_in(mapping, start, end, &freed);
+	if (*swapped)
+		vrange_stat_swapped(*swapped);
 	/*
 	 * What shmem's fallocate() does for FALLOC_FL_PUNCH_HOLE: unmap the
 	 * pages from every mapping, then take them out of the page cache and
@@ -356,11 +376,32 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	 * fs_reclaim, the reverse of every tmpfs path that allocates with
 	 * sb_writers held.  And without shmem's private hold-off of faults
 	 * into the hole: a fault there meanwhile (the range is marked
-	 * purged, so it reads zeros or gets SIGBUS) may or may not see its
-	 * page punched, and loses nothing either way.
+	 * purged, or the slot's word PURGING, so it reads zeros or gets
+	 * SIGBUS) may or may not see its page punched, and loses nothing
+	 * either way.
 	 */
 	unmap_mapping_range(mapping, pos, len, 0);
 	shmem_truncate_range(file_inode(area->file), pos, pos + len - 1);
+	return freed;
+}
+
+/*
+ * Punch the hole of pages [@start, @end) of @area, marked purged, and end
+ * @r's punch, taking it off the purge's private list if it is @whole.
+ * Return how many pages of the hole were in memory just before the punch.
+ */
+static unsigned long vrange_punch(struct vrange_purge *p,
+				  struct vrange_area *area,
+				  struct vrange_range *r, bool whole,
+				  pgoff_t start, pgoff_t end)
+{
+	unsigned long freed, swapped;
+
+	trace_vrange_purge(area->id, (loff_t)start << PAGE_SHIFT,
+			   (loff_t)(end - start) << PAGE_SHIFT,
+			   page_to_nid(virt_to_page(r)), p->memcg_id,
+			   p->purge_all);
+	freed = vrange_punch_hole(area, start, end, &swapped);
 
 	spin_lock(&area->state_lock);
 	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
@@ -456,6 +497,19 @@ int vrange_punch_wait(struct vrange_area *area, unsigned int seq,
 	return 0;
 }
 
+/**
+ * vrange_punch_wake() - wake the tasks waiting for punches to end
+ *
+ * For slots.c, whose punches end as vrange_punch()'s do: after the
+ * bump of their area's punch_seq.
+ */
+void vrange_punch_wake(void)
+{
+	/* Its barrier orders the bump before the look at the queue. */
+	if (wq_has_sleeper(&vrange_punch_wq))
+		wake_up_all(&vrange_punch_wq);
+}
+
 /* ===================== the shrinker ===================== */
 
 /* Sum the pages of the ranges a walk goes over. */
@@ -513,6 +567,7 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 		else
 			pages += ranges;
 	}
+	pages += vrange_slots_count(sc);
 	if (!pages)
 		return SHRINK_EMPTY;
 	if (get_nr_swap_pages() > 0)
@@ -555,6 +610,10 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 			freed += vrange_purge_dispose(p);
 			cond_resched();
 		}
+		/* Then the armed slot areas' slots of the level. */
+		if (*scanned < sc->nr_to_scan)
+			freed += vrange_slots_shrink(sc, level, p->memcg_id,
+						     scanned);
 	}
 	return freed;
 }
@@ -647,7 +706,7 @@ long vrange_purge_all(void)
 			break;
 		schedule_timeout_killable(1);
 	}
-	return found;
+	return found + vrange_slots_purge_all();
 }
 
 /* ===================== setup ===================== */
@@ -666,7 +725,8 @@ int vrange_purge_init(void)
 		return ret;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
 				     vrange_shrink_scan, vrange_lrus,
-				     VRANGE_LEVELS, VRANGE_SHRINKER_SEEKS,
+				     ARRAY_SIZE(vrange_lrus),
+				     VRANGE_SHRINKER_SEEKS,
 				     "vrange");
 	if (ret) {
 		percpu_counter_destroy(&vrange_resident_pages);
@@ -682,10 +742,10 @@ int vrange_purge_init(void)
  */
 void vrange_purge_exit(void)
 {
-	int level;
+	unsigned int level;
 
 	compat_shrinker_destroy(&vrange_shrinker);
-	for (level = 0; level < VRANGE_LEVELS; level++)
+	for (level = 0; level < ARRAY_SIZE(vrange_lrus); level++)
 		list_lru_destroy(&vrange_lrus[level]);
 	percpu_counter_destroy(&vrange_resident_pages);
 }

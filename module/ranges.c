@@ -382,11 +382,44 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 }
 
 /**
+ * vrange_ranges_add() - a range for a slot that becomes TREE (slots.c)
+ * @area: the area, locked, with @area->state_lock held
+ * @start: the slot's first page
+ * @end: one past its last page
+ * @level: the purge level of the range
+ * @purged: the range is purged whole (and off the LRU), else resident
+ * @spare: holds at least one range struct
+ *
+ * [@start, @end) must be pinned in the tree: the caller converts a FAST
+ * slot, which has no range, and holds the locks from the check on.
+ */
+void vrange_ranges_add(struct vrange_area *area, pgoff_t start, pgoff_t end,
+		       enum vrange_level level, bool purged,
+		       struct vrange_spare *spare)
+{
+	struct vrange_range *r = vrange_spare_take(area, spare);
+
+	r->area = area;
+	r->start = start;
+	r->end = end;
+	r->purged_end = purged ? end : start;
+	r->level = level;
+	r->partial = false;
+	vrange_insert(area, r);
+	if (!purged)
+		vrange_lru_add(r);
+	vrange_account(area, end - start, purged ? end - start : 0);
+}
+
+/**
  * vrange_ranges_purged_at() - was page @index purged and is it unpinned?
  * @area: the area; its lock need not be held (the fault path)
  * @index: the page
  *
  * Takes only @area->state_lock, which no one holds while punching holes.
+ * In an area cut into slots, a FAST slot's word answers, a TREE slot's
+ * ranges do (vrange_slots_purged_at()); slots become TREE or FAST under
+ * @area->state_lock too, so the answer is one state or the other.
  *
  * Return: true if so.
  */
@@ -396,6 +429,11 @@ bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index)
 	bool purged;
 
 	spin_lock(&area->state_lock);
+	/* Fixed before the first mmap, so before any fault. */
+	if (area->slots && vrange_slots_purged_at(area, index, &purged)) {
+		spin_unlock(&area->state_lock);
+		return purged;
+	}
 	r = vrange_first_ending_after(area, index);
 	purged = r && r->start <= index && index < r->purged_end;
 	spin_unlock(&area->state_lock);
@@ -709,7 +747,8 @@ out:
 
 /**
  * vrange_ranges_node() - the node of the memory at page @index of @area
- * @area: the area, locked
+ * @area: the area, locked, or held by a reference after it got its backing
+ *	  file (set once, under the lock, and kept until the area is freed)
  * @index: a page of the area
  *
  * Return: the node, or NUMA_NO_NODE if the page is not in memory.
@@ -750,9 +789,6 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
  * own memory is tried first, reclaiming on it once (which may purge other
  * ranges there), and another node's only if that fails.
  */
-#define VRANGE_GFP_THISNODE \
-	(GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN)
-
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
 	struct vrange_range *r;

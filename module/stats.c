@@ -124,12 +124,16 @@ int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats)
 {
 	struct vrange_stats st;
+	bool slots;
 
 	memset(&st, 0, sizeof(st));
 	if (mutex_lock_killable(&area->lock))
 		return -EINTR;
 	vrange_stats_fill(area, &st);
+	slots = area->slots;
 	mutex_unlock(&area->lock);
+	if (slots)
+		vrange_slots_stats(area, &st);
 	/* Without area->lock, which reclaim only ever trylocks. */
 	st.unpinned_resident = (u64)vrange_ranges_resident(area) << PAGE_SHIFT;
 	if (copy_to_user(ustats, &st, sizeof(st)))
@@ -147,13 +151,17 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 	struct vrange_area *area = file->private_data;
 	char name[VRANGE_NAME_LEN];
 	struct vrange_stats st;
+	bool slots;
 	u32 mode;
 
 	mutex_lock(&area->lock);
 	vrange_stats_fill(area, &st);
 	strscpy(name, vrange_area_name(area), sizeof(name));
 	mode = area->mode;
+	slots = area->slots;
 	mutex_unlock(&area->lock);
+	if (slots)
+		vrange_slots_stats(area, &st);
 
 	seq_puts(m, "name:\t");
 	/*

@@ -8,6 +8,8 @@
  * purge.c	the LRU of unpinned ranges, the shrinker, hole punching
  * stats.c	counters: global ones in sysfs, an area's by ioctl and fdinfo
  * batch.c	VRANGE_BATCH: many ranges in one call, all or nothing
+ * slots.c	slots: state words pinned and unpinned by user space, purged
+ *		by the shrinker through the kernel's mapping of them
  *
  * The locking rules are written at the top of area.c.
  */
@@ -15,6 +17,7 @@
 #define VRANGE_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -25,6 +28,8 @@
 #include <linux/types.h>
 #include <linux/vrange.h>
 
+struct shrink_control;
+
 /*
  * The prefix + the user's name: what /proc/PID/maps shows.  Both prefixes
  * have the same length, so the name starts at VRANGE_NAME_PREFIX_LEN in
@@ -34,6 +39,16 @@
 #define VRANGE_ASHMEM_PREFIX	"dev/ashmem/"
 #define VRANGE_NAME_PREFIX_LEN	(sizeof(VRANGE_NAME_PREFIX) - 1)
 #define VRANGE_FULL_NAME_LEN	(VRANGE_NAME_PREFIX_LEN + VRANGE_NAME_LEN)
+
+/*
+ * A struct that the list_lru files under a node must be on that node:
+ * kmem_cache_alloc_node() only prefers it, and a node short of memory would
+ * have its structs filed where its reclaim never looks.  So the node alone
+ * first, reclaiming on it once, then (with GFP_KERNEL_ACCOUNT) any node:
+ * ranges.c's vrange_spare_fill(), slots.c's items.
+ */
+#define VRANGE_GFP_THISNODE \
+	(GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN)
 
 /**
  * struct vrange_area - the buffer one open() of /dev/vrange creates
@@ -57,8 +72,8 @@
  *		under @lock and @state_lock, lowered under @state_lock alone
  * @punch_seq:	bumped under @state_lock as each punch ends (purge.c)
  * @unpinned_swapped: pages that were in swap, not in memory, when their
- *		range was purged; raised under @state_lock alone, read with
- *		READ_ONCE()
+ *		range or slot was purged; raised under @state_lock alone, read
+ *		with READ_ONCE()
  * @ashmem:	opened through the ashmem node: ashmem's names, SET_NAME
  *		truncates and SET_SIZE takes 0; fixed at open, read without
  *		@lock
@@ -71,8 +86,11 @@
  * @cache_memcg: the memcg the area's latest range structs were charged to,
  *		with a reference; NULL with memcg disabled, or once it was
  *		found offline (then @cache_gen moved on)
+ * @slots:	the area's slots (slots.c), or NULL; set under @lock before
+ *		the first mmap, then fixed until the area is freed
  * @ref:	one for the open file description, one for each purge in flight,
- *		one for each SIGBUS-mode vma
+ *		one for each SIGBUS-mode vma, one for each file mapping the
+ *		state pages (slots.c)
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
  *		followed by the name, which is empty for an unnamed @ashmem
  *		area
@@ -100,6 +118,7 @@ struct vrange_area {
 	u16 cache_gen;
 	struct vrange_range *cache;
 	struct mem_cgroup *cache_memcg;
+	struct vrange_slotset *slots;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -202,6 +221,14 @@ struct vrange_op_result {
 	unsigned long purged;
 };
 
+/*
+ * Not a user flag: VRANGE_BATCH passes it to vrange_op_locked() with an
+ * entry's flags, so that a pin of a slot area leaves its TREE slots TREE
+ * until the batch ends (slots.c, vrange_slots_settle()).  Above every
+ * VRANGE_PURGE_* flag, which vrange_range64_check() allows alone.
+ */
+#define VRANGE_OP_BATCH		BIT(31)
+
 /* area.c */
 struct vrange_area *vrange_area_create(bool ashmem);
 void vrange_area_release(struct vrange_area *area);
@@ -248,6 +275,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, bool partial,
 			struct vrange_spare *spare);
+void vrange_ranges_add(struct vrange_area *area, pgoff_t start, pgoff_t end,
+		       enum vrange_level level, bool purged,
+		       struct vrange_spare *spare);
 bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index);
 long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
 			       pgoff_t end, unsigned long *budget);
@@ -269,7 +299,39 @@ void vrange_ranges_spare_free(struct vrange_spare *spare);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
 
+/* slots.c */
+int vrange_slots_set(struct vrange_area *area,
+		     struct vrange_slots __user *uslots);
+int vrange_slots_get(struct vrange_area *area,
+		     struct vrange_slots __user *uslots);
+int vrange_slots_arm_ioctl(struct vrange_area *area);
+int vrange_slots_mmap(struct vrange_area *area, struct vm_area_struct *vma);
+void vrange_slots_release(struct vrange_area *area);
+int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
+			   pgoff_t start, pgoff_t end, u32 flags,
+			   struct vrange_spare *spare, unsigned long *budget,
+			   struct vrange_op_result *res);
+void vrange_slots_settle(struct vrange_area *area, pgoff_t start, pgoff_t end);
+int vrange_slots_convert_all(struct vrange_area *area, pgoff_t start,
+			     pgoff_t end, struct vrange_spare *spare,
+			     bool count_only, unsigned long *need);
+bool vrange_slots_purged_at(struct vrange_area *area, pgoff_t index,
+			    bool *purged);
+void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st);
+unsigned long vrange_slots_count(struct shrink_control *sc);
+unsigned long vrange_slots_shrink(struct shrink_control *sc,
+				  enum vrange_level level, u64 memcg_id,
+				  unsigned long *scanned);
+unsigned long vrange_slots_purge_all(void);
+void vrange_slots_free(struct vrange_area *area);
+int vrange_slots_init(void);
+void vrange_slots_exit(void);
+
 /* purge.c */
+struct list_lru *vrange_slot_lru(void);
+unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
+				pgoff_t end, unsigned long *swapped);
+void vrange_punch_wake(void);
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);
 

@@ -44,7 +44,8 @@
 #                                   runs those)
 #   VRANGE_STRESS_ROUNDS=N          after the suite, each stress program
 #                                   (VRANGE_STRESS_TESTS: t_stress t_model
-#                                   t_fuzz, those that exist) N times more,
+#                                   t_fuzz t_slots, those that exist) N
+#                                   times more,
 #                                   as PROGRAM@stress1..N (make check-debug)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -242,7 +243,7 @@ done
 # The stress round: the stress programs again, under other names (the
 # guest runs PROGRAM@TAG as /tests/PROGRAM), so each round counts apart.
 for r in $(seq 1 "${VRANGE_STRESS_ROUNDS:-0}"); do
-	for name in ${VRANGE_STRESS_TESTS:-t_stress t_model t_fuzz}; do
+	for name in ${VRANGE_STRESS_TESTS:-t_stress t_model t_fuzz t_slots}; do
 		if [ -x "$BUILD/tests/$name" ]; then echo "$name@stress$r" >>"$runlist"; fi
 	done
 done

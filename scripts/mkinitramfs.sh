@@ -66,7 +66,8 @@ export VRANGE_GUEST=1
 EOF
 # Knobs of the long runs (scripts/stress.sh) and of tests that opt in,
 # passed on when set.
-for v in VRANGE_MODEL_SECONDS VRANGE_STRESS_SECONDS VRANGE_FUZZ_SECONDS VRANGE_FUZZ_SEED; do
+for v in VRANGE_MODEL_SECONDS VRANGE_STRESS_SECONDS VRANGE_FUZZ_SECONDS VRANGE_FUZZ_SEED \
+	VRANGE_SLOTS_SECONDS; do
 	[ -z "${!v:-}" ] || printf "export %s='%s'\n" "$v" "${!v}" >>"$root/rig.conf"
 done
 # The kernel opens /dev/console for init before anything is mounted.

@@ -10,10 +10,14 @@
  * size and U64_MAX, random structs with random flags, padding and reserved
  * bits, batches with random nr, and bad pointers (NULL, a kernel address,
  * an unmapped page, a PROT_NONE page, a read-only page, a struct ending at
- * a guard page).  Every call must succeed or fail with an errno allowed for
+ * a guard page), slots (VRANGE_SET_SLOTS with valid layouts now and then).
+ * Every call must succeed or fail with an errno allowed for
  * its command; the kernel log is the rig's (no warning may appear).  Then a
  * thread fuzzes while another closes and dups the fd, or munmaps and maps
- * the argument buffer again under it.
+ * the argument buffer again under it.  Last, the fuzzer also scribbles on
+ * the state pages of the slot area it fuzzes (issue 18), and purges now and
+ * then, beside an honest slot area whose pinned slots must stay as they were
+ * and whose unpinned ones must be reported purged exactly when they were.
  *
  * Seeded: "# seed S" is printed; VRANGE_FUZZ_SEED=S replays, and
  * VRANGE_FUZZ_SECONDS=N (make stress) runs for N seconds instead of a
@@ -128,6 +132,7 @@ static const unsigned long cmds[] = {
 	VRANGE_GET_PIN_STATUS, VRANGE_PURGE_ALL_CACHES, VRANGE_PIN64,
 	VRANGE_UNPIN64, VRANGE_STATUS64, VRANGE_GET_STATS, VRANGE_BATCH,
 	VRANGE_SET_MODE, VRANGE_GET_MODE, VRANGE_GET_FILE_ID,
+	VRANGE_SET_SLOTS, VRANGE_GET_SLOTS, VRANGE_SLOTS_ARM,
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
@@ -149,19 +154,22 @@ static int allowed(unsigned long cmd, int err)
 	case ENAMETOOLONG:
 		return cmd == VRANGE_SET_NAME;
 	case EFBIG:
-		return cmd == VRANGE_SET_SIZE;
+		return cmd == VRANGE_SET_SIZE || cmd == VRANGE_SET_SLOTS;
 	case EOVERFLOW:
 		return cmd == VRANGE_GET_SIZE;
 	case EPERM:
 		return cmd == VRANGE_PURGE_ALL_CACHES ||
 		       cmd == VRANGE_UNPIN || cmd == VRANGE_UNPIN64 ||
-		       cmd == VRANGE_BATCH;
+		       cmd == VRANGE_BATCH || cmd == VRANGE_SLOTS_ARM;
 	case ENOMEM:
 		return cmd == VRANGE_PIN || cmd == VRANGE_UNPIN ||
 		       cmd == VRANGE_PIN64 || cmd == VRANGE_UNPIN64 ||
-		       cmd == VRANGE_BATCH;
-	case E2BIG:	/* past VRANGE_BATCH_WORK_MAX */
-		return cmd == VRANGE_BATCH;
+		       cmd == VRANGE_BATCH || cmd == VRANGE_SET_SLOTS;
+	case E2BIG:	/* past VRANGE_BATCH_WORK_MAX; VRANGE_SLOTS_MAX */
+		return cmd == VRANGE_BATCH || cmd == VRANGE_SET_SLOTS;
+	case EOPNOTSUPP:
+		/* No slots in this kernel (32-bit); slot areas take any range. */
+		return cmd == VRANGE_SET_SLOTS;
 	case EBADF:	/* the racing thread closed it */
 		return 1;
 	}
@@ -193,6 +201,14 @@ static void rnd_struct(struct fuzz *f, unsigned long cmd, void *p, size_t len)
 			r->__reserved[0] = r->__reserved[1] = rnd() % 8 ? 0 :
 							       rnd();
 		}
+	} else if (cmd == VRANGE_SET_SLOTS && rnd() % 2) {
+		struct vrange_slots *l = p;
+
+		memset(l, 0, sizeof(*l));
+		l->version = rnd() % 8 ? VRANGE_SLOTS_VERSION : (uint32_t)rnd();
+		l->slot_shift = 14 + rnd() % 10;
+		if (rnd() % 8 == 0)
+			l->__reserved[rnd() % 3] = rnd();
 	} else if (cmd == VRANGE_PIN || cmd == VRANGE_UNPIN) {
 		struct vrange_pin *r = p;
 
@@ -315,13 +331,14 @@ static uint64_t seed_of(void)
 	return th_now_ms() ^ ((uint64_t)getpid() << 32);
 }
 
+/* @def calls, or the fifth of VRANGE_FUZZ_SECONDS that each test has. */
 static uint64_t calls_or_time(unsigned long def, uint64_t *end)
 {
 	const char *s = getenv("VRANGE_FUZZ_SECONDS");
 
 	*end = 0;
 	if (s && atoi(s) > 0) {
-		*end = th_now_ms() + (uint64_t)atoi(s) * 1000 / 4;
+		*end = th_now_ms() + (uint64_t)atoi(s) * 1000 / 5;
 		return ~0UL;
 	}
 	return def;
@@ -484,6 +501,173 @@ TEST_TIMEOUT(race_munmap_buffer, 120)
 	race(munmap_racer, "munmap/mmap of the argument buffer");
 }
 
+/* ------------------------------------------------------------------ */
+
+#define SC_SHIFT	16
+#define SC_SLOT		(1UL << SC_SHIFT)
+#define SC_HONEST	8	/* slots of the honest area: half pinned */
+#define SC_SEED		0x5c5c0fu
+
+/* A slot area, its data and state pages mapped. */
+struct slot_area {
+	int fd;
+	size_t size;
+	unsigned char *p;
+	struct vrange_slots l;
+	unsigned char *state;	/* the header; the words follow */
+};
+
+/* 0, or -1 with errno if the kernel has no slots (EOPNOTSUPP). */
+static int slot_area_new(struct slot_area *a, unsigned int nslots)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = nslots * SC_SLOT;
+	a->fd = vr_new("t_fuzz-slots", a->size);
+	a->l.version = VRANGE_SLOTS_VERSION;
+	a->l.slot_shift = SC_SHIFT;
+	if (ioctl(a->fd, VRANGE_SET_SLOTS, &a->l) < 0) {
+		close(a->fd);
+		return -1;
+	}
+	a->p = mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	ASSERT_MAP_OK(a->p);
+	a->state = mmap64(NULL, a->l.map_size, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, a->fd, VRANGE_OFF_SLOTS);
+	ASSERT_MAP_OK(a->state);
+	return 0;
+}
+
+static void slot_area_free(struct slot_area *a)
+{
+	munmap(a->state, a->l.map_size);
+	munmap(a->p, a->size);
+	close(a->fd);
+}
+
+static uint64_t *slot_word(struct slot_area *a, uint64_t i)
+{
+	return (uint64_t *)(a->state + VRANGE_SLOTS_WORDS_OFFSET) + i;
+}
+
+/* A word a scribbler might write: any bits, or near-valid ones. */
+static uint64_t rnd_word(void)
+{
+	uint64_t st = rnd() % 4;
+
+	switch (rnd() % 6) {
+	case 0:
+		return rnd();
+	case 1:
+		return st | VRANGE_SLOT_KERNEL;
+	case 2:
+		return st | (1 + rnd() % 7) << 5;	/* must-be-zero bits */
+	default:
+		return rnd() << VRANGE_SLOT_TIME_SHIFT |
+		       (rnd() & VRANGE_SLOT_TAG_MASK) |
+		       (rnd() % 4) << VRANGE_SLOT_LEVEL_SHIFT | st;
+	}
+}
+
+/* Write 1 to 4 random u64s of @a's state pages, words or header. */
+static void scribble(struct slot_area *a, unsigned long *writes)
+{
+	size_t n = a->l.map_size / 8, k = 1 + rnd() % 4, i;
+	uint64_t *u = (uint64_t *)a->state;
+
+	for (i = 0; i < k; i++) {
+		size_t at = rnd() % 4 ? VRANGE_SLOTS_WORDS_OFFSET / 8 +
+					rnd() % a->l.nr_slots :
+				      rnd() % n;
+
+		__atomic_store_n(&u[at], rnd_word(), __ATOMIC_RELAXED);
+		(*writes)++;
+	}
+}
+
+static void drop_slab_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	if (fd >= 0) {
+		(void)!write(fd, "2", 1);
+		close(fd);
+	}
+}
+
+TEST_TIMEOUT(scribbled_slot_area_beside_an_honest_one, 120)
+{
+	struct fuzz f = { .fd = -1 };
+	struct slot_area h, x = { .fd = -1 };
+	uint64_t seed = seed_of() + 3, end;
+	unsigned long n = calls_or_time(NCALLS / 4, &end), i;
+	unsigned long writes = 0, purges = 0, areas = 0, purged = 0;
+	struct vrange_range64 r;
+
+	TH_LOG("seed %#llx", (unsigned long long)seed);
+	rs = seed | 1;
+	bufs_init(&f.b);
+	if (slot_area_new(&h, SC_HONEST) < 0) {
+		if (errno == EOPNOTSUPP || errno == ENOTTY)
+			SKIP("VRANGE_SET_SLOTS: %s", th_errname(errno));
+		FAIL("VRANGE_SET_SLOTS: %s", th_errname(errno));
+	}
+	th_fill(h.p, h.size, SC_SEED, 0);
+	/* The second half unpinned through the ioctl: purgeable. */
+	ASSERT_EQ(vr_range64(h.fd, VRANGE_UNPIN64, SC_HONEST / 2 * SC_SLOT,
+			     SC_HONEST / 2 * SC_SLOT, &r), 0);
+	for (i = 0; i < n; i++) {
+		if (i % 200 == 0) {
+			if (x.fd >= 0)
+				slot_area_free(&x);
+			ASSERT_EQ(slot_area_new(&x, 1 + rnd() % 16), 0);
+			memset(x.p, 0x3c, x.size);
+			f.fd = x.fd;
+			f.size = x.size;
+			areas++;
+			if (rnd() % 2)
+				ASSERT_EQ(vr_range64(x.fd, VRANGE_UNPIN64, 0,
+						     x.size, &r), 0);
+		}
+		fuzz_one(&f);
+		if (rnd() % 2)
+			scribble(&x, &writes);
+		if (rnd() % 64 == 0) {
+			if (rnd() % 2)
+				ASSERT_GE(vr_purge_all(), 0);
+			else
+				drop_slab_caches();
+			purges++;
+		}
+		if (end && i % 256 == 0 && th_now_ms() >= end)
+			break;
+	}
+	slot_area_free(&x);
+	TH_LOG("%lu calls on %lu scribbled areas, %lu scribbled words, "
+	       "%lu purges", f.calls, areas, writes, purges);
+	/* The honest area: its pinned slots untouched, word and data. */
+	for (i = 0; i < SC_HONEST / 2; i++)
+		EXPECT_EQ(__atomic_load_n(slot_word(&h, i), __ATOMIC_ACQUIRE),
+			  (uint64_t)VRANGE_SLOT_PINNED);
+	EXPECT_PATTERN(h.p, SC_HONEST / 2 * SC_SLOT, SC_SEED, 0);
+	/* Its unpinned ones: purged (zeros) exactly when a pin says so. */
+	for (i = SC_HONEST / 2; i < SC_HONEST; i++) {
+		ASSERT_EQ(vr_range64(h.fd, VRANGE_PIN64, i * SC_SLOT, SC_SLOT,
+				     &r), 0);
+		if (r.bytes) {
+			EXPECT_EQ(r.bytes, (uint64_t)SC_SLOT);
+			EXPECT_ZEROED(h.p + i * SC_SLOT, SC_SLOT);
+			purged++;
+		} else {
+			EXPECT_PATTERN(h.p + i * SC_SLOT, SC_SLOT, SC_SEED,
+				       i * SC_SLOT);
+		}
+	}
+	TH_LOG("honest area: %lu of %d unpinned slots purged", purged,
+	       SC_HONEST / 2);
+	slot_area_free(&h);
+	th_log("fuzz: calls %lu", f.calls);
+}
+
 int main(int argc, char **argv)
 {
 	const char *env = getenv("VRANGE_FUZZ_SECONDS");
@@ -495,6 +679,7 @@ int main(int argc, char **argv)
 		th_t_race_close_dup.timeout += extra;
 		th_t_race_munmap_buffer.timeout += extra;
 		th_t_random_ioctls_unprivileged.timeout += extra;
+		th_t_scribbled_slot_area_beside_an_honest_one.timeout += extra;
 	}
 	return th_main(argc, argv);
 }

@@ -42,6 +42,14 @@
  *
  *	t_model --seed S --steps N [--keep I,J,...] [TEST...]
  *
+ * slots_and_ranges_answer_alike is a differential mode (issue 18): one
+ * random sequence of whole-slot operations run on two areas of the same
+ * shape, one cut into slots, one not, through libvrange (the slot area's
+ * pins and unpins take the fast path) and through the raw ioctls; every
+ * answer (return value, errno, bytes purged, status) and every byte read
+ * must be the same in both.  Only PURGE_ALL purges: a sequence during which
+ * the shrinker ran (shrinker_scans moved) is not compared further.
+ *
  * VRANGE_MODEL_SECONDS=N: each test runs sequences (seed, seed+1, ...)
  * until N seconds have passed (make stress); default: a bounded number of
  * steps.  Prints "# model: ops N divergences D pressure_purged_bytes B".
@@ -59,6 +67,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "vrange.h"
 
 #define MAXA	4
 #define MAXPG	24
@@ -1414,7 +1423,7 @@ static void shrink(const struct cfg *c, const struct op *ops, int n,
 /* Tests                                                             */
 /* ---------------------------------------------------------------- */
 
-#define NTESTS	4	/* VRANGE_MODEL_SECONDS is shared among them */
+#define NTESTS	5	/* VRANGE_MODEL_SECONDS is shared among them */
 
 static long opt_seed = -1;
 static int opt_steps;
@@ -1558,6 +1567,208 @@ TEST_TIMEOUT(multi_area_pressure, 300)
 	run_cfg(&c);
 }
 
+/* ===================== slots against ranges ===================== */
+
+#define D_SHIFT		16
+#define D_SLOT		(1UL << D_SHIFT)
+#define D_NS		8
+#define D_SCANS		"/sys/class/misc/vrange/shrinker_scans"
+
+struct dside {
+	struct vrange_area *va;
+	unsigned char *p;
+	int fd;
+};
+
+static long long read_scans(void)
+{
+	char b[32] = "";
+	int fd = open(D_SCANS, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n > 0 ? atoll(b) : -1;
+}
+
+static void dside_new(struct dside *d, int slots)
+{
+	ASSERT_EQ(vrange_create("t_model-diff", D_NS * D_SLOT,
+				VRANGE_CREATE_DEVICE, &d->va), 0);
+	if (slots) {
+		int ret = vrange_set_slots(d->va, D_SHIFT);
+
+		if (ret == -EOPNOTSUPP || ret == -ENOTTY)
+			SKIP("vrange_set_slots: %s", th_errname(-ret));
+		ASSERT_EQ(ret, 0);
+	}
+	ASSERT_EQ(vrange_map(d->va, 0, 0, PROT_READ | PROT_WRITE,
+			     (void **)&d->p), 0);
+	d->fd = vrange_fd(d->va);
+}
+
+static void dside_free(struct dside *d)
+{
+	vrange_unmap(d->p, D_NS * D_SLOT);
+	vrange_close(d->va);
+}
+
+/*
+ * One op on one side, of bytes [@off, +@len) (0: to the end); its answer
+ * in @out[0..3].
+ */
+static void dstep(struct dside *d, uint32_t op, uint64_t off, uint64_t len,
+		  uint32_t fl, uint32_t seed, long long out[4])
+{
+	struct vrange_range64 r = { .offset = off, .len = len };
+	struct vrange_pin pn = { (uint32_t)off, (uint32_t)len };
+	uint64_t x = 0, y = 0;
+	int ret;
+
+	memset(out, 0, 4 * sizeof(*out));
+	switch (op) {
+	case 0:		/* vrange_unpin, a level now and then */
+		out[0] = vrange_unpin(d->va, off, len, fl);
+		break;
+	case 1:
+		out[0] = vrange_pin(d->va, off, len, &x);
+		out[1] = (long long)x;
+		break;
+	case 2:
+		out[0] = vrange_status(d->va, off, len, &x, &y);
+		out[1] = (long long)x;
+		out[2] = (long long)y;
+		break;
+	case 3:		/* the raw 64-bit ioctls */
+	case 4:
+	case 5: {
+		static const unsigned long cmd[3] = {
+			VRANGE_UNPIN64, VRANGE_PIN64, VRANGE_STATUS64,
+		};
+
+		r.flags = op == 3 ? fl : 0;
+		ret = ioctl(d->fd, cmd[op - 3], &r);
+		out[0] = ret < 0 ? -errno : ret;
+		out[1] = (long long)r.bytes;
+		break;
+	}
+	case 6:		/* ashmem's */
+	case 7:
+		ret = ioctl(d->fd, op == 6 ? VRANGE_UNPIN : VRANGE_PIN, &pn);
+		out[0] = ret < 0 ? -errno : ret;
+		break;
+	case 8:
+		ret = ioctl(d->fd, VRANGE_GET_PIN_STATUS, &pn);
+		out[0] = ret < 0 ? -errno : ret;
+		break;
+	case 9:		/* write the bytes */
+		th_fill(d->p + off, len ? len : D_NS * D_SLOT - off, seed, off);
+		break;
+	}
+}
+
+TEST_TIMEOUT(slots_and_ranges_answer_alike, 240)
+{
+	static const char *const name[10] = {
+		"vrange_unpin", "vrange_pin", "vrange_status", "UNPIN64",
+		"PIN64", "STATUS64", "UNPIN", "PIN", "GET_PIN_STATUS", "write",
+	};
+	const char *env = getenv("VRANGE_MODEL_SECONDS");
+	uint64_t until = 0, ops = 0, seqs = 0, disturbed = 0, t0 = th_now_ms();
+	uint64_t said_purged = 0;
+	uint32_t seed = opt_seed >= 0 ? (uint32_t)opt_seed : 0x5eed05;
+	int steps = opt_steps > 0 ? opt_steps : 1500;
+	struct dside s, r;
+
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s (needs CAP_SYS_ADMIN)",
+		     th_errname(errno));
+	th_oom_protect();
+	if (env && atoi(env) > 0 && opt_seed < 0)
+		until = t0 + (uint64_t)atoi(env) * 1000 / NTESTS;
+	TH_LOG("seed %u, %d steps a sequence", seed, steps);
+	do {
+		long long scans = read_scans(), os[4], orr[4];
+		int i;
+
+		dside_new(&s, 1);
+		dside_new(&r, 0);
+		rs = seed;
+		for (i = 0; i < steps; i++) {
+			uint32_t op = rnd() % 12, a = rnd() % D_NS;
+			uint32_t b = a + 1 + rnd() % (D_NS - a);
+			uint32_t fl = rnd() % 4 ? 0 : rnd() % 2 ?
+				      VRANGE_PURGE_FIRST : VRANGE_PURGE_LAST;
+			uint32_t fseed = rnd();
+			uint64_t off = (uint64_t)a * D_SLOT;
+			uint64_t end = (uint64_t)b * D_SLOT, len;
+
+			/*
+			 * Now and then part of a slot at either end (the
+			 * slot area makes those slots TREE), and
+			 * VRANGE_PURGE_PARTIAL (every slot TREE).
+			 */
+			if (!(rnd() % 4))
+				off += (uint64_t)(rnd() % (D_SLOT / PG)) * PG;
+			if (!(rnd() % 4))
+				end -= (uint64_t)(rnd() % (D_SLOT / PG)) * PG;
+			if (end <= off)
+				end = off + PG;
+			len = end == D_NS * D_SLOT ? 0 : end - off;
+			if (!(rnd() % 8))
+				fl |= VRANGE_PURGE_PARTIAL;
+
+			if (op >= 10) {		/* PURGE_ALL, and a read */
+				if (op == 10)
+					ASSERT_GE(vr_purge_all(), 0);
+				if (read_scans() != scans) {
+					disturbed++;
+					break;
+				}
+				for (uint32_t k = 0; k < D_NS; k++)
+					if (memcmp(s.p + k * D_SLOT,
+						   r.p + k * D_SLOT, D_SLOT))
+						FAIL("seed %u step %d: slot "
+						     "%u reads differently",
+						     seed, i, k);
+				ops++;
+				continue;
+			}
+			/* ashmem's ioctls take 32-bit offsets: all fit. */
+			dstep(&s, op, off, len, fl, fseed, os);
+			dstep(&r, op, off, len, fl, fseed, orr);
+			ops++;
+			said_purged += (op == 1 || op == 4) && os[1] > 0;
+			if (memcmp(os, orr, sizeof(os))) {
+				if (read_scans() != scans) {
+					disturbed++;
+					break;
+				}
+				FAIL("seed %u step %d: %s of [%llu, +%llu) "
+				     "flags %#x: slots %lld %lld %lld, ranges "
+				     "%lld %lld %lld", seed, i, name[op],
+				     (unsigned long long)off,
+				     (unsigned long long)len, fl, os[0],
+				     os[1], os[2], orr[0], orr[1], orr[2]);
+			}
+		}
+		dside_free(&s);
+		dside_free(&r);
+		seqs++;
+		seed++;
+	} while (until && th_now_ms() < until);
+	TH_LOG("%llu sequences, %llu ops compared (%llu pins said purged), "
+	       "%llu cut short by the shrinker", (unsigned long long)seqs,
+	       (unsigned long long)ops, (unsigned long long)said_purged,
+	       (unsigned long long)disturbed);
+	/* A sequence that never purged what it pinned compared little. */
+	EXPECT_GT(said_purged, 0ull);
+	th_log("model: ops %llu divergences 0 pressure_purged_bytes 0",
+	       (unsigned long long)ops);
+}
+
 int main(int argc, char **argv)
 {
 	const char *env = getenv("VRANGE_MODEL_SECONDS");
@@ -1582,6 +1793,7 @@ int main(int argc, char **argv)
 		th_t_sigbus_mode.timeout += extra;
 		th_t_multi_area.timeout += extra;
 		th_t_multi_area_pressure.timeout += extra;
+		th_t_slots_and_ranges_answer_alike.timeout += extra;
 	}
 	return th_main(argc, argv);
 }

@@ -227,6 +227,8 @@ static void null_handle(void **state)
 	assert_err(vrange_batch(NULL, VRANGE_BATCH_PIN, &r, 1), -EINVAL);
 	assert_err(vrange_get_stats(NULL, &st), -EINVAL);
 	assert_err(vrange_purge_all(NULL), -EINVAL);
+	assert_err(vrange_set_slots(NULL, 16), -EINVAL);
+	assert_err(vrange_get_slots(NULL, &u, &u), -EINVAL);
 }
 
 /* ... and NULL pointers next to a good handle. */

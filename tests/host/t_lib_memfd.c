@@ -342,6 +342,43 @@ static void mode_rules(void **state)
 	assert_ok(vrange_close(a));
 }
 
+/* Slots: the device's rules, remembered, and pins as before. */
+static void slots_rules(void **state)
+{
+	uint64_t size = 3 * ((uint64_t)1 << 16) - host_page(), sz, nr, b = 1;
+	struct vrange_area *a = host_area(NULL, 0, NULL);
+	void *p;
+
+	(void)state;
+	assert_err(vrange_set_slots(a, 16), -EINVAL);	/* unsized */
+	assert_ok(vrange_set_size(a, size));
+	assert_err(vrange_get_slots(a, &sz, &nr), -EINVAL);
+	assert_err(vrange_set_slots(a, VRANGE_SLOTS_SHIFT_MIN - 1), -EINVAL);
+	assert_err(vrange_set_slots(a, VRANGE_SLOTS_SHIFT_MAX + 1), -EINVAL);
+	assert_ok(vrange_set_slots(a, 16));
+	assert_err(vrange_set_slots(a, 16), -EINVAL);
+	assert_ok(vrange_get_slots(a, &sz, &nr));
+	assert_int_equal(sz, 1 << 16);
+	assert_int_equal(nr, 3);
+	assert_ok(vrange_get_slots(a, NULL, NULL));
+	assert_ok(vrange_map(a, 0, 0, PROT_READ | PROT_WRITE, &p));
+	assert_ok(vrange_unpin(a, 1 << 16, 0, 0));
+	assert_int_equal(vrange_pin(a, 0, 0, &b), VRANGE_NOT_PURGED);
+	assert_int_equal(b, 0);
+	assert_ok(vrange_unmap(p, size));
+	assert_ok(vrange_close(a));
+
+	/* Mapped first: too late; too many slots. */
+	a = host_area(NULL, host_page(), NULL);
+	assert_ok(vrange_map(a, 0, 0, PROT_READ, &p));
+	assert_err(vrange_set_slots(a, 16), -EINVAL);
+	assert_ok(vrange_unmap(p, host_page()));
+	assert_ok(vrange_close(a));
+	a = host_area(NULL, ((uint64_t)VRANGE_SLOTS_MAX + 1) << 16, NULL);
+	assert_err(vrange_set_slots(a, 16), -E2BIG);
+	assert_ok(vrange_close(a));
+}
+
 /* ===================== pin, unpin, status ===================== */
 
 /* Each call of the three on one range: all give @err. */
@@ -1151,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(set_prot_seals_writes),
 		cmocka_unit_test(set_prot_rules),
 		cmocka_unit_test(mode_rules),
+		cmocka_unit_test(slots_rules),
 		cmocka_unit_test(ranges_before_map),
 		cmocka_unit_test(range_rules),
 		cmocka_unit_test(unpin_flags),

@@ -46,10 +46,10 @@ CONFIGS=(
 	"honest-1slot|-DNSLOT=1|safety|1024|1000000|-O0"
 	"honest-2slots-notree|-DNSLOT=2 -DNOTREE=1|safety|1024|1000000|-O0"
 	"shared-slot|-DNSLOT=1 -DSHARED=1 -DNOTREE=1|safety|1024|1000000|-O0"
-	"two-purgers|-DNSLOT=1 -DPURGERS=2|safety|1024|1000000|-O0"
+	"two-purgers|-DNSLOT=1 -DPURGERS=2|safety|1024|4000000|-O0"
 	"last-close|-DNSLOT=1 -DCLOSE=1|safety|1024|1000000|-O0"
 	"scribbler-beside-honest|-DNAREA=2 -DNSLOT=1 -DSCRIBBLER=1|safety|1024|1000000|-O0"
-	"scribbler-hostile-user|-DNAREA=2 -DNSLOT=1 -DSCRIBBLER=2|safety|1024|1000000|-O0"
+	"scribbler-hostile-user|-DNAREA=2 -DNSLOT=1 -DSCRIBBLER=2|safety|1024|4000000|-O0"
 	"progress-1slot|-DNSLOT=1 -DPURGE_ROUNDS=3|progress|1024|1000000|-O0"
 )
 # Two rich owners on two slots: 12.5 million states, 1.1 GB, 30 to 45 s

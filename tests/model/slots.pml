@@ -13,7 +13,8 @@
  *    the ioctls, the ioctls themselves on whole slots and on half slots
  *    (the conversions FAST -> TREE -> FAST), UNPIN without a tag, ARM,
  *    reading and writing their data, an optimistic read in SIGBUS mode;
- *  - the purger: shrinker visits and PURGE_ALL claiming FAST slots by CAS
+ *  - the purger: shrinker visits and PURGE_ALL scanning the words with no
+ *    lock, then claiming FAST slots by CAS from the value the scan read
  *    under area->lock (trylock) and punching with the lock dropped, as
  *    purge.c does today, then publishing PURGED; today's range purge on
  *    TREE slots; the disarm handshake (BUG_DISARM_NO_FENCE puts its
@@ -786,15 +787,19 @@ progress:
 
 /*
  * The purger: shrinker visits and PURGE_ALL_CACHES (tag NTAGS: every
- * tag).  A visit trylocks area->lock, scans the FAST slots' words, claims
- * this tag's unpinned ones by CAS from the value it read, disarms the
- * area if the scan found no unpinned word, unlocks, then punches and
- * publishes PURGED.  A tree purge is today's: mark under the lock, punch
- * unlocked.  It never waits for anything but its own punches.
+ * tag).  A visit scans the FAST slots' words with no lock held, noting
+ * this tag's unpinned ones and the value read; then trylocks area->lock
+ * and, if the area is armed and open, claims each noted slot that is
+ * still FAST and not being punched by CAS from the value the scan read,
+ * disarms the area if the scan found no unpinned word, unlocks, then
+ * punches and publishes PURGED.  A tree purge is today's: mark under the
+ * lock, punch unlocked.  It never waits for anything but its own punches.
  */
 proctype purger()
 {
 	byte a, s, sl, t, tg, v, old, ok, seenu, claimed, kc, h, gi, rounds;
+	byte cand;		/* slots the scan noted, a bit each */
+	byte vs[NSLOT];		/* the value the scan read, for the CAS */
 
 	do
 	:: PURGE_ROUNDS == 0 || rounds < PURGE_ROUNDS ->
@@ -802,68 +807,87 @@ proctype purger()
 			rounds = rounds + (PURGE_ROUNDS != 0);
 			s = 0; sl = 0; t = 0; tg = 0; v = 0; old = 0;
 			ok = 0; seenu = 0; claimed = 0; kc = 0; h = 0; gi = 0;
+			cand = 0;
+			for (s : 0 .. NSLOT - 1) { vs[s] = 0 }
+			s = 0;
 			CHOOSE(a, NAREA)
 		}
 		if
-		:: atomic {
-			CHOOSE(t, NTAGS + 1);		/* NTAGS: PURGE_ALL */
-			if
-			:: alock[a] == 0 -> alock[a] = _pid + 1; ok = 1
-			:: else -> ok = 0		/* busy: passed by */
-			fi
-		   }
-			if
-			:: ok && (closed[a] || !k_armed[a]) -> unlock(a)
-			:: ok && !closed[a] && k_armed[a] ->
-				do
-				:: s < NSLOT ->
-					atomic {
-						sl = a * NSLOT + s;
-						SCRIBBLE(sl);
-						if
-						:: K_FAST(sl) && !punching[sl] ->
-							v = word[sl]		/* READ_ONCE */
-						:: else ->
-							v = W_P			/* not looked at */
-						fi
-					}
+		:: CHOOSE(t, NTAGS + 1);		/* NTAGS: PURGE_ALL */
+			/* the scan: no lock held */
+			do
+			:: s < NSLOT ->
+				atomic {
+					sl = a * NSLOT + s;
+					SCRIBBLE(sl);
+					if
+					:: K_FAST(sl) && !punching[sl] ->
+						v = word[sl]		/* READ_ONCE */
+					:: else ->
+						v = W_P			/* not looked at */
+					fi
+				}
+				atomic {
 					if
 					:: CTL(v) == W_U ->
 						seenu = 1;
 						k_tag(a, v, tg);
 						if
 						:: t == NTAGS || tg == t ->
-							kc = 1;		/* one attempt, no retry */
-							atomic {
-								SCRIBBLE(sl);
-#ifdef BUG_NO_CLAIM_CAS
-								/* a store after the read: no compare */
-								if
-								:: true ->
-#else
-								if
-								:: word[sl] == v ->	/* try_cmpxchg */
-#endif
-#ifdef BUG_EARLY_D
-									word[sl] = W_D;
-#else
-									word[sl] = W_X;
-#endif
-									punching[sl] = 1;
-									assert(!tree[sl]);	/* K */
-									g_claim(sl, 3);
-									claimed = claimed | (1 << s)
-								:: else		/* changed: skip it */
-								fi
-							}
+							cand = cand | (1 << s);
+							vs[s] = v
 						:: else
 						fi
 					:: else
 					fi;
+					s++;
+					v = 0;
+					tg = 0
+				}
+			:: else -> break
+			od;
+			atomic {
+				s = 0;
+				if
+				:: alock[a] == 0 -> alock[a] = _pid + 1; ok = 1
+				:: else -> ok = 0		/* busy: passed by */
+				fi
+			}
+			if
+			:: ok && (closed[a] || !k_armed[a]) -> unlock(a)
+			:: ok && !closed[a] && k_armed[a] ->
+				/* the claim: under area->lock */
+				do
+				:: s < NSLOT ->
 					atomic {
-						s++;
-						v = 0;
-						tg = 0
+						sl = a * NSLOT + s;
+						if
+						:: (cand >> s) & 1 && K_FAST(sl) && !punching[sl] ->
+							kc = 1;		/* one attempt, no retry */
+							SCRIBBLE(sl);
+#ifdef BUG_NO_CLAIM_CAS
+							/* a store after the read: no compare */
+							if
+							:: true ->
+#else
+							if
+							:: word[sl] == vs[s] ->	/* try_cmpxchg */
+#endif
+#ifdef BUG_EARLY_D
+								word[sl] = W_D;
+#else
+								word[sl] = W_X;
+#endif
+								punching[sl] = 1;
+								assert(!tree[sl]);	/* K */
+								g_claim(sl, 3);
+								claimed = claimed | (1 << s)
+							:: else		/* changed: skip it */
+							fi
+						:: else
+						fi;
+						vs[s] = 0;
+						s++
 					}
 				:: else -> break
 				od;

@@ -202,6 +202,9 @@ struct vrange_range64 {
  * @__reserved:		zero
  *
  * Every field is filled; what a later version adds will be in @__reserved.
+ * An area with slots counts them in @pinned, @unpinned and @purged as
+ * VRANGE_GET_PIN_STATUS does, each slot's word as read during the call;
+ * @unpinned_resident counts no slot.
  */
 struct vrange_stats {
 	__u64 size;
@@ -295,5 +298,242 @@ struct vrange_batch {
 #define VRANGE_BATCH		_IOW(VRANGE_IOC_MAGIC, 0x44, struct vrange_batch)
 #define VRANGE_SET_MODE		_IO(VRANGE_IOC_MAGIC, 0x45)
 #define VRANGE_GET_MODE		_IO(VRANGE_IOC_MAGIC, 0x46)
+
+/*
+ * Slots: pin and unpin without a system call (issue 18).
+ *
+ * An area may be cut, before its first mmap, into fixed-size *slots* of
+ * 2^slot_shift bytes (VRANGE_SET_SLOTS); the last one may be short, ending
+ * at the page-rounded size.  The kernel then keeps one 64-bit *state word*
+ * per slot in pages it allocates, which user space maps MAP_SHARED at the
+ * mmap offset VRANGE_OFF_SLOTS: a struct vrange_slots_hdr, then the words
+ * from byte VRANGE_SLOTS_WORDS_OFFSET.  A process pins or unpins a whole
+ * slot with one compare-and-swap on its word; reclaim purges an unpinned
+ * slot by a compare-and-swap on the kernel's own mapping of the same word.
+ * The protocol, and the SPIN model that checks it, are in the source
+ * tree's docs/slots-protocol.md and tests/model/slots.pml.
+ *
+ * A word (VRANGE_SLOT_* below):
+ *
+ *   bits 1:0	state: PINNED 0, UNPINNED 1, PURGING 2, PURGED 3
+ *   bit 2	KERNEL: the kernel keeps this slot's state; use the ioctls
+ *   bits 4:3	purge level: 0 normal, 1 VRANGE_PURGE_FIRST's, 2
+ *		VRANGE_PURGE_LAST's (3 is taken as 2)
+ *   bits 7:5	0
+ *   bits 15:8	tag, from VRANGE_SLOTS_ARM
+ *   bits 63:16	unpin time, CLOCK_MONOTONIC_COARSE in milliseconds
+ *
+ * A zeroed word is PINNED, and every word starts so.  The values a process
+ * may write: exactly 0 (pin), and UNPINNED with a level, a tag and a time
+ * (unpin).  PURGING, PURGED and KERNEL are the kernel's, and come with no
+ * other bit.  Anything else is invalid.
+ *
+ *   unpin:	compare-and-swap (sequentially consistent) from exactly 0 to
+ *		UNPINNED | level << 3 | tag << 8 | now_ms << 16; then read the
+ *		header's @armed (sequentially consistent, after the CAS), and
+ *		if it is 0 call VRANGE_SLOTS_ARM.  If the CAS finds UNPINNED,
+ *		PURGING or PURGED, the slot is unpinned already; on anything
+ *		else, VRANGE_UNPIN64 of the slot's bytes.
+ *   pin:	load (acquire); while the value is UNPINNED or PURGED,
+ *		compare-and-swap (acquire) it to 0: PURGED means the slot's
+ *		data was purged (it reads as zeros now), UNPINNED that it is
+ *		intact.  A word that is 0 is pinned already, with its data.
+ *		On PURGING, KERNEL or an invalid word, VRANGE_PIN64 of the
+ *		slot's bytes, which waits for a purge in flight.
+ *
+ * Reclaim looks at the words of armed areas only, level by level as it
+ * does for ranges (an area's unpinned slots of a level after the ranges
+ * of that level), oldest unpin time first within an area (a time in the
+ * future counts as now), and among areas in turn; for NUMA, a slot goes
+ * with the node of its first page, as a range does, and for memory
+ * cgroups with the cgroup of the task that called VRANGE_SET_SLOTS.
+ *
+ * A purge moves UNPINNED to PURGING by one compare-and-swap from the
+ * exact value it read and ranked (a word changed meanwhile is left
+ * alone), punches the slot's hole with no lock held, and only then
+ * writes PURGED.  So a pin that wins the race keeps its data, and one
+ * that sees PURGED finds the hole punched.
+ *
+ * The kernel trusts nothing in the state pages for its own safety: which
+ * slots are its own (KERNEL) it keeps in its own memory, and it never
+ * reads the header.  A process that writes garbage there can only lose
+ * or keep this area's data (a pin then reports "purged"), never another
+ * area's.
+ *
+ * Where this differs from the design proposal (FASTPATH.md), and why:
+ *  - PURGING lasts until the hole is punched, and only then does PURGED
+ *    appear: the purge does not hold the area's lock while it punches
+ *    (reclaim never waits for an area; the inode's locks come after
+ *    reclaim's), so an earlier PURGED would let a pin CAS it to 0 and
+ *    write into a hole still being punched.  A pin that meets PURGING
+ *    goes to VRANGE_PIN64, which waits for the punch to end.
+ *  - VRANGE_UNPIN64 of whole slots arms the area itself, as
+ *    VRANGE_SLOTS_ARM does: an ashmem-style client that never reads the
+ *    header would otherwise leave its unpinned slots out of reclaim's
+ *    sight once the area was disarmed.
+ *  - VRANGE_SET_SLOTS is _IOWR and fills in what VRANGE_GET_SLOTS would:
+ *    one call fewer for a library.
+ *
+ *  - A slot whose state the kernel keeps (TREE, its word KERNEL) keeps it
+ *    as an area without slots keeps its ranges, and goes back to its word
+ *    (PINNED) only when a pin leaves none of its pages unpinned.  Its
+ *    unpinned part is purged as ranges are, by the page ranges' rules:
+ *    its word stays KERNEL, and an unpinned slot that became TREE loses
+ *    its unpin time (it counts as unpinned when it became TREE).
+ *
+ * Not yet in this version: tags other than 0: VRANGE_SLOTS_ARM returns 0,
+ * and every tag is taken as 0, the tag of the memory cgroup of the task
+ * that called VRANGE_SET_SLOTS.
+ */
+
+/*
+ * The mmap offset of the state pages.  32-bit processes reach it through
+ * mmap2 (up to 2^44), with a 64-bit off_t: mmap64(), or
+ * _FILE_OFFSET_BITS=64.
+ */
+#define VRANGE_OFF_SLOTS		(1ULL << 43)
+#define VRANGE_SLOTS_VERSION		1
+#define VRANGE_SLOTS_MAGIC		0x736c5276	/* "vRls" */
+/* The most slots an area may have: 2 MiB of words. */
+#define VRANGE_SLOTS_MAX		(1U << 18)
+/* Slot sizes: 64 KiB to 4 MiB, and at least a page. */
+#define VRANGE_SLOTS_SHIFT_MIN		16
+#define VRANGE_SLOTS_SHIFT_MAX		22
+/* Where the words start in the state pages. */
+#define VRANGE_SLOTS_WORDS_OFFSET	128
+
+/**
+ * struct vrange_slots - an area's slot layout, for VRANGE_SET_SLOTS and
+ * VRANGE_GET_SLOTS
+ * @version:	SET: VRANGE_SLOTS_VERSION, the layout asked for; out: the
+ *		layout in use
+ * @slot_shift:	SET: log2 of the slot size in bytes, VRANGE_SLOTS_SHIFT_MIN
+ *		to VRANGE_SLOTS_SHIFT_MAX and at least the page shift; out:
+ *		the same
+ * @flags:	must be 0
+ * @__pad:	must be 0
+ * @nr_slots:	out: how many slots, the page-rounded size divided by the
+ *		slot size, rounded up (must be 0 for SET)
+ * @map_offset:	out: VRANGE_OFF_SLOTS (must be 0 for SET)
+ * @map_size:	out: the bytes to map at @map_offset, the header and the
+ *		words rounded up to whole pages (must be 0 for SET)
+ * @__reserved:	must be 0
+ */
+struct vrange_slots {
+	__u32 version;
+	__u32 slot_shift;
+	__u32 flags;
+	__u32 __pad;
+	__u64 nr_slots;
+	__u64 map_offset;
+	__u64 map_size;
+	__u64 __reserved[3];
+};
+
+/**
+ * struct vrange_slots_hdr - the start of the state pages
+ * @magic:	VRANGE_SLOTS_MAGIC
+ * @version:	VRANGE_SLOTS_VERSION
+ * @words_offset: VRANGE_SLOTS_WORDS_OFFSET, where word 0 is
+ * @slot_shift:	log2 of the slot size
+ * @flags:	VRANGE_SLOTS_DEAD once the area's last file descriptor was
+ *		closed: nothing is purged any more, and the words stay as
+ *		they were
+ * @nr_slots:	how many words follow
+ * @size:	the area's size in bytes
+ * @armed:	written by the kernel, never read by it: 0 means that reclaim
+ *		does not look at this area's words now, and an unpin must
+ *		call VRANGE_SLOTS_ARM (see "unpin" above)
+ * @__pad:	0
+ * @__reserved:	0
+ *
+ * User space may write anything here; the kernel only ever writes @armed
+ * and @flags after the area's VRANGE_SET_SLOTS.
+ */
+struct vrange_slots_hdr {
+	__u32 magic;
+	__u16 version;
+	__u16 words_offset;
+	__u32 slot_shift;
+	__u32 flags;
+	__u64 nr_slots;
+	__u64 size;
+	__u32 armed;
+	__u32 __pad;
+	__u64 __reserved[11];
+};
+
+#define VRANGE_SLOTS_DEAD		(1U << 0)
+
+#define VRANGE_SLOT_STATE		0x3ULL
+#define VRANGE_SLOT_PINNED		0x0ULL
+#define VRANGE_SLOT_UNPINNED		0x1ULL
+#define VRANGE_SLOT_PURGING		0x2ULL
+#define VRANGE_SLOT_PURGED		0x3ULL
+#define VRANGE_SLOT_KERNEL		0x4ULL
+#define VRANGE_SLOT_LEVEL_SHIFT		3
+#define VRANGE_SLOT_LEVEL_MASK		(0x3ULL << VRANGE_SLOT_LEVEL_SHIFT)
+#define VRANGE_SLOT_LEVEL_NORMAL	0
+#define VRANGE_SLOT_LEVEL_FIRST		1
+#define VRANGE_SLOT_LEVEL_LAST		2
+#define VRANGE_SLOT_MBZ			0xe0ULL
+#define VRANGE_SLOT_TAG_SHIFT		8
+#define VRANGE_SLOT_TAG_MASK		(0xffULL << VRANGE_SLOT_TAG_SHIFT)
+#define VRANGE_SLOT_TIME_SHIFT		16
+
+/*
+ * VRANGE_SET_SLOTS: cut the area into slots and allocate its state pages
+ *	(charged to the caller's memory cgroup); fills the out fields of its
+ *	struct vrange_slots and returns 0.  Only once, after VRANGE_SET_SIZE
+ *	and before the first mmap; VRANGE_SET_SIZE fails with EINVAL after
+ *	it.  EINVAL: unsized, after the first mmap, slots set already, an
+ *	unknown version, flags, __pad, an out or reserved field not 0, or a
+ *	slot shift out of range; E2BIG: more than VRANGE_SLOTS_MAX slots;
+ *	EFBIG: a size above VRANGE_OFF_SLOTS; EOPNOTSUPP: a 32-bit kernel,
+ *	or an architecture whose data cache may alias (the kernel's and a
+ *	process's mapping of a word must be coherent); ENOMEM.
+ * VRANGE_GET_SLOTS: fills a struct vrange_slots with the layout in use;
+ *	returns 0.  EINVAL without slots.
+ * VRANGE_SLOTS_ARM: reclaim looks at the area's words again (and the
+ *	header's @armed reads 1); returns the caller's tag.  EINVAL without
+ *	slots or before the first mmap; EPERM if the mask lacks PROT_WRITE.
+ *
+ * mmap at VRANGE_OFF_SLOTS: the state pages, MAP_SHARED, exactly
+ *	@map_size bytes.  EINVAL without slots, for another length or offset,
+ *	or MAP_PRIVATE; EPERM for PROT_EXEC, or PROT_WRITE outside the
+ *	area's mask (mprotect cannot add either later).  The mapping holds
+ *	the area's slots, not its file descriptor: it outlives the last
+ *	close (and then reads VRANGE_SLOTS_DEAD).  It cannot grow
+ *	(mremap), and is left out of core dumps.
+ *
+ * On an area with slots, the range ioctls take any page range, with the
+ * same answers and errnos as on an area without slots (but that a STATUS
+ * VRANGE_BATCH counts each slot whose word it reads as a range visited,
+ * against VRANGE_BATCH_WORK_MAX).  On whole slots
+ * whose word is theirs (not KERNEL: the kernel knows which) they work
+ * through the words: VRANGE_PIN64 of a slot being purged waits for the
+ * purge, pins, and reports the slot purged; of a word that is not a state
+ * a process may write, reports it purged.  VRANGE_UNPIN64 of a pinned
+ * slot writes UNPINNED at the level asked for and tag 0, and leaves a
+ * slot that is unpinned already (or being purged) alone; an invalid word
+ * becomes PURGED.  VRANGE_STATUS64 and GET_PIN_STATUS count UNPINNED as
+ * unpinned, PURGING, PURGED and invalid words as unpinned and purged (of
+ * part of such a slot: its pages in the range).  A pin or an unpin of
+ * part of such a slot, an unpin with VRANGE_PURGE_PARTIAL of any of it,
+ * and a PIN or UNPIN VRANGE_BATCH entry touching it make the slot the
+ * kernel's (TREE): its word becomes KERNEL (after waiting for a purge of
+ * the slot in flight), and what it said becomes the kernel's: PINNED
+ * nothing unpinned; UNPINNED the slot unpinned at its level; PURGED or an
+ * invalid word the slot unpinned and purged (an invalid word's data is
+ * not discarded, but a pin reports it purged).  The kernel's slots then
+ * take every range ioctl as an area without slots does, and a pin that
+ * leaves one with no unpinned page makes its word PINNED again (after a
+ * PIN batch: after all its entries).  VRANGE_PURGE_ALL_CACHES purges the
+ * unpinned slots of every armed area and the unpinned pages of the
+ * kernel's slots too, and counts their pages in its result.
+ */
+#define VRANGE_SET_SLOTS	_IOWR(VRANGE_IOC_MAGIC, 0x47, struct vrange_slots)
+#define VRANGE_GET_SLOTS	_IOR(VRANGE_IOC_MAGIC, 0x48, struct vrange_slots)
+#define VRANGE_SLOTS_ARM	_IO(VRANGE_IOC_MAGIC, 0x49)
 
 #endif /* _UAPI_LINUX_VRANGE_H */
