@@ -689,16 +689,6 @@ int th_write_str(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
-int th_truncate(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
 pid_t th_fork(void)
 {
 	pid_t pid = fork();

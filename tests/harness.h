@@ -411,11 +411,6 @@ int th_read_long(const char *path, long *val);
 int th_read_u64(const char *path, uint64_t *val);
 /* Write a string to a file (e.g. /proc/self/oom_score_adj). */
 int th_write_str(const char *path, const char *s);
-/*
- * Open a file for writing with O_TRUNC and close it, as the shell's
- * "> FILE" does: what empties tracefs's trace (a write alone does not).
- */
-int th_truncate(const char *path);
 
 /*
  * Fork a helper process of the current test; it may use the ASSERT and

@@ -176,7 +176,7 @@ static void trace_contention(bool on)
 		tracing_was_on = 1;
 	ASSERT_EQ(th_write_str(TRACEFS "/tracing_on", "0"), 0);
 	if (on) {
-		ASSERT_EQ(th_truncate(TRACEFS "/trace"), 0);
+		ASSERT_EQ(th_write_str(TRACEFS "/trace", ""), 0);
 		ASSERT_EQ(th_write_str(CONTENTION "/trigger", "stacktrace"), 0);
 	} else {
 		th_write_str(CONTENTION "/trigger", "!stacktrace");
@@ -189,7 +189,7 @@ static void trace_contention(bool on)
 /* The trace read: empty it, and tracing_on as it was (t_trace needs it). */
 static void trace_restore(void)
 {
-	th_truncate(TRACEFS "/trace");
+	th_write_str(TRACEFS "/trace", "");
 	th_write_str(TRACEFS "/tracing_on", tracing_was_on ? "1" : "0");
 }
 

@@ -82,7 +82,7 @@ TEST(events_fire_with_their_fields)
 	unsigned long long area;
 
 	tracing("1");
-	ASSERT_EQ(th_truncate(TRACEFS "/trace"), 0);
+	ASSERT_EQ(th_write_str(TRACEFS "/trace", ""), 0);
 
 	vr_area_new(&a, "t_trace", 8);
 	th_fill(a.p, a.size, 7, 0);
