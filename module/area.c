@@ -194,6 +194,7 @@ struct vrange_area *vrange_area_create(bool ashmem)
 	mutex_init(&area->lock);
 	spin_lock_init(&area->state_lock);
 	area->ranges = RB_ROOT;
+	INIT_LIST_HEAD(&area->defer_link);
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
 	area->id = atomic64_inc_return(&vrange_next_area_id);
@@ -813,6 +814,13 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 
 	switch (op) {
 	case VRANGE_PIN:
+		if (vrange_defer_pin(area, start, end)) {
+			vrange_trace_op(area, op, start, end, res);
+			return 0;
+		}
+		ret = vrange_defer_settle(area, spare);
+		if (ret)
+			return ret;
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
 			res->purged = ret;
@@ -827,6 +835,16 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
+		if (!(flags & VRANGE_OP_BATCH) &&
+		    vrange_defer_unpin(area, start, end,
+				       vrange_flags_level(flags),
+				       flags & VRANGE_PURGE_PARTIAL)) {
+			vrange_trace_op(area, op, start, end, res);
+			return 0;
+		}
+		ret = vrange_defer_settle(area, spare);
+		if (ret)
+			return ret;
 		ret = vrange_ranges_unpin(area, start, end,
 					  vrange_flags_level(flags),
 					  flags & VRANGE_PURGE_PARTIAL, spare);
@@ -836,6 +854,9 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 			vrange_trace_op(area, op, start, end, res);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
+		ret = vrange_defer_settle(area, spare);
+		if (ret)
+			return ret;
 		return vrange_ranges_count(area, start, end, res, budget);
 	}
 }
@@ -928,7 +949,8 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 				ret = res.unpinned ? VRANGE_IS_UNPINNED :
 						     VRANGE_IS_PINNED;
 		} else if (!ret) {
-			ret = vrange_ranges_any_unpinned(area, start, end) ?
+			ret = vrange_ranges_any_unpinned(area, start, end) ||
+			      vrange_defer_overlaps(area, start, end) ?
 				VRANGE_IS_UNPINNED : VRANGE_IS_PINNED;
 		}
 		mutex_unlock(&area->lock);

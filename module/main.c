@@ -258,6 +258,7 @@ static void __exit vrange_exit(void)
 	if (vrange_ashmem_param)
 		misc_deregister(&vrange_ashmem_misc);
 	misc_deregister(&vrange_misc);
+	vrange_defer_exit();
 	vrange_purge_exit();
 	vrange_slots_exit();
 	vrange_ranges_exit();

@@ -550,6 +550,8 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 	/* Pairs with the release in vrange_purge_init(). */
 	if (!smp_load_acquire(&vrange_lru_ready))
 		return 0;
+	/* Deferred ranges join the LRU now, so as to be counted. */
+	vrange_defer_reclaim();
 	for (level = 0; level < VRANGE_LEVELS; level++) {
 		lru = &vrange_lrus[level];
 		ranges = list_lru_shrink_count(lru, sc);
@@ -687,9 +689,12 @@ static void vrange_purge_all_list(struct list_lru *lru, int nid,
 long vrange_purge_all(void)
 {
 	struct vrange_purge p = { .purge_all = true };
-	long found = percpu_counter_sum_positive(&vrange_resident_pages);
 	unsigned int pass;
 	int level, nid;
+	long found;
+
+	vrange_defer_flush_all();
+	found = percpu_counter_sum_positive(&vrange_resident_pages);
 
 	/*
 	 * Every node's and every memcg's list, through the shrinker's path,

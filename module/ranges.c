@@ -116,6 +116,7 @@ static void vrange_insert(struct vrange_area *area, struct vrange_range *new)
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &area->ranges);
+	area->clear_end = area->clear_start;
 }
 
 /*
@@ -141,6 +142,7 @@ static void vrange_insert_before(struct vrange_area *area,
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &area->ranges);
+	area->clear_end = area->clear_start;
 }
 
 /* The folio at page @index of @area, with a reference; NULL if none. */
@@ -289,16 +291,102 @@ static unsigned long vrange_purged_in(const struct vrange_range *r, pgoff_t lo,
 	return pe > lo ? pe - lo : 0;
 }
 
+/**
+ * vrange_ranges_recycle() - free a range struct that is in no tree or LRU
+ * @area: the area, locked
+ * @r: the struct
+ *
+ * Kept in @area->cache for the next unpin if that is empty and it is known
+ * where @r is charged; freed otherwise.
+ */
+void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r)
+{
+	if (!area->cache && r->gen && r->gen == area->cache_gen)
+		area->cache = r;
+	else
+		kmem_cache_free(vrange_range_cache, r);
+}
+
 static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 {
 	rb_erase(&r->node, &area->ranges);
 	if (vrange_range_resident(r))
 		vrange_lru_del(r);
-	/* Kept for the next unpin if it is known where it is charged. */
-	if (!area->cache && r->gen && r->gen == area->cache_gen)
-		area->cache = r;
-	else
-		kmem_cache_free(vrange_range_cache, r);
+	vrange_ranges_recycle(area, r);
+}
+
+/**
+ * vrange_ranges_take_cached() - the cached struct, for a deferred unpin
+ * @area: the area, locked
+ *
+ * Return: @area->cache, now the caller's, or NULL if there is none or its
+ * memcg went offline.  Where it is filed is checked when it is linked
+ * (vrange_ranges_fits()), not here: the unpin that takes it must be cheap.
+ */
+struct vrange_range *vrange_ranges_take_cached(struct vrange_area *area)
+{
+	struct vrange_range *r = area->cache;
+
+	if (!r || (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
+		return NULL;
+	area->cache = NULL;
+	return r;
+}
+
+/**
+ * vrange_ranges_fits() - may @r be filed as it is, for the memory it covers?
+ * @area: the area, locked
+ * @r: a struct of @area that is in no tree or LRU, with @r->start set
+ *
+ * The rule of vrange_cache_take(): @r's slab page is on the node of the
+ * memory at @r->start and @r is charged to that memory's memcg.  Two cases
+ * are let through where an allocation would have followed the caller: no
+ * page in memory there (nothing that reclaim could free would be misfiled)
+ * and a memcg offline or none (its charge went to an ancestor).  Takes no
+ * sleeping lock: the shrinker calls it.
+ *
+ * Return: true if so.
+ */
+bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r)
+{
+	struct mem_cgroup *memcg;
+	struct folio *folio;
+	bool fits = true;
+
+	if (!r->gen || r->gen != area->cache_gen ||
+	    (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
+		return false;
+	folio = vrange_folio_at(area, r->start);
+	if (!folio)
+		return true;
+	if (folio_nid(folio) != page_to_nid(virt_to_page(r))) {
+		fits = false;
+	} else {
+		rcu_read_lock();
+		memcg = folio_memcg(folio);
+		if (memcg && mem_cgroup_online(memcg))
+			fits = memcg == area->cache_memcg;
+		rcu_read_unlock();
+	}
+	folio_put(folio);
+	return fits;
+}
+
+/**
+ * vrange_ranges_link() - put an unpinned range that has a struct into the tree
+ * @area: the area, locked
+ * @r: the range, whose pages no range of the tree overlaps, counted in
+ *     @area->unpinned already (defer.c)
+ *
+ * It joins its LRU at the tail, as a new unpin's range does.
+ */
+void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r)
+{
+	spin_lock(&area->state_lock);
+	vrange_insert(area, r);
+	vrange_lru_add(r);
+	spin_unlock(&area->state_lock);
+	vrange_stat_resident(vrange_range_pages(r));
 }
 
 /**
@@ -378,6 +466,9 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			vrange_lru_del(r);
 	}
 	spin_unlock(&area->state_lock);
+	/* No range is left in [@start, @end): a later unpin need not look. */
+	area->clear_start = start;
+	area->clear_end = end;
 	return purged;
 }
 
@@ -693,13 +784,19 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
  * vrange_ranges_clear() - pin everything, for the area's release
  * @area: the area, locked, with no punch in flight
  *
- * Frees @area->cache and drops @area->cache_memcg too.
+ * Frees @area->cache and the deferred range (defer.c), and drops
+ * @area->cache_memcg too.
  */
 void vrange_ranges_clear(struct vrange_area *area)
 {
 	struct vrange_range *r, *next;
 	unsigned int steps = 0;
 
+	if (area->defer) {
+		area->unpinned -= vrange_range_pages(area->defer);
+		vrange_ranges_recycle(area, area->defer);
+		area->defer = NULL;
+	}
 	spin_lock(&area->state_lock);
 	for (r = vrange_first_ending_after(area, 0); r; r = next) {
 		vrange_state_relax(area, &steps);

@@ -118,7 +118,7 @@ static void vrange_stats_fill(struct vrange_area *area, struct vrange_stats *st)
  * @area: the area
  * @ustats: the user's struct vrange_stats
  *
- * Return: 0 or -EFAULT.
+ * Return: 0, -EFAULT, -EINTR or -ENOMEM.
  */
 int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats)
@@ -126,7 +126,13 @@ int vrange_area_get_stats(struct vrange_area *area,
 	struct vrange_stats st;
 	bool slots;
 
+	int ret;
+
 	memset(&st, 0, sizeof(st));
+	/* Resident unpinned pages are counted in the tree. */
+	ret = vrange_defer_flush(area);
+	if (ret)
+		return ret;
 	if (mutex_lock_killable(&area->lock))
 		return -EINTR;
 	vrange_stats_fill(area, &st);
@@ -187,9 +193,12 @@ static DEVICE_ATTR_RO(areas);
 static ssize_t unpinned_bytes_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
-	s64 pages = percpu_counter_sum(&vrange_unpinned_purged) +
-		    vrange_stat_resident_sum();
+	s64 pages;
 
+	/* The global counters count ranges once they are filed. */
+	vrange_defer_flush_all();
+	pages = percpu_counter_sum(&vrange_unpinned_purged) +
+		vrange_stat_resident_sum();
 	if (pages < 0)
 		pages = 0;
 

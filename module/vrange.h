@@ -10,6 +10,8 @@
  * batch.c	VRANGE_BATCH: many ranges in one call, all or nothing
  * slots.c	slots: state words pinned and unpinned by user space, purged
  *		by the shrinker through the kernel's mapping of them
+ * defer.c	the cheap path of a small unpin and the pin that undoes it:
+ *		a range kept out of the tree and the LRU for a few ms
  *
  * The locking rules are written at the top of area.c.
  */
@@ -86,6 +88,16 @@ struct shrink_control;
  * @cache_memcg: the memcg the area's latest range structs were charged to,
  *		with a reference; NULL with memcg disabled, or once it was
  *		found offline (then @cache_gen moved on)
+ * @defer:	a small unpinned range not yet in @ranges or on its LRU
+ *		(defer.c), or NULL; no range of @ranges overlaps it, and its
+ *		pages are counted in @unpinned (not yet in the global counter)
+ * @clear_start: with @clear_end, pages that no range of @ranges overlaps,
+ *		as a pin left them: [@clear_start, @clear_end), empty if they
+ *		are equal; every insertion into @ranges empties it (ranges.c)
+ * @clear_end:	see @clear_start
+ * @defer_link:	on defer.c's list of areas with a deferred range, while
+ *		@defer_listed; that list holds a reference (@ref)
+ * @defer_listed: on that list, or about to be; under @lock
  * @slots:	the area's slots (slots.c), or NULL; set under @lock before
  *		the first mmap, then fixed until the area is freed
  * @ref:	one for the open file description, one for each purge in flight,
@@ -118,6 +130,11 @@ struct vrange_area {
 	u16 cache_gen;
 	struct vrange_range *cache;
 	struct mem_cgroup *cache_memcg;
+	struct vrange_range *defer;
+	pgoff_t clear_start;
+	pgoff_t clear_end;
+	struct list_head defer_link;
+	bool defer_listed;
 	struct vrange_slotset *slots;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
@@ -296,8 +313,24 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
+void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r);
+struct vrange_range *vrange_ranges_take_cached(struct vrange_area *area);
+bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r);
+void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
+
+/* defer.c */
+bool vrange_defer_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
+			enum vrange_level level, bool partial);
+bool vrange_defer_pin(struct vrange_area *area, pgoff_t start, pgoff_t end);
+bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
+			   pgoff_t end);
+int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare);
+int vrange_defer_flush(struct vrange_area *area);
+void vrange_defer_flush_all(void);
+void vrange_defer_reclaim(void);
+void vrange_defer_exit(void);
 
 /* slots.c */
 int vrange_slots_set(struct vrange_area *area,
