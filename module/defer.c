@@ -201,9 +201,9 @@ static int vrange_defer_settle_alloc(struct vrange_area *area, bool killable)
 	int ret;
 
 	for (;;) {
-		if (!killable)
+		if (!killable) {
 			mutex_lock(&area->lock);
-		else if (mutex_lock_killable(&area->lock)) {
+		} else if (mutex_lock_killable(&area->lock)) {
 			ret = -EINTR;
 			break;
 		}

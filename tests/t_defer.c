@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t_defer: the cheap path of a small unpin (issue 17, module/defer.c).
+ *
+ * An unpin of at most 16 pages that overlaps no unpinned range, after a
+ * pin has left the area a spare range struct, is kept out of the tree and
+ * the LRU, and a pin of exactly those pages undoes it.  Nothing of that
+ * may show: such a range is purged by drop_caches (the shrinker files it
+ * when it counts), by PURGE_ALL_CACHES, and by reclaim once the work
+ * filed it; a status, GET_STATS, fdinfo and sysfs count it; every other
+ * operation beside it (overlapping, covering, splitting, status) answers
+ * as if it had been filed at once; the last close with one deferred frees
+ * it.  Each test makes the deferral happen (unpin and pin one page first,
+ * so that the area has a spare struct) and checks the answers a user
+ * sees, which are the same whether or not the module defers.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define NPG	32
+#define SEED	0xdefe
+#define DROP	"/proc/sys/vm/drop_caches"
+#define SYSFS	"/sys/class/misc/vrange/unpinned_bytes"
+
+/* A filled area with a spare struct: page 0 unpinned and pinned again. */
+static void new_area(struct vr_area *a)
+{
+	vr_area_new(a, "t_defer", NPG);
+	th_fill(a->p, a->size, SEED, 0);
+	ASSERT_EQ(vr_unpin_pg(a->fd, 0, 1), 0);
+	ASSERT_EQ(vr_pin_pg(a->fd, 0, 1), VRANGE_NOT_PURGED);
+}
+
+static void need_purge(void)
+{
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s (needs CAP_SYS_ADMIN)",
+		     th_errname(errno));
+}
+
+/* Page states: 'P' pinned, 'U' unpinned, '!' error. */
+static void expect_state(int fd, const char *want)
+{
+	char got[NPG + 1];
+	size_t i, n = strlen(want);
+
+	for (i = 0; i < n; i++) {
+		int r = vr_status_pg(fd, i, 1);
+
+		got[i] = r == VRANGE_IS_PINNED ? 'P' :
+			 r == VRANGE_IS_UNPINNED ? 'U' : '!';
+	}
+	got[n] = 0;
+	EXPECT_STREQ(got, want);
+}
+
+TEST(unpin_then_pin_of_the_same_pages_keeps_the_data)
+{
+	struct vr_area a;
+
+	new_area(&a);
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(vr_unpin_pg(a.fd, 3, 2), 0);
+		ASSERT_EQ(vr_pin_pg(a.fd, 3, 2), VRANGE_NOT_PURGED);
+	}
+	expect_state(a.fd, "PPPPPPPP");
+	EXPECT_PATTERN(a.p, a.size, SEED, 0);
+	vr_area_free(&a);
+}
+
+TEST(drop_caches_purges_a_just_unpinned_range)
+{
+	struct vr_area a;
+
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 5, 1), 0);
+	if (th_write_str(DROP, "2"))
+		SKIP("%s: %s", DROP, th_errname(errno));
+	EXPECT_EQ(th_resident(a.p + 5 * PG, PG), 0);
+	EXPECT_EQ(vr_pin_pg(a.fd, 5, 1), VRANGE_WAS_PURGED);
+	EXPECT_ZEROED(a.p + 5 * PG, PG);
+	EXPECT_PATTERN(a.p, 5 * PG, SEED, 0);
+	EXPECT_PATTERN(a.p + 6 * PG, a.size - 6 * PG, SEED, 6 * PG);
+	vr_area_free(&a);
+}
+
+TEST(purge_all_purges_a_just_unpinned_range)
+{
+	struct vr_area a;
+
+	need_purge();
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 7, 2), 0);
+	EXPECT_GE(vr_purge_all(), 2);
+	EXPECT_EQ(vr_pin_pg(a.fd, 7, 2), VRANGE_WAS_PURGED);
+	EXPECT_ZEROED(a.p + 7 * PG, 2 * PG);
+	EXPECT_PATTERN(a.p, 7 * PG, SEED, 0);
+	vr_area_free(&a);
+}
+
+TEST(counts_include_a_just_unpinned_range)
+{
+	struct vrange_range64 r;
+	struct vrange_stats st;
+	uint64_t before, after;
+	struct vr_area a;
+	char path[64], buf[512], *line;
+	int fd;
+	ssize_t n;
+
+	new_area(&a);
+	ASSERT_EQ(th_read_u64(SYSFS, &before), 0);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 3), 0);
+
+	EXPECT_EQ(vr_status_pg(a.fd, 5, 1), VRANGE_IS_UNPINNED);
+	EXPECT_EQ(vr_status_pg(a.fd, 0, 4), VRANGE_IS_PINNED);
+	EXPECT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, 3 * PG);
+	EXPECT_EQ(r.purged, 0);
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", a.fd);
+	fd = open(path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	line = strstr(buf, "\nunpinned:\t");
+	ASSERT_TRUE(line != NULL);
+	EXPECT_EQ(strtoull(line + strlen("\nunpinned:\t"), NULL, 10), 3 * PG);
+
+	EXPECT_EQ(vr_get_stats(a.fd, &st), 0);
+	EXPECT_EQ(st.unpinned, 3 * PG);
+	EXPECT_EQ(st.unpinned_resident, 3 * PG);
+	EXPECT_EQ(st.pinned, a.size - 3 * PG);
+
+	/* Other areas may come and go: the delta is this one's at least. */
+	ASSERT_EQ(th_read_u64(SYSFS, &after), 0);
+	EXPECT_GE(after, before + 3 * PG);
+	EXPECT_EQ(vr_pin_pg(a.fd, 4, 3), VRANGE_NOT_PURGED);
+	vr_area_free(&a);
+}
+
+/* Each case: an unpin that is deferred, then another operation on it. */
+TEST(operations_beside_a_just_unpinned_range)
+{
+	struct vrange_range64 r;
+	struct vr_area a;
+
+	/* A pin covering it and more. */
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 2), 0);
+	EXPECT_EQ(vr_pin_pg(a.fd, 1, 4), VRANGE_NOT_PURGED);
+	expect_state(a.fd, "PPPPPP");
+	vr_area_free(&a);
+
+	/* A pin of part of it splits it; the rest stays unpinned. */
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 4), 0);
+	EXPECT_EQ(vr_pin_pg(a.fd, 3, 1), VRANGE_NOT_PURGED);
+	expect_state(a.fd, "PPUPUUPP");
+	EXPECT_EQ(vr_pin_pg(a.fd, 2, 4), VRANGE_NOT_PURGED);
+	expect_state(a.fd, "PPPPPPPP");
+	vr_area_free(&a);
+
+	/* An unpin over it: its pages keep their range. */
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 3, 1), 0);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 6), 0);
+	expect_state(a.fd, "PUUUUUUP");
+	EXPECT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, 6 * PG);
+	EXPECT_EQ(vr_pin_pg(a.fd, 0, 0), VRANGE_NOT_PURGED);
+	vr_area_free(&a);
+
+	/* Two unpins in a row: the first is filed, both are unpinned. */
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 1), 0);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 1), 0);
+	expect_state(a.fd, "PUPPUPPP");
+	EXPECT_EQ(vr_pin_pg(a.fd, 1, 1), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vr_pin_pg(a.fd, 4, 1), VRANGE_NOT_PURGED);
+	EXPECT_PATTERN(a.p, a.size, SEED, 0);
+	vr_area_free(&a);
+
+	/* A read-only area still refuses the unpin. */
+	new_area(&a);
+	ASSERT_EQ(ioctl(a.fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	EXPECT_ERRNO(vr_unpin_pg(a.fd, 1, 1), EPERM);
+	expect_state(a.fd, "PPPP");
+	vr_area_free(&a);
+}
+
+/* The pin of a deferred range that was purged says so; others do not. */
+TEST(purged_and_not_purged_beside_each_other)
+{
+	struct vr_area a;
+
+	need_purge();
+	new_area(&a);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 1), 0);
+	ASSERT_GE(vr_purge_all(), 1);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 6, 1), 0);
+	EXPECT_EQ(vr_pin_pg(a.fd, 6, 1), VRANGE_NOT_PURGED);
+	EXPECT_PATTERN(a.p + 6 * PG, PG, SEED, 6 * PG);
+	EXPECT_EQ(vr_pin_pg(a.fd, 2, 1), VRANGE_WAS_PURGED);
+	EXPECT_ZEROED(a.p + 2 * PG, PG);
+	vr_area_free(&a);
+}
+
+/* Close with a deferred range, many times: nothing left behind. */
+TEST(last_close_with_a_just_unpinned_range)
+{
+	uint64_t areas0, areas1;
+	struct vr_area a;
+
+	ASSERT_EQ(th_read_u64("/sys/class/misc/vrange/areas", &areas0), 0);
+	for (int i = 0; i < 200; i++) {
+		new_area(&a);
+		ASSERT_EQ(vr_unpin_pg(a.fd, 1, 1), 0);
+		vr_area_free(&a);
+	}
+	ASSERT_EQ(th_read_u64("/sys/class/misc/vrange/areas", &areas1), 0);
+	EXPECT_LE(areas1, areas0);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
+}
