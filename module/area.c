@@ -753,19 +753,17 @@ static enum vrange_level vrange_flags_level(u32 flags)
 	return VRANGE_LEVEL_NORMAL;
 }
 
-/* The vrange_pin and vrange_unpin events, when someone listens. */
-static void vrange_trace_op(struct vrange_area *area, unsigned int op,
-			    pgoff_t start, pgoff_t end,
-			    const struct vrange_op_result *res)
+/* The vrange_pin and vrange_unpin events, for vrange_trace_op(). */
+static noinline void vrange_trace_op_slow(struct vrange_area *area,
+					  unsigned int op, pgoff_t start,
+					  pgoff_t end,
+					  const struct vrange_op_result *res)
 {
 	u64 offset = (u64)start << PAGE_SHIFT, len = (u64)(end - start) << PAGE_SHIFT;
 	struct mem_cgroup *memcg;
 	u64 memcg_id;
 	int nid;
 
-	if (op == VRANGE_PIN ? !trace_vrange_pin_enabled() :
-	    !trace_vrange_unpin_enabled())
-		return;
 	nid = vrange_ranges_node(area, start);
 	memcg = get_mem_cgroup_from_mm(current->mm);
 	memcg_id = compat_memcg_cgroup_id(memcg);
@@ -775,6 +773,17 @@ static void vrange_trace_op(struct vrange_area *area, unsigned int op,
 				 (u64)res->purged << PAGE_SHIFT);
 	else
 		trace_vrange_unpin(area->id, offset, len, nid, memcg_id);
+}
+
+/* The vrange_pin and vrange_unpin events, when someone listens. */
+static __always_inline void vrange_trace_op(struct vrange_area *area,
+					    unsigned int op, pgoff_t start,
+					    pgoff_t end,
+					    const struct vrange_op_result *res)
+{
+	if (op == VRANGE_PIN ? trace_vrange_pin_enabled() :
+	    trace_vrange_unpin_enabled())
+		vrange_trace_op_slow(area, op, start, end, res);
 }
 
 /**
@@ -910,7 +919,9 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 			break;
 		}
 	}
-	vrange_ranges_spare_free(&spare);
+	/* Most calls set nothing aside: spare them a call. */
+	if (spare.nr || spare.memcg || spare.charged)
+		vrange_ranges_spare_free(&spare);
 	return ret;
 }
 

@@ -41,6 +41,7 @@
 
 #include <linux/jiffies.h>
 #include <linux/list.h>
+#include <linux/memcontrol.h>
 #include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -60,6 +61,21 @@ static void vrange_defer_workfn(struct work_struct *work);
 static DEFINE_SPINLOCK(vrange_defer_lock);
 static LIST_HEAD(vrange_defer_areas);
 static DECLARE_DELAYED_WORK(vrange_defer_work, vrange_defer_workfn);
+
+/*
+ * @area->cache, now the caller's, or NULL if there is none or its memcg went
+ * offline.  Where it is filed is checked when it is linked
+ * (vrange_ranges_fits()), not here: the unpin that takes it must be cheap.
+ */
+static struct vrange_range *vrange_defer_take_cached(struct vrange_area *area)
+{
+	struct vrange_range *r = area->cache;
+
+	if (!r || (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
+		return NULL;
+	area->cache = NULL;
+	return r;
+}
 
 /* Put @area, locked, on the list for the work, unless it is there. */
 static void vrange_defer_list(struct vrange_area *area)
@@ -97,7 +113,7 @@ bool vrange_defer_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	if ((start < area->clear_start || end > area->clear_end) &&
 	    vrange_ranges_any_unpinned(area, start, end))
 		return false;
-	r = vrange_ranges_take_cached(area);
+	r = vrange_defer_take_cached(area);
 	if (!r)
 		return false;
 	r->area = area;
@@ -130,7 +146,11 @@ bool vrange_defer_pin(struct vrange_area *area, pgoff_t start, pgoff_t end)
 		return false;
 	area->defer = NULL;
 	area->unpinned -= end - start;
-	vrange_ranges_recycle(area, r);
+	/* Back where the unpin took it from, as a rule. */
+	if (!area->cache && r->gen && r->gen == area->cache_gen)
+		area->cache = r;
+	else
+		vrange_ranges_recycle(area, r);
 	area->clear_start = start;
 	area->clear_end = end;
 	return true;

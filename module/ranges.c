@@ -316,24 +316,6 @@ static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 }
 
 /**
- * vrange_ranges_take_cached() - the cached struct, for a deferred unpin
- * @area: the area, locked
- *
- * Return: @area->cache, now the caller's, or NULL if there is none or its
- * memcg went offline.  Where it is filed is checked when it is linked
- * (vrange_ranges_fits()), not here: the unpin that takes it must be cheap.
- */
-struct vrange_range *vrange_ranges_take_cached(struct vrange_area *area)
-{
-	struct vrange_range *r = area->cache;
-
-	if (!r || (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
-		return NULL;
-	area->cache = NULL;
-	return r;
-}
-
-/**
  * vrange_ranges_fits() - may @r be filed as it is, for the memory it covers?
  * @area: the area, locked
  * @r: a struct of @area that is in no tree or LRU, with @r->start set

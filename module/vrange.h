@@ -314,7 +314,6 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
 void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r);
-struct vrange_range *vrange_ranges_take_cached(struct vrange_area *area);
 bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r);
 void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r);
 int vrange_ranges_init(void);
