@@ -195,6 +195,7 @@ struct vrange_area *vrange_area_create(bool ashmem)
 	spin_lock_init(&area->state_lock);
 	area->ranges = RB_ROOT;
 	INIT_LIST_HEAD(&area->defer_link);
+	atomic64_set(&area->defer_word, 0);
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
 	area->id = atomic64_inc_return(&vrange_next_area_id);
@@ -248,6 +249,7 @@ void vrange_area_release(struct vrange_area *area)
 		mutex_unlock(&area->lock);
 		vrange_punch_wait(area, seq, false);
 	}
+	vrange_defer_drop(area);
 	vrange_ranges_clear(area);
 	vrange_slots_release(area);
 	mutex_unlock(&area->lock);
@@ -743,16 +745,6 @@ int vrange_area_range(struct vrange_area *area, u64 offset, u64 len,
 	return 0;
 }
 
-/* The purge level VRANGE_PURGE_FIRST or VRANGE_PURGE_LAST asks for. */
-static enum vrange_level vrange_flags_level(u32 flags)
-{
-	if (flags & VRANGE_PURGE_FIRST)
-		return VRANGE_LEVEL_FIRST;
-	if (flags & VRANGE_PURGE_LAST)
-		return VRANGE_LEVEL_LAST;
-	return VRANGE_LEVEL_NORMAL;
-}
-
 /* The vrange_pin and vrange_unpin events, for vrange_trace_op(). */
 static noinline void vrange_trace_op_slow(struct vrange_area *area,
 					  unsigned int op, pgoff_t start,
@@ -823,16 +815,14 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 
 	switch (op) {
 	case VRANGE_PIN:
-		if (vrange_defer_pin(area, start, end)) {
-			vrange_trace_op(area, op, start, end, res);
-			return 0;
-		}
 		ret = vrange_defer_settle(area, spare);
 		if (ret)
 			return ret;
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
 			res->purged = ret;
+			if (!(flags & VRANGE_OP_BATCH))
+				vrange_defer_publish(area, start, end);
 			vrange_trace_op(area, op, start, end, res);
 			return 0;
 		}
@@ -844,13 +834,6 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
-		if (!(flags & VRANGE_OP_BATCH) &&
-		    vrange_defer_unpin(area, start, end,
-				       vrange_flags_level(flags),
-				       flags & VRANGE_PURGE_PARTIAL)) {
-			vrange_trace_op(area, op, start, end, res);
-			return 0;
-		}
 		ret = vrange_defer_settle(area, spare);
 		if (ret)
 			return ret;
@@ -888,9 +871,16 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 		.list = LIST_HEAD_INIT(spare.list),
 		.nid = NUMA_NO_NODE,
 	};
+	pgoff_t start, end;
 	unsigned int seq;
 	int ret;
 
+	/* The pair of a small unpin and its pin, with no lock (defer.c). */
+	if (vrange_defer_fast(area, op, offset, len, flags, &start, &end)) {
+		*res = (struct vrange_op_result){ };
+		vrange_trace_op(area, op, start, end, res);
+		return 0;
+	}
 	for (;;) {
 		/* Behind a whole-area op on a million ranges: seconds. */
 		if (mutex_lock_killable(&area->lock)) {

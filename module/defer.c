@@ -1,60 +1,95 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vrange: the cheap path of a small unpin, and of the pin that undoes it.
+ * vrange: the lock-free path of a small unpin, and of the pin that undoes it.
  *
  * Apps unpin what they are not using now and pin it back when they touch
  * it, often: most unpins are followed by a pin of the same pages before
  * reclaim ever looks.  Filing such a range costs more than the two
- * syscalls (a tree insertion, the list_lru, the where-lookup of its memory),
- * and the pin undoes it all.  So an unpin of at most VRANGE_DEFER_PAGES
- * pages that overlaps no range, in an area whose cached struct
- * (ranges.c) is free, keeps that struct as the area's one deferred range,
- * @area->defer, in no tree and on no LRU; a pin of exactly those pages
- * gives the struct back, and finds nothing purged, which is true: nothing
- * can purge a range that reclaim cannot see.
+ * syscalls (the area's lock, a tree insertion, the list_lru, the lookup of
+ * where its memory is), and the pin undoes it all.  So each area has one
+ * word, @area->defer_word, that says one of:
  *
- * What keeps the deferral invisible to users and bounded for reclaim:
- *  - Every other operation on the area settles the deferred range first
- *    (links it into the tree and its LRU, as the unpin would have), so
- *    the tree is what it would have been for them; a status adds it.
- *  - The area is put on vrange_defer_areas, with a reference, and a
- *    delayed work settles every deferred range VRANGE_DEFER_DELAY_MS after
- *    the first was deferred: a range stays out of the LRU that long at
- *    most, unless settling it needs an allocation that fails.
- *  - The shrinker's count settles the deferred ranges of the listed areas
- *    first (vrange_defer_reclaim()), so drop_caches and memory.reclaim see
- *    them; that needs no allocation (the deferred range has its struct)
- *    and no sleeping lock, and passes a busy area by, kicking the work.
- *  - PURGE_ALL_CACHES, the sysfs counters, GET_STATS and fdinfo settle
- *    first (vrange_defer_flush_all(), vrange_defer_flush()).
- *  - The struct is filed where it is only if vrange_ranges_fits() says so
- *    (the node and memcg of its memory); otherwise settling unpins the
- *    pages the usual way, with a struct allocated for them.
+ *  - CLEAR [start, start + n): a pin left these pages with no range, and
+ *    the area holds a spare range struct (@area->cache) kept for them;
+ *  - DEFERRED [start, start + n) at a level: these pages are unpinned, but
+ *    their range is in no tree and on no LRU yet; the spare struct is kept
+ *    to file it with;
+ *  - 0: neither.
  *
- * Locking: @area->defer and @area->defer_listed are under @area->lock.
- * vrange_defer_lock, a spinlock, protects vrange_defer_areas and every
- * area's @defer_link; it nests inside @area->lock (an unpin lists its
- * area) and is taken outside it only with mutex_trylock()
- * (vrange_defer_reclaim()).
+ * An unpin of exactly a CLEAR run turns the word DEFERRED, and a pin of
+ * exactly a DEFERRED run turns it CLEAR, each with one compare-and-swap
+ * and no lock: nothing was purged (reclaim cannot see a deferred range),
+ * and the spare struct stays where it is.  n is at most VRANGE_DEFER_PAGES.
+ *
+ * Everything else happens under @area->lock, and starts by taking the
+ * word (vrange_defer_settle(): an exchange with 0, which makes any
+ * lock-free attempt from then on fail and take the lock): a DEFERRED run
+ * is filed as its unpin would have filed it, with the spare struct if
+ * vrange_ranges_fits() says its node and memcg are right, else with one
+ * allocated for it.  So the tree, the LRU and the counters are what they
+ * would have been whenever anything under the lock looks; a pin that
+ * leaves a run of at most VRANGE_DEFER_PAGES pages with no range, and
+ * has a spare struct, publishes it CLEAR again (vrange_defer_publish()).
+ *
+ * What bounds a DEFERRED run's stay out of reclaim's view:
+ *  - An area whose word turns DEFERRED goes on vrange_defer_areas (with a
+ *    reference), and a delayed work files it VRANGE_DEFER_DELAY_MS later.
+ *  - The shrinker's count files the listed areas' runs first
+ *    (vrange_defer_reclaim()), with no sleeping lock and no allocation:
+ *    drop_caches and memory.reclaim see them.  An area whose lock is
+ *    held, or whose run needs a struct allocated, is left to the work,
+ *    which is started at once.
+ *  - PURGE_ALL_CACHES and the sysfs counters wait for the work
+ *    (vrange_defer_flush_all()), GET_STATS and fdinfo file the area's
+ *    (vrange_defer_flush()), and a status counts the run.
+ *
+ * Locking and ordering: the word changes by atomic operations only; its
+ * lock-free changes go from a non-zero value to another, so that under
+ * @area->lock a word taken (0) stays 0 until its taker writes it.  The
+ * spare struct is @area->cache, under @area->lock, and is left alone
+ * while the word is not 0.  vrange_defer_lock, a spinlock, protects
+ * vrange_defer_areas and each area's @defer_link; it is taken with no
+ * lock of the module held, or (vrange_defer_reclaim()) outside the
+ * @area->lock it trylocks.  VRANGE_DEFER_LISTED is set by whoever lists
+ * the area; the work clears it before it takes the word, and the unpin
+ * tests it after its compare-and-swap (both full barriers), so either the
+ * work finds the DEFERRED word or the unpin lists the area again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
-#include <linux/memcontrol.h>
-#include <linux/sched/signal.h>
+#include <linux/mman.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
 #include "vrange.h"
 
-/* The largest unpin that is deferred: one batch of the LRU's purge. */
+/* The largest run that is deferred: one batch of the LRU's purge. */
 #define VRANGE_DEFER_PAGES	16
-/* How long a deferred range may stay out of the LRU. */
+/* How long a deferred run may stay out of the LRU. */
 #define VRANGE_DEFER_DELAY_MS	10
-/* The most listed areas one shrinker count settles; the work does the rest. */
+/* The most listed areas one shrinker count looks at; the work does the rest. */
 #define VRANGE_DEFER_RECLAIM_MAX 64
+
+/* @area->defer_flags */
+#define VRANGE_DEFER_LISTED	0
+
+/*
+ * The word: bits 0-1 the state, 2-3 the level, 4 partial, 5-8 the pages
+ * less one, 9 and up the first page (an area has at most 2^51 pages).
+ */
+#define VRANGE_DW_CLEAR		1ULL
+#define VRANGE_DW_DEFERRED	2ULL
+#define VRANGE_DW_STATE		3ULL
+#define VRANGE_DW_LEVEL_SHIFT	2
+#define VRANGE_DW_PARTIAL	BIT_ULL(4)
+#define VRANGE_DW_PAGES_SHIFT	5
+#define VRANGE_DW_START_SHIFT	9
+/* A word's run: every bit but the state, the level and partial. */
+#define VRANGE_DW_RUN		(~0ULL << VRANGE_DW_PAGES_SHIFT)
 
 static void vrange_defer_workfn(struct work_struct *work);
 
@@ -62,27 +97,32 @@ static DEFINE_SPINLOCK(vrange_defer_lock);
 static LIST_HEAD(vrange_defer_areas);
 static DECLARE_DELAYED_WORK(vrange_defer_work, vrange_defer_workfn);
 
-/*
- * @area->cache, now the caller's, or NULL if there is none or its memcg went
- * offline.  Where it is filed is checked when it is linked
- * (vrange_ranges_fits()), not here: the unpin that takes it must be cheap.
- */
-static struct vrange_range *vrange_defer_take_cached(struct vrange_area *area)
+/* The word for the run [@start, @end), without its state; 0 if none fits. */
+static u64 vrange_dw_run(pgoff_t start, pgoff_t end)
 {
-	struct vrange_range *r = area->cache;
-
-	if (!r || (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
-		return NULL;
-	area->cache = NULL;
-	return r;
+	if (end - start - 1 >= VRANGE_DEFER_PAGES ||
+	    (u64)start >> (64 - VRANGE_DW_START_SHIFT))
+		return 0;
+	return (u64)start << VRANGE_DW_START_SHIFT |
+	       (u64)(end - start - 1) << VRANGE_DW_PAGES_SHIFT;
 }
 
-/* Put @area, locked, on the list for the work, unless it is there. */
+static pgoff_t vrange_dw_start(u64 w)
+{
+	return w >> VRANGE_DW_START_SHIFT;
+}
+
+static pgoff_t vrange_dw_end(u64 w)
+{
+	return vrange_dw_start(w) + ((w >> VRANGE_DW_PAGES_SHIFT) & 15) + 1;
+}
+
+/* Put @area on the list for the work, unless it is there. */
 static void vrange_defer_list(struct vrange_area *area)
 {
-	if (area->defer_listed)
+	if (test_bit(VRANGE_DEFER_LISTED, &area->defer_flags) ||
+	    test_and_set_bit(VRANGE_DEFER_LISTED, &area->defer_flags))
 		return;
-	area->defer_listed = true;
 	refcount_inc(&area->ref);
 	spin_lock(&vrange_defer_lock);
 	list_add_tail(&area->defer_link, &vrange_defer_areas);
@@ -92,30 +132,115 @@ static void vrange_defer_list(struct vrange_area *area)
 }
 
 /**
- * vrange_defer_unpin() - unpin [@start, @end) without filing it, if it may be
- * @area: the area, locked, with its backing file, not cut into slots
+ * vrange_defer_fast() - a pin or unpin with no lock, if it may be one
+ * @area: the area; its lock is not held
+ * @op: VRANGE_PIN, VRANGE_UNPIN or VRANGE_GET_PIN_STATUS
+ * @offset: bytes
+ * @len: bytes, 0 for "to the end"
+ * @flags: an unpin's VRANGE_PURGE_* flags, already checked
+ * @start: gets the first page, when it returns true
+ * @end: gets one past the last page, when it returns true
+ *
+ * An unpin of exactly the CLEAR run, or a pin of exactly the DEFERRED one.
+ *
+ * Return: true if done (a pin found nothing purged); false if nothing
+ * was done and the operation must take the lock.
+ */
+bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
+		       u64 len, u32 flags, pgoff_t *start, pgoff_t *end)
+{
+	/* Not 0: the area has its file, its size and no slots for good. */
+	u64 w = atomic64_read_acquire(&area->defer_word), run, want;
+
+	if (!w || op == VRANGE_GET_PIN_STATUS ||
+	    vrange_area_range(area, offset, len, start, end))
+		return false;
+	run = vrange_dw_run(*start, *end);
+	if (!run || run != (w & VRANGE_DW_RUN))
+		return false;
+	if (op == VRANGE_PIN) {
+		if ((w & VRANGE_DW_STATE) != VRANGE_DW_DEFERRED)
+			return false;
+		return atomic64_try_cmpxchg(&area->defer_word, &w,
+					    run | VRANGE_DW_CLEAR);
+	}
+	/* Purging destroys data: only a writer may allow it. */
+	if ((w & VRANGE_DW_STATE) != VRANGE_DW_CLEAR ||
+	    !(READ_ONCE(area->prot_mask) & PROT_WRITE))
+		return false;
+	want = run | VRANGE_DW_DEFERRED |
+	       (u64)vrange_flags_level(flags) << VRANGE_DW_LEVEL_SHIFT;
+	if (flags & VRANGE_PURGE_PARTIAL)
+		want |= VRANGE_DW_PARTIAL;
+	if (!atomic64_try_cmpxchg(&area->defer_word, &w, want))
+		return false;
+	vrange_defer_list(area);
+	return true;
+}
+
+/**
+ * vrange_defer_publish() - offer [@start, @end) to the lock-free path
+ * @area: the area, locked, not cut into slots, its word taken
  * @start: first page
  * @end: one past the last page
- * @level: the purge level of the range
- * @partial: whether reclaim may purge part of it
  *
- * Return: true if the pages are unpinned, deferred; false if nothing was
- * done and the unpin must take the usual path.
+ * After a pin of [@start, @end), which no range overlaps now: if the run is
+ * small and the area has a spare struct, the word says CLEAR for it.
  */
-bool vrange_defer_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			enum vrange_level level, bool partial)
+void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
+			  pgoff_t end)
 {
-	struct vrange_range *r;
+	u64 run = vrange_dw_run(start, end);
 
-	if (area->defer || end - start > VRANGE_DEFER_PAGES)
-		return false;
-	/* Pages a pin left with no range, or a look at the tree. */
-	if ((start < area->clear_start || end > area->clear_end) &&
-	    vrange_ranges_any_unpinned(area, start, end))
-		return false;
-	r = vrange_defer_take_cached(area);
-	if (!r)
-		return false;
+	if (run && area->cache)
+		atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
+}
+
+/**
+ * vrange_defer_overlaps() - is a deferred run in [@start, @end)?
+ * @area: the area, locked
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: true if the word is DEFERRED for a run that overlaps it.
+ */
+bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
+			   pgoff_t end)
+{
+	u64 w = atomic64_read(&area->defer_word);
+
+	return (w & VRANGE_DW_STATE) == VRANGE_DW_DEFERRED &&
+	       vrange_dw_start(w) < end && start < vrange_dw_end(w);
+}
+
+/**
+ * vrange_defer_settle() - take the word, and file a deferred run
+ * @area: the area, locked
+ * @spare: range structs set aside, as for vrange_op_locked(); NULL where
+ *	   nothing may be allocated (the shrinker)
+ *
+ * Return: 0, the word taken (0) and a deferred run filed as its unpin
+ * would have filed it; or -EAGAIN with the word as it was: with @spare,
+ * its @want, @nid and @memcg say what to allocate.
+ */
+int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare)
+{
+	u64 w = atomic64_xchg(&area->defer_word, 0);
+	struct vrange_range *r = area->cache;
+	enum vrange_level level;
+	pgoff_t start, end;
+	bool partial;
+	int ret;
+
+	if ((w & VRANGE_DW_STATE) != VRANGE_DW_DEFERRED)
+		return 0;
+	/* Kept for the run since the word was published. */
+	if (WARN_ON_ONCE(!r))
+		return 0;
+	start = vrange_dw_start(w);
+	end = vrange_dw_end(w);
+	level = (w >> VRANGE_DW_LEVEL_SHIFT) & 3;
+	partial = w & VRANGE_DW_PARTIAL;
 	r->area = area;
 	r->start = start;
 	r->end = end;
@@ -123,92 +248,34 @@ bool vrange_defer_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	r->level = level;
 	r->partial = partial;
 	r->punching = false;
-	area->defer = r;
-	area->unpinned += end - start;
-	vrange_defer_list(area);
-	return true;
-}
-
-/**
- * vrange_defer_pin() - pin exactly the deferred range, if that is what is asked
- * @area: the area, locked
- * @start: first page
- * @end: one past the last page
- *
- * Return: true if [@start, @end) was the deferred range and is pinned now,
- * with nothing purged (reclaim never saw it); false if nothing was done.
- */
-bool vrange_defer_pin(struct vrange_area *area, pgoff_t start, pgoff_t end)
-{
-	struct vrange_range *r = area->defer;
-
-	if (!r || r->start != start || r->end != end)
-		return false;
-	area->defer = NULL;
-	area->unpinned -= end - start;
-	/* Back where the unpin took it from, as a rule. */
-	if (!area->cache && r->gen && r->gen == area->cache_gen)
-		area->cache = r;
-	else
-		vrange_ranges_recycle(area, r);
-	area->clear_start = start;
-	area->clear_end = end;
-	return true;
-}
-
-/**
- * vrange_defer_overlaps() - does the deferred range overlap [@start, @end)?
- * @area: the area, locked
- * @start: first page
- * @end: one past the last page
- *
- * Return: true if so.
- */
-bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
-			   pgoff_t end)
-{
-	struct vrange_range *r = area->defer;
-
-	return r && r->start < end && start < r->end;
-}
-
-/**
- * vrange_defer_settle() - file the deferred range, as its unpin would have
- * @area: the area, locked
- * @spare: range structs set aside, as for vrange_op_locked(); NULL where
- *	   nothing may be allocated (the shrinker)
- *
- * Return: 0 (nothing was deferred, or it is filed now), or -EAGAIN with
- * nothing changed: with @spare, its @want, @nid and @memcg say what to
- * allocate.
- */
-int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare)
-{
-	struct vrange_range *r = area->defer;
-	int ret;
-
-	if (!r)
-		return 0;
 	if (vrange_ranges_fits(area, r)) {
-		area->defer = NULL;
+		area->cache = NULL;
 		vrange_ranges_link(area, r);
 		return 0;
 	}
-	if (!spare)
-		return -EAGAIN;
 	/* Elsewhere: a struct of its own, as any unpin. */
-	ret = vrange_ranges_unpin(area, r->start, r->end, r->level, r->partial,
-				  spare);
-	if (ret) {
+	ret = -EAGAIN;
+	if (spare) {
+		ret = vrange_ranges_unpin(area, start, end, level, partial,
+					  spare);
 		if (ret == -EAGAIN)
-			vrange_ranges_where(area, r->start, spare);
-		return ret;
+			vrange_ranges_where(area, start, spare);
 	}
-	/* The unpin counted the pages again. */
-	area->unpinned -= vrange_range_pages(r);
-	area->defer = NULL;
-	vrange_ranges_recycle(area, r);
-	return 0;
+	/* Nothing changed: the run is still deferred, the struct kept. */
+	if (ret)
+		atomic64_set(&area->defer_word, w);
+	return ret;
+}
+
+/**
+ * vrange_defer_drop() - forget the word, at the area's release
+ * @area: the area, locked
+ *
+ * A deferred run was unpinned; the release pins everything.
+ */
+void vrange_defer_drop(struct vrange_area *area)
+{
+	atomic64_set(&area->defer_word, 0);
 }
 
 /* Settle, allocating as needed; with @area->lock held on success. */
@@ -239,8 +306,14 @@ static int vrange_defer_settle_alloc(struct vrange_area *area, bool killable)
 	return ret;
 }
 
+static bool vrange_defer_pending(struct vrange_area *area)
+{
+	return (atomic64_read(&area->defer_word) & VRANGE_DW_STATE) ==
+	       VRANGE_DW_DEFERRED;
+}
+
 /**
- * vrange_defer_flush() - file @area's deferred range, before a count of it
+ * vrange_defer_flush() - file @area's deferred run, before a count of it
  * @area: the area, not locked
  *
  * Return: 0, -EINTR or -ENOMEM.
@@ -249,7 +322,7 @@ int vrange_defer_flush(struct vrange_area *area)
 {
 	int ret;
 
-	if (!READ_ONCE(area->defer))
+	if (!vrange_defer_pending(area))
 		return 0;
 	ret = vrange_defer_settle_alloc(area, true);
 	if (!ret)
@@ -260,7 +333,6 @@ int vrange_defer_flush(struct vrange_area *area)
 static void vrange_defer_workfn(struct work_struct *work)
 {
 	struct vrange_area *area, *next;
-	bool again = false;
 	LIST_HEAD(todo);
 
 	spin_lock(&vrange_defer_lock);
@@ -269,31 +341,22 @@ static void vrange_defer_workfn(struct work_struct *work)
 
 	list_for_each_entry_safe(area, next, &todo, defer_link) {
 		list_del_init(&area->defer_link);
-		if (vrange_defer_settle_alloc(area, false)) {
-			/* Out of memory: the range stays pinned to reclaim. */
-			mutex_lock(&area->lock);
-		}
-		if (area->defer) {
-			/* Unpinned again meanwhile, or not settled. */
-			spin_lock(&vrange_defer_lock);
-			list_add_tail(&area->defer_link, &vrange_defer_areas);
-			spin_unlock(&vrange_defer_lock);
-			again = true;
+		/* Before the word is taken: see the top of the file. */
+		clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
+		/* Pairs with the unpin's compare-and-swap, then test_bit(). */
+		smp_mb__after_atomic();
+		if (!vrange_defer_settle_alloc(area, false))
 			mutex_unlock(&area->lock);
-			continue;
-		}
-		area->defer_listed = false;
-		mutex_unlock(&area->lock);
+		/* Out of memory: the run stays deferred; try again later. */
+		if (vrange_defer_pending(area))
+			vrange_defer_list(area);
 		vrange_area_put(area);
 		cond_resched();
 	}
-	if (again)
-		queue_delayed_work(system_unbound_wq, &vrange_defer_work,
-				   msecs_to_jiffies(VRANGE_DEFER_DELAY_MS));
 }
 
 /**
- * vrange_defer_flush_all() - file every deferred range now
+ * vrange_defer_flush_all() - file every listed deferred run now
  *
  * For PURGE_ALL_CACHES and the global counters.  May sleep.
  */
@@ -303,11 +366,11 @@ void vrange_defer_flush_all(void)
 }
 
 /**
- * vrange_defer_reclaim() - file deferred ranges, for the shrinker's count
+ * vrange_defer_reclaim() - file deferred runs, for the shrinker's count
  *
- * Never sleeps: areas whose lock is held, or whose range needs a struct
- * of its own, are left to the work, which is started now; so are the
- * areas past the first VRANGE_DEFER_RECLAIM_MAX.
+ * Never sleeps: areas whose lock is held, or whose run needs a struct of
+ * its own, are left to the work, which is started now; so are the areas
+ * past the first VRANGE_DEFER_RECLAIM_MAX.
  */
 void vrange_defer_reclaim(void)
 {
@@ -323,7 +386,7 @@ void vrange_defer_reclaim(void)
 			kick = true;
 			break;
 		}
-		if (!READ_ONCE(area->defer))
+		if (!vrange_defer_pending(area))
 			continue;
 		if (!mutex_trylock(&area->lock)) {
 			kick = true;
@@ -341,7 +404,7 @@ void vrange_defer_reclaim(void)
 /**
  * vrange_defer_exit() - wait for the work, at unload
  *
- * Every area was released by then, which drops its deferred range: the
+ * Every area was released by then, which drops its deferred run: the
  * work only drops the list's references.
  */
 void vrange_defer_exit(void)

@@ -116,7 +116,6 @@ static void vrange_insert(struct vrange_area *area, struct vrange_range *new)
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &area->ranges);
-	area->clear_end = area->clear_start;
 }
 
 /*
@@ -142,7 +141,6 @@ static void vrange_insert_before(struct vrange_area *area,
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &area->ranges);
-	area->clear_end = area->clear_start;
 }
 
 /* The folio at page @index of @area, with a reference; NULL if none. */
@@ -357,10 +355,10 @@ bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r)
 /**
  * vrange_ranges_link() - put an unpinned range that has a struct into the tree
  * @area: the area, locked
- * @r: the range, whose pages no range of the tree overlaps, counted in
- *     @area->unpinned already (defer.c)
+ * @r: the range, whose pages no range of the tree overlaps (defer.c)
  *
- * It joins its LRU at the tail, as a new unpin's range does.
+ * It joins its LRU at the tail, as a new unpin's range does, and its pages
+ * are counted unpinned.
  */
 void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r)
 {
@@ -368,7 +366,7 @@ void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r)
 	vrange_insert(area, r);
 	vrange_lru_add(r);
 	spin_unlock(&area->state_lock);
-	vrange_stat_resident(vrange_range_pages(r));
+	vrange_account(area, vrange_range_pages(r), 0);
 }
 
 /**
@@ -448,9 +446,6 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			vrange_lru_del(r);
 	}
 	spin_unlock(&area->state_lock);
-	/* No range is left in [@start, @end): a later unpin need not look. */
-	area->clear_start = start;
-	area->clear_end = end;
 	return purged;
 }
 
@@ -766,19 +761,14 @@ unsigned long vrange_ranges_resident(struct vrange_area *area)
  * vrange_ranges_clear() - pin everything, for the area's release
  * @area: the area, locked, with no punch in flight
  *
- * Frees @area->cache and the deferred range (defer.c), and drops
- * @area->cache_memcg too.
+ * Frees @area->cache and drops @area->cache_memcg too; the deferred range
+ * (defer.c) must have been dropped.
  */
 void vrange_ranges_clear(struct vrange_area *area)
 {
 	struct vrange_range *r, *next;
 	unsigned int steps = 0;
 
-	if (area->defer) {
-		area->unpinned -= vrange_range_pages(area->defer);
-		vrange_ranges_recycle(area, area->defer);
-		area->defer = NULL;
-	}
 	spin_lock(&area->state_lock);
 	for (r = vrange_first_ending_after(area, 0); r; r = next) {
 		vrange_state_relax(area, &steps);

@@ -160,6 +160,8 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 	bool slots;
 	u32 mode;
 
+	/* Counted once filed; a failure (a kill) shows the rest. */
+	vrange_defer_flush(area);
 	mutex_lock(&area->lock);
 	vrange_stats_fill(area, &st);
 	strscpy(name, vrange_area_name(area), sizeof(name));

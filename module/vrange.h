@@ -10,14 +10,16 @@
  * batch.c	VRANGE_BATCH: many ranges in one call, all or nothing
  * slots.c	slots: state words pinned and unpinned by user space, purged
  *		by the shrinker through the kernel's mapping of them
- * defer.c	the cheap path of a small unpin and the pin that undoes it:
- *		a range kept out of the tree and the LRU for a few ms
+ * defer.c	the lock-free path of a small unpin and of the pin that
+ *		undoes it: a range kept out of the tree and the LRU for a
+ *		few ms
  *
  * The locking rules are written at the top of area.c.
  */
 #ifndef VRANGE_INTERNAL_H
 #define VRANGE_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/bits.h>
 #include <linux/list.h>
@@ -88,16 +90,12 @@ struct shrink_control;
  * @cache_memcg: the memcg the area's latest range structs were charged to,
  *		with a reference; NULL with memcg disabled, or once it was
  *		found offline (then @cache_gen moved on)
- * @defer:	a small unpinned range not yet in @ranges or on its LRU
- *		(defer.c), or NULL; no range of @ranges overlaps it, and its
- *		pages are counted in @unpinned (not yet in the global counter)
- * @clear_start: with @clear_end, pages that no range of @ranges overlaps,
- *		as a pin left them: [@clear_start, @clear_end), empty if they
- *		are equal; every insertion into @ranges empties it (ranges.c)
- * @clear_end:	see @clear_start
- * @defer_link:	on defer.c's list of areas with a deferred range, while
- *		@defer_listed; that list holds a reference (@ref)
- * @defer_listed: on that list, or about to be; under @lock
+ * @defer_word: the pages a pin left with no range, or a small unpinned range
+ *		not yet in @ranges or on its LRU, with no lock (defer.c);
+ *		while it is not 0, @cache holds a struct kept for it
+ * @defer_flags: VRANGE_DEFER_LISTED: on defer.c's list, which holds a
+ *		reference (@ref)
+ * @defer_link:	on that list; under defer.c's lock
  * @slots:	the area's slots (slots.c), or NULL; set under @lock before
  *		the first mmap, then fixed until the area is freed
  * @ref:	one for the open file description, one for each purge in flight,
@@ -130,11 +128,9 @@ struct vrange_area {
 	u16 cache_gen;
 	struct vrange_range *cache;
 	struct mem_cgroup *cache_memcg;
-	struct vrange_range *defer;
-	pgoff_t clear_start;
-	pgoff_t clear_end;
+	atomic64_t defer_word;
+	unsigned long defer_flags;
 	struct list_head defer_link;
-	bool defer_listed;
 	struct vrange_slotset *slots;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
@@ -150,6 +146,16 @@ enum vrange_level {
 	VRANGE_LEVEL_LAST,
 	VRANGE_LEVELS
 };
+
+/* The purge level VRANGE_PURGE_FIRST or VRANGE_PURGE_LAST asks for. */
+static inline enum vrange_level vrange_flags_level(u32 flags)
+{
+	if (flags & VRANGE_PURGE_FIRST)
+		return VRANGE_LEVEL_FIRST;
+	if (flags & VRANGE_PURGE_LAST)
+		return VRANGE_LEVEL_LAST;
+	return VRANGE_LEVEL_NORMAL;
+}
 
 /**
  * struct vrange_range - a run of unpinned pages that were unpinned together
@@ -320,12 +326,14 @@ int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
 
 /* defer.c */
-bool vrange_defer_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
-			enum vrange_level level, bool partial);
-bool vrange_defer_pin(struct vrange_area *area, pgoff_t start, pgoff_t end);
+bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
+		       u64 len, u32 flags, pgoff_t *start, pgoff_t *end);
+void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
+			  pgoff_t end);
 bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
 			   pgoff_t end);
 int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare);
+void vrange_defer_drop(struct vrange_area *area);
 int vrange_defer_flush(struct vrange_area *area);
 void vrange_defer_flush_all(void);
 void vrange_defer_reclaim(void);
