@@ -78,8 +78,8 @@
 #define VRANGE_DEFER_LISTED	0
 
 /*
- * The word: bits 0-1 the state, 2-3 the level, 4 partial, 5-8 the pages
- * less one, 9 and up the first page (an area has at most 2^51 pages).
+ * The word: bits 0-1 the state, 2-3 the level, 4 partial, 5-9 the pages (1
+ * to 16: never 0), 10 and up the first page (an area has at most 2^51).
  */
 #define VRANGE_DW_CLEAR		1ULL
 #define VRANGE_DW_DEFERRED	2ULL
@@ -87,7 +87,7 @@
 #define VRANGE_DW_LEVEL_SHIFT	2
 #define VRANGE_DW_PARTIAL	BIT_ULL(4)
 #define VRANGE_DW_PAGES_SHIFT	5
-#define VRANGE_DW_START_SHIFT	9
+#define VRANGE_DW_START_SHIFT	10
 /* A word's run: every bit but the state, the level and partial. */
 #define VRANGE_DW_RUN		(~0ULL << VRANGE_DW_PAGES_SHIFT)
 
@@ -97,14 +97,17 @@ static DEFINE_SPINLOCK(vrange_defer_lock);
 static LIST_HEAD(vrange_defer_areas);
 static DECLARE_DELAYED_WORK(vrange_defer_work, vrange_defer_workfn);
 
-/* The word for the run [@start, @end), without its state; 0 if none fits. */
+/*
+ * The word for the run [@start, @end), without its state: never 0 for a
+ * run that fits; 0 for one that does not.
+ */
 static u64 vrange_dw_run(pgoff_t start, pgoff_t end)
 {
 	if (end - start - 1 >= VRANGE_DEFER_PAGES ||
 	    (u64)start >> (64 - VRANGE_DW_START_SHIFT))
 		return 0;
 	return (u64)start << VRANGE_DW_START_SHIFT |
-	       (u64)(end - start - 1) << VRANGE_DW_PAGES_SHIFT;
+	       (u64)(end - start) << VRANGE_DW_PAGES_SHIFT;
 }
 
 static pgoff_t vrange_dw_start(u64 w)
@@ -114,7 +117,7 @@ static pgoff_t vrange_dw_start(u64 w)
 
 static pgoff_t vrange_dw_end(u64 w)
 {
-	return vrange_dw_start(w) + ((w >> VRANGE_DW_PAGES_SHIFT) & 15) + 1;
+	return vrange_dw_start(w) + ((w >> VRANGE_DW_PAGES_SHIFT) & 31);
 }
 
 /* Put @area on the list for the work, unless it is there. */

@@ -2,17 +2,19 @@
 /*
  * t_defer: the cheap path of a small unpin (issue 17, module/defer.c).
  *
- * An unpin of at most 16 pages that overlaps no unpinned range, after a
- * pin has left the area a spare range struct, is kept out of the tree and
- * the LRU, and a pin of exactly those pages undoes it.  Nothing of that
- * may show: such a range is purged by drop_caches (the shrinker files it
- * when it counts), by PURGE_ALL_CACHES, and by reclaim once the work
- * filed it; a status, GET_STATS, fdinfo and sysfs count it; every other
- * operation beside it (overlapping, covering, splitting, status) answers
- * as if it had been filed at once; the last close with one deferred frees
- * it.  Each test makes the deferral happen (unpin and pin one page first,
- * so that the area has a spare struct) and checks the answers a user
- * sees, which are the same whether or not the module defers.
+ * An unpin of at most 16 pages that a pin left with no range (the last
+ * pin of the area, of exactly those pages, with a spare range struct),
+ * is done with no lock and kept out of the tree and the LRU, and a pin of
+ * exactly those pages undoes it the same way.  Nothing of that may show:
+ * such a range is purged by drop_caches (the shrinker files it when it
+ * counts), by PURGE_ALL_CACHES, and by reclaim once the work filed it; a
+ * status, GET_STATS, fdinfo and sysfs count it; every other operation
+ * beside it (overlapping, covering, splitting, status) answers as if it
+ * had been filed at once; the last close with one deferred frees it.
+ * Each test makes the deferral happen (defer(): unpin, pin and unpin the
+ * same pages, after a first pin left the area a spare struct) and checks
+ * the answers a user sees, which are the same whether or not the module
+ * defers.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -38,6 +40,14 @@ static void new_area(struct vr_area *a)
 	th_fill(a->p, a->size, SEED, 0);
 	ASSERT_EQ(vr_unpin_pg(a->fd, 0, 1), 0);
 	ASSERT_EQ(vr_pin_pg(a->fd, 0, 1), VRANGE_NOT_PURGED);
+}
+
+/* Unpin @n pages at @pg so that the module may defer it. */
+static void defer(struct vr_area *a, size_t pg, size_t n)
+{
+	ASSERT_EQ(vr_unpin_pg(a->fd, pg, n), 0);
+	ASSERT_EQ(vr_pin_pg(a->fd, pg, n), VRANGE_NOT_PURGED);
+	ASSERT_EQ(vr_unpin_pg(a->fd, pg, n), 0);
 }
 
 static void need_purge(void)
@@ -82,7 +92,7 @@ TEST(drop_caches_purges_a_just_unpinned_range)
 	struct vr_area a;
 
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 5, 1), 0);
+	defer(&a, 5, 1);
 	if (th_write_str(DROP, "2"))
 		SKIP("%s: %s", DROP, th_errname(errno));
 	EXPECT_EQ(th_resident(a.p + 5 * PG, PG), 0);
@@ -99,7 +109,7 @@ TEST(purge_all_purges_a_just_unpinned_range)
 
 	need_purge();
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 7, 2), 0);
+	defer(&a, 7, 2);
 	EXPECT_GE(vr_purge_all(), 2);
 	EXPECT_EQ(vr_pin_pg(a.fd, 7, 2), VRANGE_WAS_PURGED);
 	EXPECT_ZEROED(a.p + 7 * PG, 2 * PG);
@@ -119,7 +129,7 @@ TEST(counts_include_a_just_unpinned_range)
 
 	new_area(&a);
 	ASSERT_EQ(th_read_u64(SYSFS, &before), 0);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 3), 0);
+	defer(&a, 4, 3);
 
 	EXPECT_EQ(vr_status_pg(a.fd, 5, 1), VRANGE_IS_UNPINNED);
 	EXPECT_EQ(vr_status_pg(a.fd, 0, 4), VRANGE_IS_PINNED);
@@ -158,14 +168,14 @@ TEST(operations_beside_a_just_unpinned_range)
 
 	/* A pin covering it and more. */
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 2), 0);
+	defer(&a, 2, 2);
 	EXPECT_EQ(vr_pin_pg(a.fd, 1, 4), VRANGE_NOT_PURGED);
 	expect_state(a.fd, "PPPPPP");
 	vr_area_free(&a);
 
 	/* A pin of part of it splits it; the rest stays unpinned. */
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 4), 0);
+	defer(&a, 2, 4);
 	EXPECT_EQ(vr_pin_pg(a.fd, 3, 1), VRANGE_NOT_PURGED);
 	expect_state(a.fd, "PPUPUUPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 2, 4), VRANGE_NOT_PURGED);
@@ -174,7 +184,7 @@ TEST(operations_beside_a_just_unpinned_range)
 
 	/* An unpin over it: its pages keep their range. */
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 3, 1), 0);
+	defer(&a, 3, 1);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 6), 0);
 	expect_state(a.fd, "PUUUUUUP");
 	EXPECT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
@@ -184,7 +194,7 @@ TEST(operations_beside_a_just_unpinned_range)
 
 	/* Two unpins in a row: the first is filed, both are unpinned. */
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 1), 0);
+	defer(&a, 1, 1);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 1), 0);
 	expect_state(a.fd, "PUPPUPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 1, 1), VRANGE_NOT_PURGED);
@@ -192,9 +202,10 @@ TEST(operations_beside_a_just_unpinned_range)
 	EXPECT_PATTERN(a.p, a.size, SEED, 0);
 	vr_area_free(&a);
 
-	/* A read-only area still refuses the unpin. */
+	/* A read-only area still refuses the unpin, even of the pinned run. */
 	new_area(&a);
 	ASSERT_EQ(ioctl(a.fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	EXPECT_ERRNO(vr_unpin_pg(a.fd, 0, 1), EPERM);
 	EXPECT_ERRNO(vr_unpin_pg(a.fd, 1, 1), EPERM);
 	expect_state(a.fd, "PPPP");
 	vr_area_free(&a);
@@ -207,9 +218,9 @@ TEST(purged_and_not_purged_beside_each_other)
 
 	need_purge();
 	new_area(&a);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 1), 0);
+	defer(&a, 2, 1);
 	ASSERT_GE(vr_purge_all(), 1);
-	ASSERT_EQ(vr_unpin_pg(a.fd, 6, 1), 0);
+	defer(&a, 6, 1);
 	EXPECT_EQ(vr_pin_pg(a.fd, 6, 1), VRANGE_NOT_PURGED);
 	EXPECT_PATTERN(a.p + 6 * PG, PG, SEED, 6 * PG);
 	EXPECT_EQ(vr_pin_pg(a.fd, 2, 1), VRANGE_WAS_PURGED);
@@ -226,7 +237,7 @@ TEST(last_close_with_a_just_unpinned_range)
 	ASSERT_EQ(th_read_u64("/sys/class/misc/vrange/areas", &areas0), 0);
 	for (int i = 0; i < 200; i++) {
 		new_area(&a);
-		ASSERT_EQ(vr_unpin_pg(a.fd, 1, 1), 0);
+		defer(&a, 1, 1);
 		vr_area_free(&a);
 	}
 	ASSERT_EQ(th_read_u64("/sys/class/misc/vrange/areas", &areas1), 0);
