@@ -815,9 +815,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 
 	switch (op) {
 	case VRANGE_PIN:
-		ret = vrange_defer_settle(area, spare);
-		if (ret)
-			return ret;
+		vrange_defer_settle(area);
 		ret = vrange_ranges_pin(area, start, end, spare);
 		if (ret >= 0) {
 			res->purged = ret;
@@ -834,9 +832,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
 			return -EPERM;
-		ret = vrange_defer_settle(area, spare);
-		if (ret)
-			return ret;
+		vrange_defer_settle(area);
 		ret = vrange_ranges_unpin(area, start, end,
 					  vrange_flags_level(flags),
 					  flags & VRANGE_PURGE_PARTIAL, spare);
@@ -846,9 +842,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 			vrange_trace_op(area, op, start, end, res);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */
-		ret = vrange_defer_settle(area, spare);
-		if (ret)
-			return ret;
+		vrange_defer_settle(area);
 		return vrange_ranges_count(area, start, end, res, budget);
 	}
 }

@@ -293,8 +293,9 @@ int vrange_batch_ioctl(struct vrange_area *area,
 			continue;
 		}
 		/* Before the counts: the entries see the range filed. */
-		ret = vrange_defer_settle(area, &spare);
-		if (!ret && area->slots && op != VRANGE_GET_PIN_STATUS)
+		vrange_defer_settle(area);
+		ret = 0;
+		if (area->slots && op != VRANGE_GET_PIN_STATUS)
 			ret = vrange_batch_slots(area, op, ranges, batch.nr,
 						 &spare);
 		if (ret == -EBUSY || ret == -EAGAIN) {

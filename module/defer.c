@@ -24,9 +24,8 @@
  * Everything else happens under @area->lock, and starts by taking the
  * word (vrange_defer_settle(): an exchange with 0, which makes any
  * lock-free attempt from then on fail and take the lock): a DEFERRED run
- * is filed as its unpin would have filed it, with the spare struct if
- * vrange_ranges_fits() says its node and memcg are right, else with one
- * allocated for it.  So the tree, the LRU and the counters are what they
+ * is filed as its unpin would have filed it, with the spare struct, with
+ * no allocation.  So the tree, the LRU and the counters are what they
  * would have been whenever anything under the lock looks; a pin that
  * leaves a run of at most VRANGE_DEFER_PAGES pages with no range, and
  * has a spare struct, publishes it CLEAR again (vrange_defer_publish()).
@@ -37,8 +36,7 @@
  *  - The shrinker's count files the listed areas' runs first
  *    (vrange_defer_reclaim()), with no sleeping lock and no allocation:
  *    drop_caches and memory.reclaim see them.  An area whose lock is
- *    held, or whose run needs a struct allocated, is left to the work,
- *    which is started at once.
+ *    held is left to the work, which is started at once.
  *  - PURGE_ALL_CACHES and the sysfs counters wait for the work
  *    (vrange_defer_flush_all()), GET_STATS and fdinfo file the area's
  *    (vrange_defer_flush()), and a status counts the run.
@@ -188,14 +186,16 @@ bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
  * @end: one past the last page
  *
  * After a pin of [@start, @end), which no range overlaps now: if the run is
- * small and the area has a spare struct, the word says CLEAR for it.
+ * small and the area has a spare struct that would be filed right for its
+ * memory (vrange_ranges_fits()), the word says CLEAR for it.
  */
 void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 			  pgoff_t end)
 {
 	u64 run = vrange_dw_run(start, end);
 
-	if (run && area->cache)
+	/* Where an unpin of the run would file it (settling does not look). */
+	if (run && area->cache && vrange_ranges_fits(area, area->cache, start))
 		atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
 }
 
@@ -219,55 +219,32 @@ bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
 /**
  * vrange_defer_settle() - take the word, and file a deferred run
  * @area: the area, locked
- * @spare: range structs set aside, as for vrange_op_locked(); NULL where
- *	   nothing may be allocated (the shrinker)
  *
- * Return: 0, the word taken (0) and a deferred run filed as its unpin
- * would have filed it; or -EAGAIN with the word as it was: with @spare,
- * its @want, @nid and @memcg say what to allocate.
+ * The run is filed as its unpin would have filed it, with the struct kept
+ * for it, which vrange_defer_publish() found on the node of the run's
+ * memory and charged to its memcg; if the memory moved since, the range
+ * does not follow it, as a filed range does not.  Nothing is allocated: a
+ * status, a pin or the shrinker never fail or wait for it.
  */
-int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare)
+void vrange_defer_settle(struct vrange_area *area)
 {
 	u64 w = atomic64_xchg(&area->defer_word, 0);
 	struct vrange_range *r = area->cache;
-	enum vrange_level level;
-	pgoff_t start, end;
-	bool partial;
-	int ret;
 
 	if ((w & VRANGE_DW_STATE) != VRANGE_DW_DEFERRED)
-		return 0;
+		return;
 	/* Kept for the run since the word was published. */
 	if (WARN_ON_ONCE(!r))
-		return 0;
-	start = vrange_dw_start(w);
-	end = vrange_dw_end(w);
-	level = (w >> VRANGE_DW_LEVEL_SHIFT) & 3;
-	partial = w & VRANGE_DW_PARTIAL;
+		return;
+	area->cache = NULL;
 	r->area = area;
-	r->start = start;
-	r->end = end;
-	r->purged_end = start;
-	r->level = level;
-	r->partial = partial;
+	r->start = vrange_dw_start(w);
+	r->end = vrange_dw_end(w);
+	r->purged_end = r->start;
+	r->level = (w >> VRANGE_DW_LEVEL_SHIFT) & 3;
+	r->partial = w & VRANGE_DW_PARTIAL;
 	r->punching = false;
-	if (vrange_ranges_fits(area, r)) {
-		area->cache = NULL;
-		vrange_ranges_link(area, r);
-		return 0;
-	}
-	/* Elsewhere: a struct of its own, as any unpin. */
-	ret = -EAGAIN;
-	if (spare) {
-		ret = vrange_ranges_unpin(area, start, end, level, partial,
-					  spare);
-		if (ret == -EAGAIN)
-			vrange_ranges_where(area, start, spare);
-	}
-	/* Nothing changed: the run is still deferred, the struct kept. */
-	if (ret)
-		atomic64_set(&area->defer_word, w);
-	return ret;
+	vrange_ranges_link(area, r);
 }
 
 /**
@@ -281,34 +258,6 @@ void vrange_defer_drop(struct vrange_area *area)
 	atomic64_set(&area->defer_word, 0);
 }
 
-/* Settle, allocating as needed; with @area->lock held on success. */
-static int vrange_defer_settle_alloc(struct vrange_area *area, bool killable)
-{
-	struct vrange_spare spare = {
-		.list = LIST_HEAD_INIT(spare.list),
-		.nid = NUMA_NO_NODE,
-	};
-	int ret;
-
-	for (;;) {
-		if (!killable) {
-			mutex_lock(&area->lock);
-		} else if (mutex_lock_killable(&area->lock)) {
-			ret = -EINTR;
-			break;
-		}
-		ret = vrange_defer_settle(area, &spare);
-		if (ret != -EAGAIN)
-			break;
-		mutex_unlock(&area->lock);
-		ret = vrange_ranges_spare(&spare);
-		if (ret)
-			break;
-	}
-	vrange_ranges_spare_free(&spare);
-	return ret;
-}
-
 static bool vrange_defer_pending(struct vrange_area *area)
 {
 	return (atomic64_read(&area->defer_word) & VRANGE_DW_STATE) ==
@@ -319,18 +268,17 @@ static bool vrange_defer_pending(struct vrange_area *area)
  * vrange_defer_flush() - file @area's deferred run, before a count of it
  * @area: the area, not locked
  *
- * Return: 0, -EINTR or -ENOMEM.
+ * Return: 0 or -EINTR.
  */
 int vrange_defer_flush(struct vrange_area *area)
 {
-	int ret;
-
 	if (!vrange_defer_pending(area))
 		return 0;
-	ret = vrange_defer_settle_alloc(area, true);
-	if (!ret)
-		mutex_unlock(&area->lock);
-	return ret;
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
+	vrange_defer_settle(area);
+	mutex_unlock(&area->lock);
+	return 0;
 }
 
 static void vrange_defer_workfn(struct work_struct *work)
@@ -348,11 +296,9 @@ static void vrange_defer_workfn(struct work_struct *work)
 		clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
 		/* Pairs with the unpin's compare-and-swap, then test_bit(). */
 		smp_mb__after_atomic();
-		if (!vrange_defer_settle_alloc(area, false))
-			mutex_unlock(&area->lock);
-		/* Out of memory: the run stays deferred; try again later. */
-		if (vrange_defer_pending(area))
-			vrange_defer_list(area);
+		mutex_lock(&area->lock);
+		vrange_defer_settle(area);
+		mutex_unlock(&area->lock);
 		vrange_area_put(area);
 		cond_resched();
 	}
@@ -371,9 +317,8 @@ void vrange_defer_flush_all(void)
 /**
  * vrange_defer_reclaim() - file deferred runs, for the shrinker's count
  *
- * Never sleeps: areas whose lock is held, or whose run needs a struct of
- * its own, are left to the work, which is started now; so are the areas
- * past the first VRANGE_DEFER_RECLAIM_MAX.
+ * Never sleeps: areas whose lock is held are left to the work, which is
+ * started now; so are the areas past the first VRANGE_DEFER_RECLAIM_MAX.
  */
 void vrange_defer_reclaim(void)
 {
@@ -395,8 +340,7 @@ void vrange_defer_reclaim(void)
 			kick = true;
 			continue;
 		}
-		if (vrange_defer_settle(area, NULL))
-			kick = true;
+		vrange_defer_settle(area);
 		mutex_unlock(&area->lock);
 	}
 	spin_unlock(&vrange_defer_lock);

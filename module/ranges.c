@@ -314,20 +314,21 @@ static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 }
 
 /**
- * vrange_ranges_fits() - may @r be filed as it is, for the memory it covers?
+ * vrange_ranges_fits() - may @r be filed for the memory at page @index?
  * @area: the area, locked
- * @r: a struct of @area that is in no tree or LRU, with @r->start set
+ * @r: a struct of @area that is in no tree or LRU
+ * @index: the first page of the range it would be filed for
  *
  * The rule of vrange_cache_take(): @r's slab page is on the node of the
- * memory at @r->start and @r is charged to that memory's memcg.  Two cases
+ * memory at @index and @r is charged to that memory's memcg.  Two cases
  * are let through where an allocation would have followed the caller: no
  * page in memory there (nothing that reclaim could free would be misfiled)
- * and a memcg offline or none (its charge went to an ancestor).  Takes no
- * sleeping lock: the shrinker calls it.
+ * and a memcg offline or none (its charge went to an ancestor).
  *
  * Return: true if so.
  */
-bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r)
+bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r,
+			pgoff_t index)
 {
 	struct mem_cgroup *memcg;
 	struct folio *folio;
@@ -336,7 +337,7 @@ bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r)
 	if (!r->gen || r->gen != area->cache_gen ||
 	    (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
 		return false;
-	folio = vrange_folio_at(area, r->start);
+	folio = vrange_folio_at(area, index);
 	if (!folio)
 		return true;
 	if (folio_nid(folio) != page_to_nid(virt_to_page(r))) {

@@ -320,7 +320,8 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
 void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r);
-bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r);
+bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r,
+			pgoff_t index);
 void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
@@ -332,7 +333,7 @@ void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 			  pgoff_t end);
 bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
 			   pgoff_t end);
-int vrange_defer_settle(struct vrange_area *area, struct vrange_spare *spare);
+void vrange_defer_settle(struct vrange_area *area);
 void vrange_defer_drop(struct vrange_area *area);
 int vrange_defer_flush(struct vrange_area *area);
 void vrange_defer_flush_all(void);
