@@ -118,14 +118,13 @@ static void vrange_stats_fill(struct vrange_area *area, struct vrange_stats *st)
  * @area: the area
  * @ustats: the user's struct vrange_stats
  *
- * Return: 0, -EFAULT, -EINTR or -ENOMEM.
+ * Return: 0, -EFAULT or -EINTR.
  */
 int vrange_area_get_stats(struct vrange_area *area,
 			  struct vrange_stats __user *ustats)
 {
 	struct vrange_stats st;
 	bool slots;
-
 	int ret;
 
 	memset(&st, 0, sizeof(st));
