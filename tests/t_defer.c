@@ -14,10 +14,18 @@
  * Each test makes the deferral happen (defer(): unpin, pin and unpin the
  * same pages, after a first pin left the area a spare struct) and checks
  * the answers a user sees, which are the same whether or not the module
- * defers.
+ * defers.  Last, the lock-free pair racing everything that takes the
+ * word: two workers, each on its own area, loop unpin / pin / verify /
+ * refill of one run (the lock-free path whenever the word was left alone),
+ * against a thread looping PURGE_ALL_CACHES and drop_caches and one
+ * looping STATUS64 and GET_STATS on both areas (each files the deferred
+ * run under the lock): every "not purged" pin finds the run's last fill,
+ * every "purged" one zeros, and some pins were purged.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +250,125 @@ TEST(last_close_with_a_just_unpinned_range)
 	}
 	ASSERT_EQ(th_read_u64("/sys/class/misc/vrange/areas", &areas1), 0);
 	EXPECT_LE(areas1, areas0);
+}
+
+#define RACE_WORKERS	2
+#define RACE_RUN	3	/* pages */
+
+struct race {
+	struct vr_area *a;
+	volatile int stop;
+	unsigned long ops, purged;
+};
+
+static void *race_worker(void *arg)
+{
+	struct race *r = arg;
+	struct vr_area *a = r->a;
+	size_t off = 2 * PG, len = RACE_RUN * PG;
+	uint32_t gen = SEED;
+	unsigned int k;
+	int p;
+
+	th_fill(a->p + off, len, gen, off);
+	for (k = 0; !r->stop; k++) {
+		ASSERT_EQ(vr_unpin(a->fd, off, len), 0);
+		if (k % 3 == 0)
+			sched_yield();
+		p = vr_pin(a->fd, off, len);
+		ASSERT_GE(p, 0);
+		if (p == VRANGE_WAS_PURGED) {
+			r->purged++;
+			ASSERT_ZEROED(a->p + off, len);
+		} else {
+			ASSERT_PATTERN(a->p + off, len, gen, off);
+		}
+		gen++;
+		th_fill(a->p + off, len, gen, off);
+		r->ops++;
+	}
+	return NULL;
+}
+
+static void *race_purger(void *arg)
+{
+	struct race *r = arg;
+	unsigned long n;
+
+	for (n = 0; !r->stop; n++) {
+		if (n % 8 == 7 && !access(DROP, W_OK))
+			th_write_str(DROP, "2");
+		else
+			ASSERT_GE(vr_purge_all(), 0);
+	}
+	r->ops = n;
+	return NULL;
+}
+
+static void *race_counter(void *arg)
+{
+	struct race *r = arg;
+	struct vrange_range64 rr;
+	struct vrange_stats st;
+	unsigned long n;
+
+	for (n = 0; !r->stop; n++) {
+		struct vr_area *a = &r->a[n % RACE_WORKERS];
+
+		if (n % 2)
+			ASSERT_EQ(vr_range64(a->fd, VRANGE_STATUS64, 0, 0, &rr), 0);
+		else
+			ASSERT_EQ(vr_get_stats(a->fd, &st), 0);
+		sched_yield();
+	}
+	r->ops = n;
+	return NULL;
+}
+
+TEST_TIMEOUT(lock_free_pairs_race_purges_and_counts, 120)
+{
+	struct race w[RACE_WORKERS], pr, cnt;
+	struct vr_area a[RACE_WORKERS];
+	pthread_t t[RACE_WORKERS + 2];
+	unsigned long ops = 0, purged = 0;
+	unsigned int i;
+
+	need_purge();
+	for (i = 0; i < RACE_WORKERS; i++) {
+		new_area(&a[i]);
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].a = &a[i];
+		ASSERT_EQ(pthread_create(&t[i], NULL, race_worker, &w[i]), 0);
+	}
+	memset(&pr, 0, sizeof(pr));
+	memset(&cnt, 0, sizeof(cnt));
+	cnt.a = a;
+	ASSERT_EQ(pthread_create(&t[RACE_WORKERS], NULL, race_purger, &pr), 0);
+	ASSERT_EQ(pthread_create(&t[RACE_WORKERS + 1], NULL, race_counter,
+				 &cnt), 0);
+	th_sleep_ms(3000);
+	for (i = 0; i < RACE_WORKERS; i++)
+		w[i].stop = 1;
+	pr.stop = 1;
+	cnt.stop = 1;
+	for (i = 0; i < RACE_WORKERS + 2; i++)
+		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		ops += w[i].ops;
+		purged += w[i].purged;
+		/* Nothing else of the area was touched. */
+		EXPECT_PATTERN(a[i].p, 2 * PG, SEED, 0);
+		EXPECT_PATTERN(a[i].p + (2 + RACE_RUN) * PG,
+			       a[i].size - (2 + RACE_RUN) * PG, SEED,
+			       (2 + RACE_RUN) * PG);
+		EXPECT_EQ(vr_status_pg(a[i].fd, 0, 0), VRANGE_IS_PINNED);
+		vr_area_free(&a[i]);
+	}
+	TH_LOG("%lu unpin+pin pairs, %lu pins purged, %lu purge calls, "
+	       "%lu status and stats calls", ops, purged, pr.ops, cnt.ops);
+	EXPECT_GT(ops, 0ul);
+	/* The race happened: some pins lost to the purger. */
+	EXPECT_GT(purged, 0ul);
 }
 
 int main(int argc, char **argv)
