@@ -187,7 +187,7 @@ bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
  *
  * After a pin of [@start, @end), which no range overlaps now: if the run is
  * small and the area has a spare struct that would be filed right for its
- * memory (vrange_ranges_fits()), the word says CLEAR for it.
+ * memory (vrange_ranges_cache_fits()), the word says CLEAR for it.
  */
 void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 			  pgoff_t end)
@@ -195,7 +195,7 @@ void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 	u64 run = vrange_dw_run(start, end);
 
 	/* Where an unpin of the run would file it (settling does not look). */
-	if (run && area->cache && vrange_ranges_fits(area, area->cache, start))
+	if (run && vrange_ranges_cache_fits(area, start))
 		atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
 }
 
@@ -228,9 +228,13 @@ bool vrange_defer_overlaps(struct vrange_area *area, pgoff_t start,
  */
 void vrange_defer_settle(struct vrange_area *area)
 {
-	u64 w = atomic64_xchg(&area->defer_word, 0);
 	struct vrange_range *r = area->cache;
+	u64 w;
 
+	/* 0 stays 0 under the lock: most operations need no atomic here. */
+	if (!atomic64_read(&area->defer_word))
+		return;
+	w = atomic64_xchg(&area->defer_word, 0);
 	if ((w & VRANGE_DW_STATE) != VRANGE_DW_DEFERRED)
 		return;
 	/* Kept for the run since the word was published. */

@@ -205,14 +205,16 @@ static struct vrange_range *vrange_spare_take(struct vrange_area *area,
 	return r;
 }
 
-/*
- * Move @area->cache to @spare if a range whose memory starts at page @index
- * may use it: if its struct is where vrange_ranges_where() and
- * vrange_ranges_spare() would have allocated one, on the node of that
- * memory (any, if none is in memory) and charged to its memcg (if online;
- * else the caller's).  So the range is filed exactly as with a struct
- * allocated for it, and the cache saves an unpin after a pin the round trip
- * to the allocator, with area->lock dropped and taken again.
+/**
+ * vrange_ranges_cache_fits() - may @area->cache serve a range at page @index?
+ * @area: the area, locked
+ * @index: the first page of the range
+ *
+ * If the cached struct is where vrange_ranges_where() and
+ * vrange_ranges_spare() would have allocated one for that range: on the
+ * node of its memory (any, if none is in memory) and charged to that
+ * memory's memcg (if online; else the caller's).  So the range is filed
+ * exactly as with a struct allocated for it.
  *
  * @area->cache_memcg, held, cannot be freed and reallocated meanwhile: the
  * pointers compared are the same memcg or different ones.  An offline one
@@ -220,15 +222,14 @@ static struct vrange_range *vrange_spare_take(struct vrange_area *area,
  * the cached struct is freed and the reference dropped, so that an area
  * does not keep a deleted group's memcg alive.
  *
- * Return: true if @spare got it.
+ * Return: true if so; false if there is no cached struct.
  */
-static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
-			      struct vrange_spare *spare)
+bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index)
 {
-	struct vrange_range *r = area->cache;
 	struct mem_cgroup *memcg, *want = area->cache_memcg;
-	struct folio *folio;
+	struct vrange_range *r = area->cache;
 	bool fits = false, mine = true;
+	struct folio *folio;
 
 	if (want && !mem_cgroup_online(want)) {
 		vrange_cache_drop(area);
@@ -256,8 +257,25 @@ static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
 		fits = memcg == want;
 		mem_cgroup_put(memcg);
 	}
-	if (!fits)
+	return fits;
+}
+
+/*
+ * Move @area->cache to @spare if a range whose memory starts at page @index
+ * may use it (vrange_ranges_cache_fits()): the cache saves an unpin after a
+ * pin the round trip to the allocator, with area->lock dropped and taken
+ * again.
+ *
+ * Return: true if @spare got it.
+ */
+static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
+			      struct vrange_spare *spare)
+{
+	struct vrange_range *r;
+
+	if (!vrange_ranges_cache_fits(area, index))
 		return false;
+	r = area->cache;
 	area->cache = NULL;
 	list_add(&r->lru, &spare->list);
 	spare->nr++;
@@ -289,68 +307,16 @@ static unsigned long vrange_purged_in(const struct vrange_range *r, pgoff_t lo,
 	return pe > lo ? pe - lo : 0;
 }
 
-/**
- * vrange_ranges_recycle() - free a range struct that is in no tree or LRU
- * @area: the area, locked
- * @r: the struct
- *
- * Kept in @area->cache for the next unpin if that is empty and it is known
- * where @r is charged; freed otherwise.
- */
-void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r)
-{
-	if (!area->cache && r->gen && r->gen == area->cache_gen)
-		area->cache = r;
-	else
-		kmem_cache_free(vrange_range_cache, r);
-}
-
 static void vrange_range_free(struct vrange_area *area, struct vrange_range *r)
 {
 	rb_erase(&r->node, &area->ranges);
 	if (vrange_range_resident(r))
 		vrange_lru_del(r);
-	vrange_ranges_recycle(area, r);
-}
-
-/**
- * vrange_ranges_fits() - may @r be filed for the memory at page @index?
- * @area: the area, locked
- * @r: a struct of @area that is in no tree or LRU
- * @index: the first page of the range it would be filed for
- *
- * The rule of vrange_cache_take(): @r's slab page is on the node of the
- * memory at @index and @r is charged to that memory's memcg.  Two cases
- * are let through where an allocation would have followed the caller: no
- * page in memory there (nothing that reclaim could free would be misfiled)
- * and a memcg offline or none (its charge went to an ancestor).
- *
- * Return: true if so.
- */
-bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r,
-			pgoff_t index)
-{
-	struct mem_cgroup *memcg;
-	struct folio *folio;
-	bool fits = true;
-
-	if (!r->gen || r->gen != area->cache_gen ||
-	    (area->cache_memcg && !mem_cgroup_online(area->cache_memcg)))
-		return false;
-	folio = vrange_folio_at(area, index);
-	if (!folio)
-		return true;
-	if (folio_nid(folio) != page_to_nid(virt_to_page(r))) {
-		fits = false;
-	} else {
-		rcu_read_lock();
-		memcg = folio_memcg(folio);
-		if (memcg && mem_cgroup_online(memcg))
-			fits = memcg == area->cache_memcg;
-		rcu_read_unlock();
-	}
-	folio_put(folio);
-	return fits;
+	/* Kept for the next unpin if it is known where it is charged. */
+	if (!area->cache && r->gen && r->gen == area->cache_gen)
+		area->cache = r;
+	else
+		kmem_cache_free(vrange_range_cache, r);
 }
 
 /**

@@ -319,9 +319,7 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
-void vrange_ranges_recycle(struct vrange_area *area, struct vrange_range *r);
-bool vrange_ranges_fits(struct vrange_area *area, struct vrange_range *r,
-			pgoff_t index);
+bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index);
 void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);
