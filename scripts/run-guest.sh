@@ -68,6 +68,16 @@ kvm) accel_args=(-accel kvm -cpu host) scale=1 ;;
 tcg) accel_args=(-accel tcg,thread=multi -cpu max) scale=3 ;;
 *) die "ACCEL must be kvm or tcg" ;;
 esac
+# The debug kernel boots with 4-level paging.  With QEMU's LA57 its KASAN
+# reported a wild-memory-access at boot, in an interrupt taken while 6.1's
+# identify_cpu() had zeroed boot_cpu_data's capabilities and not yet read
+# them back: pgtable_l5_enabled() (the LA57 bit) read false there, so KASAN's
+# shadow bounds were those of 4-level paging and a 5-level direct-map
+# address (0xff11...) looked wild.  A kernel bug, not ours, timing-dependent
+# (one boot in many); 4-level paging, as on most hardware, has no window.
+if [ "$accel" = tcg ] && [ "$TAG" = debug ]; then
+	accel_args=(-accel tcg,thread=multi -cpu max,la57=off)
+fi
 # The tests' harness stretches its own timeouts by this (slow emulation).
 export TH_TIMEOUT_SCALE=${TH_TIMEOUT_SCALE:-$((scale * TH_SLOWDOWN))}
 
