@@ -483,6 +483,34 @@ int vr_status_map(int fd, size_t npages, int *status)
 	return 0;
 }
 
+void vr_page_states(int fd, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = vr_status(fd, (uint32_t)(i * PG), (uint32_t)PG);
+
+		out[i] = r == VRANGE_IS_PINNED ? 'P' :
+			 r == VRANGE_IS_UNPINNED ? 'U' : '!';
+	}
+	out[n] = 0;
+}
+
+void vr_need_purge(void)
+{
+	if (vr_purge_all() < 0)
+		SKIP("PURGE_ALL_CACHES: %s (needs CAP_SYS_ADMIN)",
+		     th_errname(errno));
+}
+
+void vr_purge_step(unsigned long n)
+{
+	static const char drop[] = "/proc/sys/vm/drop_caches";
+
+	if (n % 8 == 7 && !access(drop, W_OK))
+		th_write_str(drop, "2");
+	else
+		ASSERT_GE(vr_purge_all(), 0);
+}
+
 long vr_purge_all(void)
 {
 	int fd = open(VRANGE_DEVICE, O_RDWR | O_CLOEXEC);

@@ -373,8 +373,27 @@ int vr_status(int fd, uint32_t off, uint32_t len);
  */
 int vr_status_map(int fd, size_t npages, int *status);
 
+/*
+ * Page states as a string, one character a page from page 0: 'P' pinned,
+ * 'U' unpinned, '!' the GET_PIN_STATUS failed.  @out holds @n + 1 chars.
+ */
+void vr_page_states(int fd, size_t n, char *out);
+/* Expect @fd's first strlen(@want) pages to be in the states @want says. */
+#define EXPECT_PAGES(fd, want) do {					\
+	char got_[256];							\
+	vr_page_states(fd, strlen(want), got_);				\
+	EXPECT_STREQ(got_, want);					\
+} while (0)
+
 /* PURGE_ALL_CACHES through a fresh fd: its return value, or -1 and errno. */
 long vr_purge_all(void);
+/* Skip the test unless PURGE_ALL_CACHES works (it needs CAP_SYS_ADMIN). */
+void vr_need_purge(void);
+/*
+ * Call @n of a purger thread's loop: PURGE_ALL_CACHES, and every 8th call
+ * drop_caches instead (the shrinker's path), where it can be written.
+ */
+void vr_purge_step(unsigned long n);
 
 /*
  * The 64-bit range ioctls (PIN64, UNPIN64, STATUS64): @r is zeroed, given

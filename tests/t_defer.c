@@ -58,29 +58,6 @@ static void defer(struct vr_area *a, size_t pg, size_t n)
 	ASSERT_EQ(vr_unpin_pg(a->fd, pg, n), 0);
 }
 
-static void need_purge(void)
-{
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s (needs CAP_SYS_ADMIN)",
-		     th_errname(errno));
-}
-
-/* Page states: 'P' pinned, 'U' unpinned, '!' error. */
-static void expect_state(int fd, const char *want)
-{
-	char got[NPG + 1];
-	size_t i, n = strlen(want);
-
-	for (i = 0; i < n; i++) {
-		int r = vr_status_pg(fd, i, 1);
-
-		got[i] = r == VRANGE_IS_PINNED ? 'P' :
-			 r == VRANGE_IS_UNPINNED ? 'U' : '!';
-	}
-	got[n] = 0;
-	EXPECT_STREQ(got, want);
-}
-
 TEST(unpin_then_pin_of_the_same_pages_keeps_the_data)
 {
 	struct vr_area a;
@@ -90,7 +67,7 @@ TEST(unpin_then_pin_of_the_same_pages_keeps_the_data)
 		ASSERT_EQ(vr_unpin_pg(a.fd, 3, 2), 0);
 		ASSERT_EQ(vr_pin_pg(a.fd, 3, 2), VRANGE_NOT_PURGED);
 	}
-	expect_state(a.fd, "PPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPP");
 	EXPECT_PATTERN(a.p, a.size, SEED, 0);
 	vr_area_free(&a);
 }
@@ -115,7 +92,7 @@ TEST(purge_all_purges_a_just_unpinned_range)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_area(&a);
 	defer(&a, 7, 2);
 	EXPECT_GE(vr_purge_all(), 2);
@@ -178,23 +155,23 @@ TEST(operations_beside_a_just_unpinned_range)
 	new_area(&a);
 	defer(&a, 2, 2);
 	EXPECT_EQ(vr_pin_pg(a.fd, 1, 4), VRANGE_NOT_PURGED);
-	expect_state(a.fd, "PPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPP");
 	vr_area_free(&a);
 
 	/* A pin of part of it splits it; the rest stays unpinned. */
 	new_area(&a);
 	defer(&a, 2, 4);
 	EXPECT_EQ(vr_pin_pg(a.fd, 3, 1), VRANGE_NOT_PURGED);
-	expect_state(a.fd, "PPUPUUPP");
+	EXPECT_PAGES(a.fd, "PPUPUUPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 2, 4), VRANGE_NOT_PURGED);
-	expect_state(a.fd, "PPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPP");
 	vr_area_free(&a);
 
 	/* An unpin over it: its pages keep their range. */
 	new_area(&a);
 	defer(&a, 3, 1);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 6), 0);
-	expect_state(a.fd, "PUUUUUUP");
+	EXPECT_PAGES(a.fd, "PUUUUUUP");
 	EXPECT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, 0, &r), 0);
 	EXPECT_EQ(r.bytes, 6 * PG);
 	EXPECT_EQ(vr_pin_pg(a.fd, 0, 0), VRANGE_NOT_PURGED);
@@ -204,7 +181,7 @@ TEST(operations_beside_a_just_unpinned_range)
 	new_area(&a);
 	defer(&a, 1, 1);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 1), 0);
-	expect_state(a.fd, "PUPPUPPP");
+	EXPECT_PAGES(a.fd, "PUPPUPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 1, 1), VRANGE_NOT_PURGED);
 	EXPECT_EQ(vr_pin_pg(a.fd, 4, 1), VRANGE_NOT_PURGED);
 	EXPECT_PATTERN(a.p, a.size, SEED, 0);
@@ -215,7 +192,7 @@ TEST(operations_beside_a_just_unpinned_range)
 	ASSERT_EQ(ioctl(a.fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
 	EXPECT_ERRNO(vr_unpin_pg(a.fd, 0, 1), EPERM);
 	EXPECT_ERRNO(vr_unpin_pg(a.fd, 1, 1), EPERM);
-	expect_state(a.fd, "PPPP");
+	EXPECT_PAGES(a.fd, "PPPP");
 	vr_area_free(&a);
 }
 
@@ -224,7 +201,7 @@ TEST(purged_and_not_purged_beside_each_other)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_area(&a);
 	defer(&a, 2, 1);
 	ASSERT_GE(vr_purge_all(), 1);
@@ -295,12 +272,8 @@ static void *race_purger(void *arg)
 	struct race *r = arg;
 	unsigned long n;
 
-	for (n = 0; !r->stop; n++) {
-		if (n % 8 == 7 && !access(DROP, W_OK))
-			th_write_str(DROP, "2");
-		else
-			ASSERT_GE(vr_purge_all(), 0);
-	}
+	for (n = 0; !r->stop; n++)
+		vr_purge_step(n);
 	r->ops = n;
 	return NULL;
 }
@@ -333,7 +306,7 @@ TEST_TIMEOUT(lock_free_pairs_race_purges_and_counts, 120)
 	unsigned long ops = 0, purged = 0;
 	unsigned int i;
 
-	need_purge();
+	vr_need_purge();
 	for (i = 0; i < RACE_WORKERS; i++) {
 		new_area(&a[i]);
 		memset(&w[i], 0, sizeof(w[i]));

@@ -24,24 +24,6 @@
 #define NPG	16
 #define SEED	0x5eed
 
-/* Page states as a string: 'P' pinned, 'U' unpinned, '!' error. */
-static void state(int fd, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = vr_status_pg(fd, i, 1);
-
-		out[i] = r == VRANGE_IS_PINNED ? 'P' :
-			 r == VRANGE_IS_UNPINNED ? 'U' : '!';
-	}
-	out[n] = 0;
-}
-
-#define EXPECT_STATE(fd, want) do {					\
-	char got_[256];							\
-	state(fd, strlen(want), got_);					\
-	EXPECT_STREQ(got_, want);					\
-} while (0)
-
 static void new_filled(struct vr_area *a)
 {
 	vr_area_new(a, "t_pin", NPG);
@@ -52,16 +34,8 @@ static void new_filled(struct vr_area *a)
 static void pin_all_intact(struct vr_area *a)
 {
 	EXPECT_EQ(vr_pin(a->fd, 0, 0), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a->fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a->fd, "PPPPPPPPPPPPPPPP");
 	EXPECT_PATTERN(a->p, a->size, SEED, 0);
-}
-
-/* Make sure a purge in one test does not hit another area. */
-static void need_purge(void)
-{
-	if (vr_purge_all() < 0)
-		SKIP("PURGE_ALL_CACHES: %s (needs CAP_SYS_ADMIN)",
-		     th_errname(errno));
 }
 
 TEST(new_area_is_wholly_pinned)
@@ -70,7 +44,7 @@ TEST(new_area_is_wholly_pinned)
 
 	new_filled(&a);
 	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -80,7 +54,7 @@ TEST(single_page_unpin_and_status_of_ranges)
 
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 3, 1), 0);
-	EXPECT_STATE(a.fd, "PPPUPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPUPPPPPPPPPPPP");
 	/* STATUS is "pinned" only if every page of the range is. */
 	EXPECT_EQ(vr_status_pg(a.fd, 0, 3), VRANGE_IS_PINNED);
 	EXPECT_EQ(vr_status_pg(a.fd, 4, 12), VRANGE_IS_PINNED);
@@ -99,13 +73,13 @@ TEST(adjacent_unpins)
 	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 2), 0);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 2), 0);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 0, 2), 0);
-	EXPECT_STATE(a.fd, "UUUUUUPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "UUUUUUPPPPPPPPPP");
 	EXPECT_EQ(vr_status_pg(a.fd, 6, 10), VRANGE_IS_PINNED);
 	/* A pin across the seams of the three unpins. */
 	EXPECT_EQ(vr_pin_pg(a.fd, 1, 4), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "UPPPPUPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "UPPPPUPPPPPPPPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 5, 1), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "UPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "UPPPPPPPPPPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -116,14 +90,14 @@ TEST(overlapping_unpins)
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 4), 0);		/* 2..5 */
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 5), 0);		/* 4..8 */
-	EXPECT_STATE(a.fd, "PPUUUUUUUPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPUUUUUUUPPPPPPP");
 	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 2), 0);		/* 1..2 */
-	EXPECT_STATE(a.fd, "PUUUUUUUUPPPPPPP");
+	EXPECT_PAGES(a.fd, "PUUUUUUUUPPPPPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 5, 2), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PUUUUPPUUPPPPPPP");
+	EXPECT_PAGES(a.fd, "PUUUUPPUUPPPPPPP");
 	/* Overlapping pin: part pinned, part not. */
 	EXPECT_EQ(vr_pin_pg(a.fd, 6, 3), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PUUUUPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PUUUUPPPPPPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -134,15 +108,15 @@ TEST(nested_unpins)
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 10), 0);		/* 2..11 */
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 2), 0);		/* inside */
-	EXPECT_STATE(a.fd, "PPUUUUUUUUUUPPPP");
+	EXPECT_PAGES(a.fd, "PPUUUUUUUUUUPPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 4, 2), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPUUPPUUUUUUPPPP");
+	EXPECT_PAGES(a.fd, "PPUUPPUUUUUUPPPP");
 	/* An unpin that swallows everything so far. */
 	ASSERT_EQ(vr_unpin_pg(a.fd, 1, 13), 0);		/* 1..13 */
-	EXPECT_STATE(a.fd, "PUUUUUUUUUUUUUPP");
+	EXPECT_PAGES(a.fd, "PUUUUUUUUUUUUUPP");
 	/* A pin nested in it. */
 	EXPECT_EQ(vr_pin_pg(a.fd, 7, 1), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PUUUUUUPUUUUUUPP");
+	EXPECT_PAGES(a.fd, "PUUUUUUPUUUUUUPP");
 	pin_all_intact(&a);
 }
 
@@ -153,16 +127,16 @@ TEST(pin_in_the_middle_splits)
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
 	EXPECT_EQ(vr_pin_pg(a.fd, 6, 2), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "UUUUUUPPUUUUUUUU");
+	EXPECT_PAGES(a.fd, "UUUUUUPPUUUUUUUU");
 	EXPECT_EQ(vr_status_pg(a.fd, 0, 6), VRANGE_IS_UNPINNED);
 	EXPECT_EQ(vr_status_pg(a.fd, 8, 8), VRANGE_IS_UNPINNED);
 	EXPECT_EQ(vr_status_pg(a.fd, 6, 2), VRANGE_IS_PINNED);
 	/* Both sides live on independently. */
 	EXPECT_EQ(vr_pin_pg(a.fd, 0, 6), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPUUUUUUUU");
+	EXPECT_PAGES(a.fd, "PPPPPPPPUUUUUUUU");
 	EXPECT_EQ(vr_status_pg(a.fd, 8, 8), VRANGE_IS_UNPINNED);
 	EXPECT_EQ(vr_pin_pg(a.fd, 15, 1), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPUUUUUUUP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPUUUUUUUP");
 	pin_all_intact(&a);
 }
 
@@ -170,15 +144,15 @@ TEST(split_then_purge_both_sides)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin(a.fd, 0, 0), 0);
 	EXPECT_EQ(vr_pin_pg(a.fd, 6, 2), VRANGE_NOT_PURGED);
 	EXPECT_EQ(vr_purge_all(), 14);
-	EXPECT_STATE(a.fd, "UUUUUUPPUUUUUUUU");
+	EXPECT_PAGES(a.fd, "UUUUUUPPUUUUUUUU");
 	EXPECT_EQ(vr_pin_pg(a.fd, 0, 6), VRANGE_WAS_PURGED);
 	EXPECT_EQ(vr_pin_pg(a.fd, 8, 8), VRANGE_WAS_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	EXPECT_ZEROED(a.p, 6 * PG);
 	EXPECT_PATTERN(a.p + 6 * PG, 2 * PG, SEED, 6 * PG);
 	EXPECT_ZEROED(a.p + 8 * PG, 8 * PG);
@@ -192,9 +166,9 @@ TEST(unpin_of_unpinned_is_a_noop)
 	ASSERT_EQ(vr_unpin_pg(a.fd, 4, 4), 0);
 	EXPECT_EQ(vr_unpin_pg(a.fd, 4, 4), 0);
 	EXPECT_EQ(vr_unpin_pg(a.fd, 5, 2), 0);
-	EXPECT_STATE(a.fd, "PPPPUUUUPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPUUUUPPPPPPPP");
 	EXPECT_EQ(vr_pin_pg(a.fd, 4, 4), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -205,12 +179,12 @@ TEST(pin_of_pinned_is_a_noop)
 	new_filled(&a);
 	EXPECT_EQ(vr_pin_pg(a.fd, 0, NPG), VRANGE_NOT_PURGED);
 	EXPECT_EQ(vr_pin_pg(a.fd, 3, 1), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	ASSERT_EQ(vr_unpin_pg(a.fd, 8, 2), 0);
 	/* Pinning pinned pages next to unpinned ones leaves those alone. */
 	EXPECT_EQ(vr_pin_pg(a.fd, 6, 2), VRANGE_NOT_PURGED);
 	EXPECT_EQ(vr_pin_pg(a.fd, 10, 2), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPUUPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPUUPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -241,10 +215,10 @@ TEST(every_other_page_one_pin)
 	for (int i = 0; i < NPG; i++)
 		want[i] = i % 2 ? 'P' : 'U';
 	want[NPG] = 0;
-	EXPECT_STATE(a.fd, want);
+	EXPECT_PAGES(a.fd, want);
 	/* One PIN over all of them: nothing left unpinned. */
 	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_NOT_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	pin_all_intact(&a);
 }
 
@@ -252,13 +226,13 @@ TEST(every_other_page_purged_one_pin)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_filled(&a);
 	for (int i = 0; i < NPG; i += 2)
 		ASSERT_EQ(vr_unpin_pg(a.fd, i, 1), 0);
 	EXPECT_EQ(vr_purge_all(), NPG / 2);
 	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
 	for (int i = 0; i < NPG; i++) {
 		if (i % 2)
@@ -275,14 +249,14 @@ TEST(every_other_page_first_purged_one_pin)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 0, 1), 0);
 	EXPECT_EQ(vr_purge_all(), 1);
 	for (int i = 2; i < NPG; i += 2)
 		ASSERT_EQ(vr_unpin_pg(a.fd, i, 1), 0);
 	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	EXPECT_ZEROED(a.p, PG);
 	/* The others were unpinned after the purge: intact. */
 	EXPECT_PATTERN(a.p + PG, a.size - PG, SEED, PG);
@@ -293,14 +267,14 @@ TEST(every_other_page_last_purged_one_pin)
 {
 	struct vr_area a;
 
-	need_purge();
+	vr_need_purge();
 	new_filled(&a);
 	ASSERT_EQ(vr_unpin_pg(a.fd, NPG - 2, 1), 0);
 	EXPECT_EQ(vr_purge_all(), 1);
 	for (int i = 0; i < NPG - 2; i += 2)
 		ASSERT_EQ(vr_unpin_pg(a.fd, i, 1), 0);
 	EXPECT_EQ(vr_pin(a.fd, 0, 0), VRANGE_WAS_PURGED);
-	EXPECT_STATE(a.fd, "PPPPPPPPPPPPPPPP");
+	EXPECT_PAGES(a.fd, "PPPPPPPPPPPPPPPP");
 	EXPECT_PATTERN(a.p, (NPG - 2) * PG, SEED, 0);
 	EXPECT_ZEROED(a.p + (NPG - 2) * PG, PG);
 	EXPECT_PATTERN(a.p + (NPG - 1) * PG, PG, SEED, (NPG - 1) * PG);
@@ -354,7 +328,7 @@ static void model_verify_state(struct vr_area *a, struct model *m,
 {
 	char got[MPG + 1], want[MPG + 1];
 
-	state(a->fd, MPG, got);
+	vr_page_states(a->fd, MPG, got);
 	for (int i = 0; i < MPG; i++)
 		want[i] = m->pinned[i] ? 'P' : 'U';
 	want[MPG] = 0;

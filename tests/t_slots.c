@@ -1089,12 +1089,8 @@ static void *race_purger(void *arg)
 	struct race *r = arg;
 	unsigned long n;
 
-	for (n = 0; !r->stop; n++) {
-		if (n % 8 == 7 && !access(DROP, W_OK))
-			th_write_str(DROP, "2");
-		else
-			ASSERT_GE(vr_purge_all(), 0);
-	}
+	for (n = 0; !r->stop; n++)
+		vr_purge_step(n);
 	r->ops = n;
 	return NULL;
 }
