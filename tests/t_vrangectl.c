@@ -8,7 +8,9 @@
  * follow the areas this test creates, unpins and purges.  ls: the areas
  * this test and a forked child hold (pid, command, fd, name, mode, and with
  * -b the exact bytes of vrange_get_stats(); a space in a name as \040),
- * not memfd-backend areas.
+ * not memfd-backend areas; an area of the ashmem node (t_vrangectl.modparams
+ * loads the module with ashmem=1) under a node of another name, as
+ * Android's ueventd names it.
  * purge: as root it reports the pages and purges them (vrange_pin() says
  * so); without CAP_SYS_ADMIN (or as nobody) it fails with status 1 and
  * says why, purging nothing.  watch 2: a header and two lines.  Usage
@@ -21,8 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 
@@ -462,6 +467,54 @@ TEST(ls_lists_areas_of_this_process_and_a_child)
 	EXPECT_EQ(r.status, 0);
 	EXPECT_TRUE(strstr(r.out, "vctl-self") == NULL);
 	EXPECT_TRUE(strstr(r.out, "vctl\\040child") == NULL);
+}
+
+/*
+ * An ashmem area is an area: ls finds it by its device number, whatever
+ * the node is called (ueventd makes /dev/ashmem<boot_id>; here a node of a
+ * name of its own).
+ */
+TEST(ls_lists_ashmem_areas_under_any_node_name)
+{
+	char node[64], name[VRANGE_NAME_LEN] = "vctl-ashmem";
+	unsigned int maj, min;
+	static struct run r;
+	struct row w;
+	FILE *f;
+	int fd;
+
+	f = fopen("/sys/class/misc/ashmem/dev", "re");
+	if (!f) {
+		if (getenv("VRANGE_GUEST"))
+			FAIL("no /sys/class/misc/ashmem/dev: the rig should "
+			     "have loaded vrange with ashmem=1");
+		SKIP("no /sys/class/misc/ashmem (load vrange with ashmem=1)");
+	}
+	ASSERT_EQ(fscanf(f, "%u:%u", &maj, &min), 2);
+	fclose(f);
+	snprintf(node, sizeof(node), "/dev/t_vrangectl-ashmem.%d", (int)getpid());
+	unlink(node);
+	ASSERT_OK(mknod(node, S_IFCHR | 0600, makedev(maj, min)));
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_NAME, name), 0);
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_SIZE, (unsigned long)(5 * PG)), 0);
+
+	CTL(&r, AS_ROOT, "-b", "ls");
+	EXPECT_EQ(r.status, 0);
+	if (ls_row(r.out, getpid(), fd, &w)) {
+		th_count_check();
+		EXPECT_STREQ(w.name, "vctl-ashmem");
+		EXPECT_STREQ(w.mode, "zero");
+		EXPECT_EQ(w.size, 5 * PG);
+		EXPECT_EQ(w.pinned, 5 * PG);
+		EXPECT_EQ(w.unpinned, 0);
+	} else {
+		EXPECT_FAIL("no ls row for the ashmem area, pid %d fd %d (node %s)",
+			    (int)getpid(), fd, node);
+	}
+	close(fd);
+	unlink(node);
 }
 
 /* ---------------------------------------------------------------- */

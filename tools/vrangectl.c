@@ -3,7 +3,7 @@
  * vrangectl: what memory is volatile, system-wide.
  *
  *	vrangectl stats            the module's counters (sysfs)
- *	vrangectl ls               every process's vrange fds (/proc/PID/fdinfo)
+ *	vrangectl ls               every process's vrange and ashmem fds (/proc/PID/fdinfo)
  *	vrangectl purge            purge every unpinned range now
  *	vrangectl watch [SECONDS]  the counters once a second
  *
@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <vrange.h>
 
@@ -232,8 +234,58 @@ static int is_number(const char *s)
 	return 1;
 }
 
-/* Every fd of process @pid that is a /dev/vrange area; returns how many. */
-static int list_pid(const char *pid, int *denied)
+/*
+ * The module's devices: vrange, and ashmem when it was loaded with
+ * ashmem=1.  An area's fd is known by its device number, not its path:
+ * Android's ueventd names the ashmem node /dev/ashmem<boot_id>.
+ */
+struct devices {
+	dev_t rdev[2];
+	int n;
+};
+
+static void read_devices(struct devices *ds)
+{
+	static const char *const names[] = { "vrange", "ashmem" };
+	unsigned int maj, min;
+	char path[64];
+	FILE *f;
+
+	ds->n = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/class/misc/%s/dev", names[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u:%u", &maj, &min) == 2)
+			ds->rdev[ds->n++] = makedev(maj, min);
+		fclose(f);
+	}
+}
+
+/*
+ * Whether @fdpath (a /proc/PID/fd link to @link) is an area: its device
+ * number is one of @ds, or, when sysfs said nothing, its path is a node
+ * of the usual names.
+ */
+static int is_area(const char *fdpath, const char *link, const struct devices *ds)
+{
+	struct stat st;
+
+	if (strncmp(link, "/dev/", 5))
+		return 0;
+	if (!ds->n)
+		return !strcmp(link, VRANGE_DEVICE) || !strncmp(link, "/dev/ashmem", 11);
+	if (stat(fdpath, &st) || !S_ISCHR(st.st_mode))
+		return 0;
+	for (int i = 0; i < ds->n; i++)
+		if (st.st_rdev == ds->rdev[i])
+			return 1;
+	return 0;
+}
+
+/* Every fd of process @pid that is an area; returns how many. */
+static int list_pid(const char *pid, const struct devices *ds, int *denied)
 {
 	char dir[64], path[PATH_MAX], link[PATH_MAX], raw[32], comm[128];
 	char b[4][32];
@@ -260,7 +312,7 @@ static int list_pid(const char *pid, int *denied)
 		if (len < 0)
 			continue;
 		link[len] = '\0';
-		if (strcmp(link, VRANGE_DEVICE))
+		if (!is_area(path, link, ds))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, d->d_name);
 		if (read_fdinfo(path, &fi))
@@ -282,6 +334,7 @@ static int list_pid(const char *pid, int *denied)
 static int cmd_ls(void)
 {
 	int n = 0, denied = 0;
+	struct devices ds;
 	struct dirent *d;
 	DIR *proc = opendir("/proc");
 
@@ -291,9 +344,10 @@ static int cmd_ls(void)
 	}
 	printf("%7s %-15s %4s %-16s %6s %10s %10s %10s %10s\n", "PID", "COMMAND",
 	       "FD", "NAME", "MODE", "SIZE", "PINNED", "UNPINNED", "PURGED");
+	read_devices(&ds);
 	while ((d = readdir(proc)))
 		if (is_number(d->d_name))
-			n += list_pid(d->d_name, &denied);
+			n += list_pid(d->d_name, &ds, &denied);
 	closedir(proc);
 	if (denied)
 		fprintf(stderr, "vrangectl: %d processes not readable; run as root to see all\n",
