@@ -49,9 +49,11 @@
  * vrange_defer_areas and each area's @defer_link; it is taken with no
  * lock of the module held, or (vrange_defer_reclaim()) outside the
  * @area->lock it trylocks.  VRANGE_DEFER_LISTED is set by whoever lists
- * the area; the work clears it before it takes the word, and the unpin
- * tests it after its compare-and-swap (both full barriers), so either the
- * work finds the DEFERRED word or the unpin lists the area again.
+ * the area; the work clears it after it unlinks the area (a barrier
+ * between: the next lister writes the link) and before it takes the word,
+ * and the unpin tests it after its compare-and-swap (both full barriers),
+ * so either the work finds the DEFERRED word or the unpin lists the area
+ * again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -296,6 +298,11 @@ static void vrange_defer_workfn(struct work_struct *work)
 
 	list_for_each_entry_safe(area, next, &todo, defer_link) {
 		list_del_init(&area->defer_link);
+		/*
+		 * The link's stores before the bit: once it is clear, an
+		 * unpin may list the area again and write the link.
+		 */
+		smp_mb__before_atomic();
 		/* Before the word is taken: see the top of the file. */
 		clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
 		/* Pairs with the unpin's compare-and-swap, then test_bit(). */
