@@ -10,8 +10,16 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(realpath -m "${1:-$top/build/lint}")
+# WORKDIR is emptied: a given one only if it is empty or this script made
+# it (its mark, or, before the mark, its checkpatch.log).
+if [ $# -gt 0 ] && [ -n "$(ls -A "$work" 2>/dev/null)" ] &&
+	[ ! -e "$work/.vrange-lint" ] && [ ! -e "$work/checkpatch.log" ]; then
+	echo "lint: $work exists and is not a lint work directory; not emptying it" >&2
+	exit 2
+fi
 rm -rf "$work"
 mkdir -p "$work"
+: >"$work/.vrange-lint"
 fail=0
 
 for t in perl:perl xz:xz-utils; do
