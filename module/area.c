@@ -1019,8 +1019,12 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 	struct vrange_op_result res;
 	struct vrange_range64 range;
 	unsigned int op;
+	u64 out[2];
 	int ret;
 
+	/* The out fields, written as one. */
+	BUILD_BUG_ON(offsetof(struct vrange_range64, purged) !=
+		     offsetof(struct vrange_range64, bytes) + sizeof(u64));
 	switch (cmd) {
 	case VRANGE_PIN64:
 		op = VRANGE_PIN;
@@ -1037,15 +1041,27 @@ int vrange_range64_ioctl(struct vrange_area *area, unsigned int cmd,
 	ret = vrange_range64_check(op, &range);
 	if (ret)
 		return ret;
-	/* A struct we cannot write back must fail before anything changes. */
-	if (copy_to_user(urange, &range, sizeof(range)))
+	/*
+	 * Out fields we cannot write must fail the call before anything
+	 * changes: they are written back as they are now.  Only the out
+	 * fields are ever written, and a second time only if they change
+	 * (not for an unpin, nor for a pin that lost nothing, of a struct
+	 * whose out fields were 0).
+	 */
+	out[0] = range.bytes;
+	out[1] = range.purged;
+	if (copy_to_user(&urange->bytes, out, sizeof(out)))
 		return -EFAULT;
 
 	ret = vrange_op(area, op, range.offset, range.len, range.flags, &res);
 	if (ret)
 		return ret;
 	vrange_range64_out(op, &res, &range);
-	if (copy_to_user(urange, &range, sizeof(range)))
+	if (range.bytes == out[0] && range.purged == out[1])
+		return 0;
+	out[0] = range.bytes;
+	out[1] = range.purged;
+	if (copy_to_user(&urange->bytes, out, sizeof(out)))
 		return -EFAULT;
 	return 0;
 }
