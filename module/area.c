@@ -837,7 +837,9 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 					  vrange_flags_level(flags),
 					  flags & VRANGE_PURGE_PARTIAL, spare);
 		if (ret == -EAGAIN)
-			vrange_ranges_where(area, start, spare);
+			vrange_ranges_where(area,
+					    vrange_ranges_where_index(area, start, end),
+					    spare);
 		else if (!ret)
 			vrange_trace_op(area, op, start, end, res);
 		return ret;

@@ -586,7 +586,9 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 
 	/* One short, as an unpin after a pin is: @area->cache, if it fits. */
 	if (runs > spare->nr &&
-	    (runs > spare->nr + 1 || !vrange_cache_take(area, start, spare))) {
+	    (runs > spare->nr + 1 ||
+	     !vrange_cache_take(area, vrange_ranges_where_index(area, start, end),
+				spare))) {
 		spare->want = runs;
 		return -EAGAIN;
 	}
@@ -779,6 +781,46 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 out:
 	mem_cgroup_put(spare->memcg);
 	spare->memcg = memcg;
+}
+
+/*
+ * A run longer than this is placed by a sample of its pages, not its first
+ * (vrange_ranges_where_index()); shorter ones rarely straddle nodes.
+ */
+#define VRANGE_WHERE_SAMPLED	16
+
+/**
+ * vrange_ranges_where_index() - the page whose memory places a run
+ * @area: the area, locked
+ * @start: first page of the run
+ * @end: one past its last page
+ *
+ * A range is filed under one node, and only reclaim on that node purges
+ * it; a run whose memory straddles nodes should be filed where most of it
+ * is, so that the pressure it relieves is where it is.  For a run of more
+ * than VRANGE_WHERE_SAMPLED pages: the middle page if the middle and last
+ * pages are on one node and the first is not, or if the first is not in
+ * memory; else the first.  Three lookups, whatever the run's length.
+ *
+ * Return: the page to pass to vrange_ranges_where() and
+ * vrange_ranges_cache_fits() for the run.
+ */
+pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
+				  pgoff_t end)
+{
+	pgoff_t mid = start + (end - start) / 2;
+	int first, middle;
+
+	if (end - start <= VRANGE_WHERE_SAMPLED)
+		return start;
+	first = vrange_ranges_node(area, start);
+	middle = vrange_ranges_node(area, mid);
+	if (middle == NUMA_NO_NODE || middle == first)
+		return start;
+	if (first == NUMA_NO_NODE ||
+	    vrange_ranges_node(area, end - 1) == middle)
+		return mid;
+	return start;
 }
 
 /**

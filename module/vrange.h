@@ -315,6 +315,8 @@ int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 unsigned long vrange_ranges_resident(struct vrange_area *area);
 void vrange_ranges_clear(struct vrange_area *area);
 int vrange_ranges_node(struct vrange_area *area, pgoff_t index);
+pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
+				  pgoff_t end);
 void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare);
 int vrange_ranges_spare(struct vrange_spare *spare);

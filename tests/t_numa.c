@@ -21,6 +21,11 @@
  *    on the short node must still purge them (all but the few whose
  *    structs the node could not give even after reclaiming on it).
  *
+ * 4. A range whose memory straddles the nodes: its first page on node 0,
+ *    the rest on node 1.  Pressure on node 1 must purge it: most of it is
+ *    node 1's memory.  Filed by its first page's node, node 1's reclaim
+ *    never finds it (with swap, node 1's page reclaim writes it out).
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
@@ -201,4 +206,28 @@ TEST_TIMEOUT(ranges_unpinned_on_a_short_node_are_purged_there, 180)
 int main(int argc, char **argv)
 {
 	return th_main(argc, argv);
+}
+
+TEST_TIMEOUT(a_straddling_range_is_filed_where_most_of_its_memory_is, 90)
+{
+	struct vl_area z;
+	uint64_t bytes = 0;
+
+	need_two_nodes();
+	if (th_run_on_node(0))
+		SKIP("cannot run on node 0: %s", th_errname(errno));
+	sched_yield();
+	vl_area_new(&z, "t_numa-straddle", AREA / PG);
+	ASSERT_OK(th_bind_node(0));
+	memset(z.p, 0x4e, PG);
+	ASSERT_OK(th_bind_node(1));
+	memset(z.p + PG, 0x4e, z.size - PG);
+	ASSERT_EQ(th_range_node(z.p, PG, 1), 0);
+	ASSERT_EQ(th_range_node(z.p + PG, z.size - PG, 16), 1);
+	ASSERT_EQ(vrange_unpin(z.a, 0, 0, 0), 0);
+	ASSERT_OK(th_place_on_node(1));
+
+	th_pressure_until_gone(z.p + PG, z.size - PG, 1, STEP, DEADLINE_MS);
+	EXPECT_EQ(vrange_pin(z.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, AREA);
 }
