@@ -249,6 +249,20 @@ static void rounds(bool bind, bool unmap)
 			EXPECT_EQ(th_range_node(a.p, a.size, 256), node);
 		for (size_t c = 0; c < nchunks; c++)
 			ASSERT_EQ(vrange_unpin(a.a, c * CHUNK, UNPINNED, 0), 0);
+		/*
+		 * Unbound, a range's memory is where its writer ran: a range
+		 * on two nodes is filed under one, and the other node's
+		 * reclaim may write its pages there to swap.  Logged, to
+		 * tell that case from others when a round fails.
+		 */
+		if (node < 0 && th_numa_nodes() > 1) {
+			unsigned int mixed = 0;
+
+			for (size_t c = 0; c < nchunks; c++)
+				mixed += th_range_node(a.p + c * CHUNK, UNPINNED, 1) == -2;
+			TH_LOG("round %d: %u of %zu unpinned ranges have memory on two nodes",
+			       round, mixed, nchunks);
+		}
 		if (unmap) {
 			ASSERT_EQ(vrange_unmap(a.p, a.size), 0);
 			a.p = NULL;
