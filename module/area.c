@@ -817,17 +817,13 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 	case VRANGE_PIN:
 		vrange_defer_settle(area);
 		ret = vrange_ranges_pin(area, start, end, spare);
-		if (ret >= 0) {
-			res->purged = ret;
-			if (!(flags & VRANGE_OP_BATCH))
-				vrange_defer_publish(area, start, end);
-			vrange_trace_op(area, op, start, end, res);
-			return 0;
-		}
-		/* A split needs a range for the memory from @end on. */
-		if (ret == -EAGAIN)
-			vrange_ranges_where(area, end, spare);
-		return ret;
+		if (ret < 0)
+			return ret;
+		res->purged = ret;
+		if (!(flags & VRANGE_OP_BATCH))
+			vrange_defer_publish(area, start, end);
+		vrange_trace_op(area, op, start, end, res);
+		return 0;
 	case VRANGE_UNPIN:
 		/* Purging destroys data: only a writer may allow it. */
 		if (!(area->prot_mask & PROT_WRITE))
@@ -836,11 +832,7 @@ int vrange_op_locked(struct vrange_area *area, unsigned int op, u64 offset,
 		ret = vrange_ranges_unpin(area, start, end,
 					  vrange_flags_level(flags),
 					  flags & VRANGE_PURGE_PARTIAL, spare);
-		if (ret == -EAGAIN)
-			vrange_ranges_where(area,
-					    vrange_ranges_where_index(area, start, end),
-					    spare);
-		else if (!ret)
+		if (!ret)
 			vrange_trace_op(area, op, start, end, res);
 		return ret;
 	default: /* VRANGE_GET_PIN_STATUS */

@@ -345,7 +345,8 @@ void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r)
  *	   (@area->cache, if it fits)
  *
  * Return: the number of pages of the range that had been purged, -EAGAIN
- * with @spare->want set, or -EBUSY if a purge is punching a hole in the
+ * with @spare->want set and @spare placed for the split's new range
+ * (vrange_ranges_where()), or -EBUSY if a purge is punching a hole in the
  * range: a pin must not return before its pages are what it reports.
  * Nothing changed on an error.
  */
@@ -363,6 +364,8 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	/* Strictly inside @r, as vrange_ranges_pin_splits() asks. */
 	if (r && r->start < start && r->end > end && !spare->nr &&
 	    !vrange_cache_take(area, end, spare)) {
+		/* The split's new range covers the memory from @end on. */
+		vrange_ranges_where(area, end, spare);
 		spare->want = 1;
 		return -EAGAIN;
 	}
@@ -572,7 +575,9 @@ bool vrange_ranges_punching(struct vrange_area *area, pgoff_t start,
  * Each run of pinned pages becomes a new resident range at the LRU's tail;
  * pages already unpinned keep their range, purged or not.
  *
- * Return: 0, or -EAGAIN with @spare->want set.
+ * Return: 0, or -EAGAIN with @spare->want set and @spare placed where the
+ * new ranges' memory is (vrange_ranges_where(), at the page that
+ * vrange_ranges_where_index() picks for the whole span).
  */
 int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			enum vrange_level level, bool partial,
@@ -584,13 +589,15 @@ int vrange_ranges_unpin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	unsigned int steps = 0;
 	pgoff_t cur;
 
-	/* One short, as an unpin after a pin is: @area->cache, if it fits. */
-	if (runs > spare->nr &&
-	    (runs > spare->nr + 1 ||
-	     !vrange_cache_take(area, vrange_ranges_where_index(area, start, end),
-				spare))) {
-		spare->want = runs;
-		return -EAGAIN;
+	if (runs > spare->nr) {
+		pgoff_t at = vrange_ranges_where_index(area, start, end);
+
+		/* One short, as an unpin after a pin is: @area->cache, if it fits. */
+		if (runs > spare->nr + 1 || !vrange_cache_take(area, at, spare)) {
+			vrange_ranges_where(area, at, spare);
+			spare->want = runs;
+			return -EAGAIN;
+		}
 	}
 
 	cur = start;
