@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -254,13 +255,18 @@ TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
  * then a page of the producer's memory (the cached struct must not serve:
  * a new one is charged to "prod", and kept in turn), so that the unpin of
  * the producer's memory that follows reuses a struct: the right one.
+ * With @batch, the consumer unpins the producer's memory in one
+ * VRANGE_BATCH of four ranges instead, whose structs are allocated for the
+ * batch: they must be placed as a single unpin's would be.
  */
-static void producer(const char *prod, const char *cons)
+static void producer(const char *prod, const char *cons, bool batch)
 {
+	struct vrange_range64 r[4] = { };
 	struct vl_area a;
 	struct th_hog h;
 	uint64_t bytes = 0;
 	pid_t c;
+	int i;
 
 	join_group(prod);
 	th_oom_protect();
@@ -270,11 +276,22 @@ static void producer(const char *prod, const char *cons)
 	c = th_fork();
 	if (c == 0) {
 		join_group(cons);
-		ASSERT_EQ(vrange_unpin(a.a, MINE, PG, 0), 0);
-		ASSERT_EQ(vrange_pin(a.a, MINE, PG, NULL), VRANGE_NOT_PURGED);
-		ASSERT_EQ(vrange_unpin(a.a, 0, PG, 0), 0);
-		ASSERT_EQ(vrange_pin(a.a, 0, PG, NULL), VRANGE_NOT_PURGED);
-		ASSERT_EQ(vrange_unpin(a.a, 0, MINE, 0), 0);
+		if (batch) {
+			/* Four ranges, the structs allocated for the batch. */
+			for (i = 0; i < 4; i++) {
+				r[i].offset = i * (MINE / 4);
+				r[i].len = MINE / 4;
+			}
+			ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, 4), 0);
+		} else {
+			ASSERT_EQ(vrange_unpin(a.a, MINE, PG, 0), 0);
+			ASSERT_EQ(vrange_pin(a.a, MINE, PG, NULL),
+				  VRANGE_NOT_PURGED);
+			ASSERT_EQ(vrange_unpin(a.a, 0, PG, 0), 0);
+			ASSERT_EQ(vrange_pin(a.a, 0, PG, NULL),
+				  VRANGE_NOT_PURGED);
+			ASSERT_EQ(vrange_unpin(a.a, 0, MINE, 0), 0);
+		}
 		th_hog_start(&h, -1);
 		while (h.total < 2 * LIMIT &&
 		       th_hog_grow(&h, 4 * MIB, 20000) == 0)
@@ -292,7 +309,7 @@ static void producer(const char *prod, const char *cons)
 	th_child_done();
 }
 
-TEST_TIMEOUT(range_is_filed_under_the_group_of_its_memory, 150)
+static void filed_with_its_memory(bool batch)
 {
 	char prod[256], cons[256];
 	pid_t pid;
@@ -306,10 +323,21 @@ TEST_TIMEOUT(range_is_filed_under_the_group_of_its_memory, 150)
 	th_oom_protect();
 	pid = th_fork();
 	if (pid == 0)
-		producer(prod, cons);
+		producer(prod, cons, batch);
 	th_wait_ok(pid);
 	remove_group(prod);
 	remove_group(cons);
+}
+
+TEST_TIMEOUT(range_is_filed_under_the_group_of_its_memory, 150)
+{
+	filed_with_its_memory(false);
+}
+
+/* The same with the consumer's unpins in one VRANGE_BATCH. */
+TEST_TIMEOUT(batch_unpin_files_ranges_under_the_group_of_their_memory, 150)
+{
+	filed_with_its_memory(true);
 }
 
 /* "slab N" of a group's memory.stat, in bytes; -1 if absent. */
