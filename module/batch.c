@@ -113,15 +113,20 @@ static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
 
 /*
  * Check every range against the area, turn each len 0 into its length, and
- * count the spare ranges the batch may need.
+ * count the spare ranges the batch may need.  The spares are placed as the
+ * first entry that needs one would place them alone (vrange_op_locked()):
+ * a pin's split by the memory from its end on, an unpin's runs by
+ * vrange_ranges_where_index(); ranges are filed under the node and memcg
+ * of their memory, not the caller's.
  */
 static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			      struct vrange_range64 *ranges, u32 nr,
 			      struct vrange_unpin_scratch *scratch,
-			      unsigned int *need)
+			      struct vrange_spare *spare, unsigned int *need)
 {
 	unsigned long budget = VRANGE_BATCH_WORK_MAX;
-	pgoff_t start, end;
+	bool placed = false;
+	pgoff_t start, end, where = 0;
 	u64 runs = 0;
 	long n;
 	u32 i;
@@ -138,12 +143,23 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
 		if (op == VRANGE_PIN) {
-			*need += vrange_ranges_pin_splits(area, start, end);
+			n = vrange_ranges_pin_splits(area, start, end);
+			*need += n;
+			where = end;
 		} else if (op == VRANGE_UNPIN) {
 			n = vrange_ranges_pinned_runs(area, start, end, &budget);
 			if (n < 0)
 				return n;
 			runs += n;
+			if (n && !placed)
+				where = vrange_ranges_where_index(area, start,
+								  end);
+		} else {
+			continue;
+		}
+		if (n && !placed) {
+			vrange_ranges_where(area, where, spare);
+			placed = true;
 		}
 	}
 	/* More than UINT_MAX spares fail to allocate all the same. */
@@ -311,7 +327,7 @@ int vrange_batch_ioctl(struct vrange_area *area,
 			if (!ret)
 				ret = vrange_batch_check(area, op, ranges,
 							 batch.nr, &scratch,
-							 &need);
+							 &spare, &need);
 			if (!ret && need <= spare.nr)
 				break;
 			mutex_unlock(&area->lock);
