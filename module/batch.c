@@ -115,9 +115,9 @@ static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
  * Check every range against the area, turn each len 0 into its length, and
  * count the spare ranges the batch may need.  The spares are placed as the
  * first entry that needs one would place them alone (vrange_op_locked()):
- * a pin's split by the memory from its end on, an unpin's runs by
- * vrange_ranges_where_index(); ranges are filed under the node and memcg
- * of their memory, not the caller's.
+ * by vrange_ranges_where_index() of the split's new range or of the
+ * unpin's span; ranges are filed under the node and memcg of their memory,
+ * not the caller's.
  */
 static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			      struct vrange_range64 *ranges, u32 nr,
@@ -143,9 +143,9 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
 		if (op == VRANGE_PIN) {
-			n = vrange_ranges_pin_splits(area, start, end);
+			n = vrange_ranges_pin_splits(area, start, end,
+						     placed ? NULL : &where);
 			*need += n;
-			where = end;
 		} else if (op == VRANGE_UNPIN) {
 			n = vrange_ranges_pinned_runs(area, start, end, &budget);
 			if (n < 0)

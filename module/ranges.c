@@ -345,10 +345,10 @@ void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r)
  *	   (@area->cache, if it fits)
  *
  * Return: the number of pages of the range that had been purged, -EAGAIN
- * with @spare->want set and @spare placed for the split's new range
- * (vrange_ranges_where()), or -EBUSY if a purge is punching a hole in the
- * range: a pin must not return before its pages are what it reports.
- * Nothing changed on an error.
+ * with @spare->want set and @spare placed for the split's new range (as
+ * an unpin of it alone would be: vrange_ranges_where_index()), or -EBUSY
+ * if a purge is punching a hole in the range: a pin must not return before
+ * its pages are what it reports.  Nothing changed on an error.
  */
 long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       struct vrange_spare *spare)
@@ -362,12 +362,15 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		return -EBUSY;
 
 	/* Strictly inside @r, as vrange_ranges_pin_splits() asks. */
-	if (r && r->start < start && r->end > end && !spare->nr &&
-	    !vrange_cache_take(area, end, spare)) {
-		/* The split's new range covers the memory from @end on. */
-		vrange_ranges_where(area, end, spare);
-		spare->want = 1;
-		return -EAGAIN;
+	if (r && r->start < start && r->end > end && !spare->nr) {
+		/* The split's new range is [@end, @r->end): placed as its own. */
+		pgoff_t at = vrange_ranges_where_index(area, end, r->end);
+
+		if (!vrange_cache_take(area, at, spare)) {
+			vrange_ranges_where(area, at, spare);
+			spare->want = 1;
+			return -EAGAIN;
+		}
 	}
 
 	/* No early exit: every range the pin touches is pinned. */
@@ -524,16 +527,22 @@ long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
  * @area: the area, locked
  * @start: first page
  * @end: one past the last page
+ * @where: if not NULL and the pin splits, gets the page that places the
+ *	   split's new range (vrange_ranges_where_index() of its pages)
  *
  * Return: true if [@start, @end) lies strictly inside one range, the only
  * case where a pin needs a spare range.
  */
 bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
-			      pgoff_t end)
+			      pgoff_t end, pgoff_t *where)
 {
 	struct vrange_range *r = vrange_first_ending_after(area, start);
 
-	return r && r->start < start && r->end > end;
+	if (!r || r->start >= start || r->end <= end)
+		return false;
+	if (where)
+		*where = vrange_ranges_where_index(area, end, r->end);
+	return true;
 }
 
 /**

@@ -834,7 +834,8 @@ e2big:
 /*
  * How many structs the tree's part of a pin or unpin of [@start, @end)
  * needs (vrange_ranges_pin_splits(), vrange_ranges_pinned_runs()), and in
- * *@where the page whose memory the first of them covers.
+ * *@where the page that places the first of them, as alone
+ * (vrange_ranges_where_index()).
  */
 static unsigned long vrange_slots_tree_need(struct vrange_area *area,
 					    unsigned int op, pgoff_t start,
@@ -849,12 +850,14 @@ static unsigned long vrange_slots_tree_need(struct vrange_area *area,
 	for (i = find_next_bit(s->tree, last, i); i < last;
 	     i = find_next_bit(s->tree, last, i)) {
 		i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
-		if (op == VRANGE_PIN)
-			n = vrange_ranges_pin_splits(area, a, b);
-		else
+		if (op == VRANGE_PIN) {
+			n = vrange_ranges_pin_splits(area, a, b,
+						     need ? NULL : where);
+		} else {
 			n = vrange_ranges_pinned_runs(area, a, b, NULL);
-		if (n && !need)
-			*where = op == VRANGE_PIN ? b : a;
+			if (n && !need)
+				*where = vrange_ranges_where_index(area, a, b);
+		}
 		need += n;
 	}
 	return need;

@@ -231,3 +231,36 @@ TEST_TIMEOUT(a_straddling_range_is_filed_where_most_of_its_memory_is, 90)
 	EXPECT_EQ(vrange_pin(z.a, 0, 0, &bytes), VRANGE_WAS_PURGED);
 	EXPECT_EQ(bytes, AREA);
 }
+
+/*
+ * A pin inside a range splits it; the tail gets a new struct, placed as
+ * an unpin of the tail alone would place it.  Pages 0-2 on node 0, the
+ * rest on node 1: the unpin files the range on node 1 (its middle page);
+ * the pin of page 1 leaves a tail [2, end) whose first page is on node 0
+ * and the rest on node 1, which must be filed on node 1 too.
+ */
+TEST_TIMEOUT(a_pin_split_tail_is_filed_where_most_of_its_memory_is, 90)
+{
+	struct vl_area z;
+	uint64_t bytes = 0;
+
+	need_two_nodes();
+	if (th_run_on_node(0))
+		SKIP("cannot run on node 0: %s", th_errname(errno));
+	sched_yield();
+	vl_area_new(&z, "t_numa-split", AREA / PG);
+	ASSERT_OK(th_bind_node(0));
+	memset(z.p, 0x4e, 3 * PG);
+	ASSERT_OK(th_bind_node(1));
+	memset(z.p + 3 * PG, 0x4e, z.size - 3 * PG);
+	ASSERT_EQ(th_range_node(z.p, 3 * PG, 1), 0);
+	ASSERT_EQ(th_range_node(z.p + 3 * PG, z.size - 3 * PG, 16), 1);
+	ASSERT_EQ(vrange_unpin(z.a, 0, 0, 0), 0);
+	ASSERT_EQ(vrange_pin(z.a, PG, PG, NULL), VRANGE_NOT_PURGED);
+	ASSERT_OK(th_place_on_node(1));
+
+	th_pressure_until_gone(z.p + 3 * PG, z.size - 3 * PG, 1, STEP,
+			       DEADLINE_MS);
+	EXPECT_EQ(vrange_pin(z.a, 2 * PG, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_GE(bytes, z.size - 3 * PG);
+}
