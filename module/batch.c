@@ -114,10 +114,9 @@ static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
 /*
  * Check every range against the area, turn each len 0 into its length, and
  * count the spare ranges the batch may need.  The spares are placed as the
- * first entry that needs one would place them alone (vrange_op_locked()):
- * by vrange_ranges_where_index() of the split's new range or of the
- * unpin's span; ranges are filed under the node and memcg of their memory,
- * not the caller's.
+ * first entry that needs one would place them alone (vrange_ranges_need());
+ * ranges are filed under the node and memcg of their memory, not the
+ * caller's.
  */
 static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 			      struct vrange_range64 *ranges, u32 nr,
@@ -142,21 +141,16 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 		if (ret)
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
-		if (op == VRANGE_PIN) {
-			n = vrange_ranges_pin_splits(area, start, end,
-						     placed ? NULL : &where);
-			*need += n;
-		} else if (op == VRANGE_UNPIN) {
-			n = vrange_ranges_pinned_runs(area, start, end, &budget);
-			if (n < 0)
-				return n;
-			runs += n;
-			if (n && !placed)
-				where = vrange_ranges_where_index(area, start,
-								  end);
-		} else {
+		if (op == VRANGE_GET_PIN_STATUS)
 			continue;
-		}
+		n = vrange_ranges_need(area, op, start, end, &budget,
+				       placed ? NULL : &where);
+		if (n < 0)
+			return n;
+		if (op == VRANGE_PIN)
+			*need += n;
+		else
+			runs += n;
 		if (n && !placed) {
 			vrange_ranges_where(area, where, spare);
 			placed = true;

@@ -361,7 +361,7 @@ long vrange_ranges_pin(struct vrange_area *area, pgoff_t start, pgoff_t end,
 	if (vrange_ranges_punching(area, start, end))
 		return -EBUSY;
 
-	/* Strictly inside @r, as vrange_ranges_pin_splits() asks. */
+	/* Strictly inside @r, as vrange_ranges_need() asks. */
 	if (r && r->start < start && r->end > end && !spare->nr) {
 		/* The split's new range is [@end, @r->end): placed as its own. */
 		pgoff_t at = vrange_ranges_where_index(area, end, r->end);
@@ -504,45 +504,56 @@ static long vrange_runs_from(struct vrange_range *first, pgoff_t start,
 	return runs;
 }
 
-/**
- * vrange_ranges_pinned_runs() - how many ranges an unpin would create
- * @area: the area, locked
- * @start: first page
- * @end: one past the last page
- * @budget: how many more ranges the walk may visit, charged for each; NULL
- *	    for no limit
- *
- * Return: the number of runs of pinned pages in [@start, @end), or -E2BIG
- * if [@start, @end) overlaps more ranges than @budget allows.
+/*
+ * How many ranges an unpin of [@start, @end) would create: the runs of
+ * pinned pages there, or -E2BIG if it overlaps more ranges than @budget
+ * (charged for each; NULL for no limit) allows.
  */
-long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
-			       pgoff_t end, unsigned long *budget)
+static long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
+				      pgoff_t end, unsigned long *budget)
 {
 	return vrange_runs_from(vrange_first_ending_after(area, start), start,
 				end, budget);
 }
 
 /**
- * vrange_ranges_pin_splits() - would a pin split a range in two?
+ * vrange_ranges_need() - how many range structs a pin or unpin would use
  * @area: the area, locked
+ * @op: VRANGE_PIN or VRANGE_UNPIN
  * @start: first page
  * @end: one past the last page
- * @where: if not NULL and the pin splits, gets the page that places the
- *	   split's new range (vrange_ranges_where_index() of its pages)
+ * @budget: for an unpin, how many more ranges the walk may visit, charged
+ *	    for each; NULL for no limit
+ * @where: if not NULL and some are needed, gets the page that places them
+ *	   as vrange_ranges_pin() and vrange_ranges_unpin() would
+ *	   (vrange_ranges_where_index() of the new ranges' pages)
  *
- * Return: true if [@start, @end) lies strictly inside one range, the only
- * case where a pin needs a spare range.
+ * A pin needs one only if [@start, @end) lies strictly inside one range
+ * (the split's new range is [@end, that range's end)); an unpin needs one
+ * per run of pinned pages.
+ *
+ * Return: the number, or -E2BIG if an unpin overlaps more ranges than
+ * @budget allows.
  */
-bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
-			      pgoff_t end, pgoff_t *where)
+long vrange_ranges_need(struct vrange_area *area, unsigned int op,
+			pgoff_t start, pgoff_t end, unsigned long *budget,
+			pgoff_t *where)
 {
-	struct vrange_range *r = vrange_first_ending_after(area, start);
+	struct vrange_range *r;
+	long n;
 
+	if (op == VRANGE_UNPIN) {
+		n = vrange_ranges_pinned_runs(area, start, end, budget);
+		if (n > 0 && where)
+			*where = vrange_ranges_where_index(area, start, end);
+		return n;
+	}
+	r = vrange_first_ending_after(area, start);
 	if (!r || r->start >= start || r->end <= end)
-		return false;
+		return 0;
 	if (where)
 		*where = vrange_ranges_where_index(area, end, r->end);
-	return true;
+	return 1;
 }
 
 /**

@@ -833,9 +833,8 @@ e2big:
 
 /*
  * How many structs the tree's part of a pin or unpin of [@start, @end)
- * needs (vrange_ranges_pin_splits(), vrange_ranges_pinned_runs()), and in
- * *@where the page that places the first of them, as alone
- * (vrange_ranges_where_index()).
+ * needs (vrange_ranges_need()), and in *@where the page that places the
+ * first of them.
  */
 static unsigned long vrange_slots_tree_need(struct vrange_area *area,
 					    unsigned int op, pgoff_t start,
@@ -850,14 +849,8 @@ static unsigned long vrange_slots_tree_need(struct vrange_area *area,
 	for (i = find_next_bit(s->tree, last, i); i < last;
 	     i = find_next_bit(s->tree, last, i)) {
 		i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
-		if (op == VRANGE_PIN) {
-			n = vrange_ranges_pin_splits(area, a, b,
-						     need ? NULL : where);
-		} else {
-			n = vrange_ranges_pinned_runs(area, a, b, NULL);
-			if (n && !need)
-				*where = vrange_ranges_where_index(area, a, b);
-		}
+		n = vrange_ranges_need(area, op, a, b, NULL,
+				       need ? NULL : where);
 		need += n;
 	}
 	return need;

@@ -302,10 +302,9 @@ void vrange_ranges_add(struct vrange_area *area, pgoff_t start, pgoff_t end,
 		       enum vrange_level level, bool purged,
 		       struct vrange_spare *spare);
 bool vrange_ranges_purged_at(struct vrange_area *area, pgoff_t index);
-long vrange_ranges_pinned_runs(struct vrange_area *area, pgoff_t start,
-			       pgoff_t end, unsigned long *budget);
-bool vrange_ranges_pin_splits(struct vrange_area *area, pgoff_t start,
-			      pgoff_t end, pgoff_t *where);
+long vrange_ranges_need(struct vrange_area *area, unsigned int op,
+			pgoff_t start, pgoff_t end, unsigned long *budget,
+			pgoff_t *where);
 bool vrange_ranges_punching(struct vrange_area *area, pgoff_t start,
 			    pgoff_t end);
 bool vrange_ranges_any_unpinned(struct vrange_area *area, pgoff_t start,
