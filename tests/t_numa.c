@@ -203,9 +203,24 @@ TEST_TIMEOUT(ranges_unpinned_on_a_short_node_are_purged_there, 180)
 	vl_area_free(&a);
 }
 
-int main(int argc, char **argv)
+/*
+ * An area of AREA bytes whose first @head pages are on node 0 and the rest
+ * on node 1, wholly unpinned, the caller running on node 0.
+ */
+static void straddling_area(struct vl_area *z, const char *name, size_t head)
 {
-	return th_main(argc, argv);
+	need_two_nodes();
+	if (th_run_on_node(0))
+		SKIP("cannot run on node 0: %s", th_errname(errno));
+	sched_yield();
+	vl_area_new(z, name, AREA / PG);
+	ASSERT_OK(th_bind_node(0));
+	memset(z->p, 0x4e, head * PG);
+	ASSERT_OK(th_bind_node(1));
+	memset(z->p + head * PG, 0x4e, z->size - head * PG);
+	ASSERT_EQ(th_range_node(z->p, head * PG, 1), 0);
+	ASSERT_EQ(th_range_node(z->p + head * PG, z->size - head * PG, 16), 1);
+	ASSERT_EQ(vrange_unpin(z->a, 0, 0, 0), 0);
 }
 
 TEST_TIMEOUT(a_straddling_range_is_filed_where_most_of_its_memory_is, 90)
@@ -213,18 +228,7 @@ TEST_TIMEOUT(a_straddling_range_is_filed_where_most_of_its_memory_is, 90)
 	struct vl_area z;
 	uint64_t bytes = 0;
 
-	need_two_nodes();
-	if (th_run_on_node(0))
-		SKIP("cannot run on node 0: %s", th_errname(errno));
-	sched_yield();
-	vl_area_new(&z, "t_numa-straddle", AREA / PG);
-	ASSERT_OK(th_bind_node(0));
-	memset(z.p, 0x4e, PG);
-	ASSERT_OK(th_bind_node(1));
-	memset(z.p + PG, 0x4e, z.size - PG);
-	ASSERT_EQ(th_range_node(z.p, PG, 1), 0);
-	ASSERT_EQ(th_range_node(z.p + PG, z.size - PG, 16), 1);
-	ASSERT_EQ(vrange_unpin(z.a, 0, 0, 0), 0);
+	straddling_area(&z, "t_numa-straddle", 1);
 	ASSERT_OK(th_place_on_node(1));
 
 	th_pressure_until_gone(z.p + PG, z.size - PG, 1, STEP, DEADLINE_MS);
@@ -244,18 +248,7 @@ TEST_TIMEOUT(a_pin_split_tail_is_filed_where_most_of_its_memory_is, 90)
 	struct vl_area z;
 	uint64_t bytes = 0;
 
-	need_two_nodes();
-	if (th_run_on_node(0))
-		SKIP("cannot run on node 0: %s", th_errname(errno));
-	sched_yield();
-	vl_area_new(&z, "t_numa-split", AREA / PG);
-	ASSERT_OK(th_bind_node(0));
-	memset(z.p, 0x4e, 3 * PG);
-	ASSERT_OK(th_bind_node(1));
-	memset(z.p + 3 * PG, 0x4e, z.size - 3 * PG);
-	ASSERT_EQ(th_range_node(z.p, 3 * PG, 1), 0);
-	ASSERT_EQ(th_range_node(z.p + 3 * PG, z.size - 3 * PG, 16), 1);
-	ASSERT_EQ(vrange_unpin(z.a, 0, 0, 0), 0);
+	straddling_area(&z, "t_numa-split", 3);
 	ASSERT_EQ(vrange_pin(z.a, PG, PG, NULL), VRANGE_NOT_PURGED);
 	ASSERT_OK(th_place_on_node(1));
 
@@ -263,4 +256,9 @@ TEST_TIMEOUT(a_pin_split_tail_is_filed_where_most_of_its_memory_is, 90)
 			       DEADLINE_MS);
 	EXPECT_EQ(vrange_pin(z.a, 2 * PG, 0, &bytes), VRANGE_WAS_PURGED);
 	EXPECT_GE(bytes, z.size - 3 * PG);
+}
+
+int main(int argc, char **argv)
+{
+	return th_main(argc, argv);
 }
