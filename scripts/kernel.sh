@@ -3,7 +3,8 @@
 #
 #   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest or debug, or
 #                               arm64-6.1, arm64-6.12, arm64-newest,
-#                               arm64-16k-6.12, arm64-16k-newest
+#                               arm64-16k-6.12, arm64-16k-newest,
+#                               rt-6.1, rt-6.12, rt-newest
 #
 # debug is not downloaded: scripts/debug-kernel.sh builds it (once, then
 # reuses it) from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak
@@ -26,7 +27,8 @@
 # what that kbuild needs is installed in the chroot, where the module is
 # cross-built (scripts/build-module.sh).  (The guest needs no module but
 # ours: Debian's arm64 kernels have the PL011 console, PCI and the virtio
-# console of the test channel built in; check_config makes sure.)
+# console of the test channel built in; check_config makes sure.)  An rt
+# tag is the same with linux-image-rt-amd64, the PREEMPT_RT kernel.
 # Headers (linux-headers-<ABI>) are installed with apt, on the host or in
 # the chroot; except where they depend on linux-image-<ABI> (bookworm-
 # backports' do), which apt would install into /boot and make the host's
@@ -50,6 +52,7 @@ KCHROOT=""
 case $TAG in
 arm64-16k-*) KARCH=arm64 FLAVOUR=arm64-16k BASE=${TAG#arm64-16k-} ;;
 arm64-*) KARCH=arm64 FLAVOUR=arm64 BASE=${TAG#arm64-} ;;
+rt-*) KARCH=amd64 FLAVOUR=rt-amd64 BASE=${TAG#rt-} ;;
 *) KARCH=amd64 FLAVOUR=amd64 BASE=$TAG ;;
 esac
 META=linux-image-$FLAVOUR
@@ -270,9 +273,11 @@ install_headers() {
 		in_root apt-get install -y -qq --no-install-recommends "$pkg" \
 			>"$BUILD/trixie-headers.log" 2>&1 ||
 			{ cat "$BUILD/trixie-headers.log" >&2; retry "apt-get install $pkg failed in the chroot"; }
-		# Older headers only take room: drop them.
+		# Older releases' headers only take room: drop them.  Every
+		# flavour of this release (amd64 and rt-amd64 of newest and
+		# rt-newest) shares its -common headers and linux-kbuild.
 		old=$(in_root dpkg-query -W -f='${Package}\n' 'linux-headers-*' 'linux-kbuild-*' 2>/dev/null |
-			grep -vF -e "$KABI" -e "${KABI%-amd64}" || true)
+			grep -vF -e "${KABI%%-*}" || true)
 		if [ -n "$old" ]; then
 			# shellcheck disable=SC2086
 			in_root apt-get purge -y -qq $old >/dev/null 2>&1 || warn "could not purge $old"

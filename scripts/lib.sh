@@ -12,14 +12,16 @@
 #   DEFAULT_KERNELS  the ones make check tests when KERNELS is not given
 #                (not debug: make check-debug builds and tests that one; not
 #                arm64-6.1, arm64-newest, arm64-16k-newest: each another
-#                100 s guest for what the default ones mostly cover)
+#                100 s guest for what the default ones mostly cover; nor
+#                rt-6.1, rt-6.12, rt-newest: Debian's PREEMPT_RT images of
+#                the same releases, where spinlocks sleep)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${VRANGE_BUILD:-$TOP/build}
 CACHE=${VRANGE_CACHE:-/var/cache/vrange}
 DEBCACHE=$CACHE/debs
 DEFAULT_KERNELS="6.1 6.12 newest arm64-6.12 arm64-16k-6.12"
-ALL_KERNELS="$DEFAULT_KERNELS arm64-6.1 arm64-newest arm64-16k-newest debug"
+ALL_KERNELS="$DEFAULT_KERNELS arm64-6.1 arm64-newest arm64-16k-newest rt-6.1 rt-6.12 rt-newest debug"
 MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${VRANGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
