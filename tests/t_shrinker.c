@@ -197,12 +197,15 @@ static void trace_restore(void)
  * In the trace, the waits for a sleeping lock (a rw_semaphore or mutex:
  * not a spinlock) whose stack goes through vrange's shrinker; the first is
  * logged.  Each event line is followed by its stack, a line per frame.
+ * On PREEMPT_RT a spinlock_t or rwlock_t is an rtlock: its waits say
+ * flags=RT, as a mutex's do, and only the stack (rtlock_slowlock_locked)
+ * tells them apart; they are the spinning of the other kernels.
  * Return their number; *@all gets the number of waits traced.
  */
 static unsigned long shrinker_lock_waits(unsigned long *all)
 {
 	char line[512], rec[4096] = "";
-	bool sleeping = false, in = false;
+	bool sleeping = false, in = false, rtlock = false;
 	unsigned long waits = 0;
 	size_t used = 0, n;
 	FILE *f = fopen(TRACEFS "/trace", "re");
@@ -213,17 +216,20 @@ static unsigned long shrinker_lock_waits(unsigned long *all)
 		bool eof = !fgets(line, sizeof(line), f);
 
 		if (eof || strstr(line, "contention_begin:")) {
-			if (in && sleeping && !waits++)
+			if (in && sleeping && !rtlock && !waits++)
 				TH_LOG("the first:\n%s", rec);
 			if (eof)
 				break;
 			(*all)++;
 			sleeping = !strstr(line, "SPIN");
 			in = false;
+			rtlock = false;
 			used = 0;
 		}
 		if (strstr(line, "vrange_shrink_scan"))
 			in = true;
+		if (strstr(line, "rtlock_slowlock_locked"))
+			rtlock = true;
 		n = strlen(line);
 		if (used + n < sizeof(rec)) {
 			memcpy(rec + used, line, n + 1);
