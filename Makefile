@@ -16,11 +16,14 @@
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
-#   make check-debug       the debug kernel (KASAN, lockdep, kmemleak, KFENCE,
-#                          DEBUG_VM/LIST/ATOMIC_SLEEP; scripts/debug-kernel.sh
-#                          builds it once into /var/cache/vrange/): the
-#                          guest suite on it, then STRESS_ROUNDS (1) more
-#                          round(s) of the stress programs; any kernel report
+#   make check-debug       the guest suite on the kernels that look for
+#                          kernel bugs, DEBUG_KERNELS: debug (KASAN,
+#                          lockdep, kmemleak, KFENCE, DEBUG_VM/LIST/
+#                          ATOMIC_SLEEP; scripts/debug-kernel.sh builds it
+#                          once into /var/cache/vrange/) and rt-newest
+#                          (Debian's PREEMPT_RT 7.3, where spinlocks
+#                          sleep); then STRESS_ROUNDS (0) more round(s) of
+#                          the stress programs on each; any kernel report
 #                          fails (TESTS= as for make check)
 #   make check-fresh       README's quick start in a pristine bookworm root
 #                          (debootstrap minbase + git + make; root): a fresh
@@ -57,7 +60,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # Empty: scripts/lib.sh's DEFAULT_KERNELS (6.1 6.12 newest arm64-6.12 arm64-16k-6.12).
 KERNELS ?=
 TESTS ?=
-STRESS_ROUNDS ?= 1
+DEBUG_KERNELS ?= debug rt-newest
+STRESS_ROUNDS ?= 0
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
 	check-debug check-fresh \
@@ -92,7 +96,7 @@ check:
 	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" scripts/check.sh
 
 check-debug:
-	@KERNELS=debug TESTS="$(TESTS)" VRANGE_GUEST_ONLY=1 \
+	@KERNELS="$(DEBUG_KERNELS)" TESTS="$(TESTS)" VRANGE_GUEST_ONLY=1 \
 		VRANGE_STRESS_ROUNDS="$(STRESS_ROUNDS)" scripts/check.sh
 
 check-fresh:
