@@ -704,7 +704,8 @@ int th_read_u64(const char *path, uint64_t *val)
 
 int th_write_str(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as the shell's ">": tracefs's trace is emptied only so. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	ssize_t n;
 	int err;
 
