@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -114,6 +115,65 @@ TEST(events_fire_with_their_fields)
 	EXPECT_TRUE(strstr(pin, " memcg=") != NULL);
 	free(trace);
 	vr_area_free(&a);
+}
+
+#define CG	"/sys/fs/cgroup"
+
+/*
+ * An unpin's and a pin's memcg is that of the memory at the range's first
+ * page, as their node is, and as the range is filed (README, "How purging
+ * works"): not the caller's.  A child in a new cgroup writes the area's
+ * pages, so they are charged there; the test, in the root cgroup, unpins
+ * and pins them.  The events must name the child's group, whose id is the
+ * inode number of its directory (the id BPF tools use).
+ */
+TEST(events_name_the_memcg_of_the_memory)
+{
+	const char *unpin, *pin;
+	char path[128], f[160], needle[64], *trace;
+	struct vr_area a;
+	struct stat st;
+	pid_t pid;
+
+	tracing("1");
+	snprintf(path, sizeof(path), CG "/vrange-t_trace-%d", (int)getpid());
+	if (access(CG "/cgroup.subtree_control", W_OK) ||
+	    th_write_str(CG "/cgroup.subtree_control", "+memory"))
+		SKIP("no cgroup v2 memory controller at %s", CG);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		SKIP("mkdir %s: %s", path, th_errname(errno));
+	ASSERT_EQ(stat(path, &st), 0);
+	vr_area_new(&a, "t_trace-memcg", 8);
+	pid = th_fork();
+	if (pid == 0) {
+		snprintf(f, sizeof(f), "%s/cgroup.procs", path);
+		ASSERT_EQ(th_write_str(f, "0"), 0);
+		th_fill(a.p, a.size, 9, 0);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+
+	ASSERT_EQ(th_write_str(TRACEFS "/trace", ""), 0);
+	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 3), 0);
+	ASSERT_EQ(vr_pin_pg(a.fd, 2, 3), VRANGE_NOT_PURGED);
+	tracing("0");
+	trace = read_trace();
+	snprintf(needle, sizeof(needle), "offset=%zu len=%zu ", 2 * PG, 3 * PG);
+	pin = find_event(trace, "vrange_pin", needle);
+	unpin = NULL;
+	if (pin) {
+		snprintf(needle, sizeof(needle), "area=%llu offset=%zu len=%zu ",
+			 field(pin, "area"), 2 * PG, 3 * PG);
+		unpin = find_event(trace, "vrange_unpin", needle);
+	}
+	if (!unpin || !pin)
+		TH_LOG("trace:\n%s", trace);
+	ASSERT_TRUE(unpin != NULL && pin != NULL);
+	EXPECT_EQ(field(unpin, "memcg"), (unsigned long long)st.st_ino);
+	EXPECT_EQ(field(pin, "memcg"), (unsigned long long)st.st_ino);
+	free(trace);
+	vr_area_free(&a);
+	rmdir(path);
 }
 
 int main(int argc, char **argv)
