@@ -752,14 +752,10 @@ static noinline void vrange_trace_op_slow(struct vrange_area *area,
 					  const struct vrange_op_result *res)
 {
 	u64 offset = (u64)start << PAGE_SHIFT, len = (u64)(end - start) << PAGE_SHIFT;
-	struct mem_cgroup *memcg;
 	u64 memcg_id;
 	int nid;
 
-	nid = vrange_ranges_node(area, start);
-	memcg = get_mem_cgroup_from_mm(current->mm);
-	memcg_id = compat_memcg_cgroup_id(memcg);
-	mem_cgroup_put(memcg);
+	nid = vrange_ranges_node(area, start, &memcg_id);
 	if (op == VRANGE_PIN)
 		trace_vrange_pin(area->id, offset, len, nid, memcg_id,
 				 (u64)res->purged << PAGE_SHIFT);

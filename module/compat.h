@@ -269,19 +269,15 @@ static inline int compat_shrinker_create(struct compat_shrinker *cs,
  * compat_memcg_cgroup_id() - the cgroup id of a memcg, as BPF tools see it
  * @memcg: the memcg, or NULL
  *
- * mem_cgroup_ino() gave it until mem_cgroup_id() was made to (7.x).
+ * cgroup_id() on every kernel: before 7.x mem_cgroup_id() is the memcg's
+ * own small id, not the cgroup's, and mem_cgroup_ino() exists only with
+ * CONFIG_SHRINKER_DEBUG.
  *
  * Return: the id, or 0 for NULL.
  */
 static inline u64 compat_memcg_cgroup_id(struct mem_cgroup *memcg)
 {
-	if (!memcg)
-		return 0;
-#ifdef HAVE_MEM_CGROUP_INO
-	return mem_cgroup_ino(memcg);
-#else
-	return mem_cgroup_id(memcg);
-#endif
+	return memcg ? cgroup_id(memcg->css.cgroup) : 0;
 }
 
 /**

@@ -840,12 +840,12 @@ pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
 
 	if (end - start <= VRANGE_WHERE_SAMPLED)
 		return start;
-	first = vrange_ranges_node(area, start);
-	middle = vrange_ranges_node(area, mid);
+	first = vrange_ranges_node(area, start, NULL);
+	middle = vrange_ranges_node(area, mid, NULL);
 	if (middle == NUMA_NO_NODE || middle == first)
 		return start;
 	if (first == NUMA_NO_NODE ||
-	    vrange_ranges_node(area, end - 1) == middle)
+	    vrange_ranges_node(area, end - 1, NULL) == middle)
 		return mid;
 	return start;
 }
@@ -855,17 +855,26 @@ pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
  * @area: the area, locked, or held by a reference after it got its backing
  *	  file (set once, under the lock, and kept until the area is freed)
  * @index: a page of the area
+ * @memcg_id: if not NULL, gets the cgroup id of the memcg charged for that
+ *	      memory (compat_memcg_cgroup_id()), 0 if none
  *
  * Return: the node, or NUMA_NO_NODE if the page is not in memory.
  */
-int vrange_ranges_node(struct vrange_area *area, pgoff_t index)
+int vrange_ranges_node(struct vrange_area *area, pgoff_t index, u64 *memcg_id)
 {
 	struct folio *folio = vrange_folio_at(area, index);
 	int nid;
 
+	if (memcg_id)
+		*memcg_id = 0;
 	if (!folio)
 		return NUMA_NO_NODE;
 	nid = folio_nid(folio);
+	if (memcg_id) {
+		rcu_read_lock();
+		*memcg_id = compat_memcg_cgroup_id(folio_memcg(folio));
+		rcu_read_unlock();
+	}
 	folio_put(folio);
 	return nid;
 }

@@ -1223,7 +1223,8 @@ static void vrange_slots_scan(struct vrange_slot_item *si, int level,
 		slot_pages = vrange_slot_end(s, i) - vrange_slot_start(s, i);
 		nid = NUMA_NO_NODE;
 		if (!purge_all) {
-			nid = vrange_ranges_node(area, vrange_slot_start(s, i));
+			nid = vrange_ranges_node(area, vrange_slot_start(s, i),
+						 NULL);
 			/* Every node's count, seen from any node's visit. */
 			for (k = 0; k < nr_est; k++)
 				if (s->items[k]->nid == nid)

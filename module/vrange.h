@@ -313,7 +313,7 @@ int vrange_ranges_count(struct vrange_area *area, pgoff_t start, pgoff_t end,
 			struct vrange_op_result *res, unsigned long *budget);
 unsigned long vrange_ranges_resident(struct vrange_area *area);
 void vrange_ranges_clear(struct vrange_area *area);
-int vrange_ranges_node(struct vrange_area *area, pgoff_t index);
+int vrange_ranges_node(struct vrange_area *area, pgoff_t index, u64 *memcg_id);
 pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
 				  pgoff_t end);
 void vrange_ranges_where(struct vrange_area *area, pgoff_t index,

@@ -5,10 +5,11 @@
  * purge.c (CREATE_TRACE_POINTS).
  *
  * area is the area's id (VRANGE_GET_STATS does not show it; it only ties
- * events together), offset and len are bytes, memcg the cgroup id (0 if
- * none).  node: for pin and unpin, the NUMA node of the memory at the
- * range's edge (-1 if none is resident); for purge, the node whose list the
- * range was on, which is that of its memory when it was unpinned.
+ * events together), offset and len are bytes.  node and memcg (its cgroup
+ * id, as BPF tools see it): for pin and unpin, those of the memory at the
+ * range's first page (-1 and 0 if it is not in memory), not the caller's,
+ * since a range is filed by its memory; for purge, those of the list the
+ * range was on, which are its memory's when it was unpinned.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vrange
