@@ -16,15 +16,14 @@
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
-#   make check-debug       the guest suite on the kernels that look for
-#                          kernel bugs, DEBUG_KERNELS: debug (KASAN,
+#   make check-debug       the guest suite on DEBUG_KERNELS (debug: KASAN,
 #                          lockdep, kmemleak, KFENCE, DEBUG_VM/LIST/
 #                          ATOMIC_SLEEP; scripts/debug-kernel.sh builds it
-#                          once into /var/cache/vrange/) and rt-newest
-#                          (Debian's PREEMPT_RT 7.3, where spinlocks
-#                          sleep); then STRESS_ROUNDS (0) more round(s) of
-#                          the stress programs on each; any kernel report
-#                          fails (TESTS= as for make check)
+#                          once into /var/cache/vrange/), then
+#                          STRESS_ROUNDS (1) more round(s) of the stress
+#                          programs; any kernel report fails (TESTS= as
+#                          for make check).  DEBUG_KERNELS="debug
+#                          rt-newest" adds Debian's PREEMPT_RT 7.3.
 #   make check-fresh       README's quick start in a pristine bookworm root
 #                          (debootstrap minbase + git + make; root): a fresh
 #                          clone runs make demo, then make check
@@ -60,8 +59,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # Empty: scripts/lib.sh's DEFAULT_KERNELS (6.1 6.12 newest arm64-6.12 arm64-16k-6.12).
 KERNELS ?=
 TESTS ?=
-DEBUG_KERNELS ?= debug rt-newest
-STRESS_ROUNDS ?= 0
+DEBUG_KERNELS ?= debug
+STRESS_ROUNDS ?= 1
 
 .PHONY: all lib examples tools install uninstall module modules tests check \
 	check-debug check-fresh \
