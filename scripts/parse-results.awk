@@ -23,6 +23,18 @@
 #   - a guest that did not finish (crash, hang) counts one more failure.
 # Written for POSIX awk (mawk).
 
+function oom_victim(line,    rest) {
+	# "Killed process PID (COMM) ...": the last victim, for is_bad().
+	rest = line
+	sub(/.*Killed process /, "", rest)
+	victim_pid = rest
+	sub(/ .*/, "", victim_pid)
+	sub(/^[0-9]+ \(/, "", rest)
+	sub(/\).*/, "", rest)
+	victim_comm = rest
+	victim_fail = 0
+}
+
 function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
 
 function keep(prog, line,    n) {
@@ -46,7 +58,22 @@ function add_detail(prog, text) { detail[prog] = detail[prog] text }
 
 function is_bad(line) {
 	if (line ~ /invoked oom-killer/) { in_oom = 1; return 0 }
-	if (in_oom && line ~ /(Killed process|oom_reaper|Out of memory and no killable)/) { in_oom = 0; return 0 }
+	if (in_oom && line ~ /(Killed process|oom_reaper|Out of memory and no killable)/) {
+		in_oom = 0
+		if (line ~ /Killed process [0-9]+ \(/) oom_victim(line)
+		return 0
+	}
+	# The victim's own user-page fault can fail after the kill (it may dip
+	# into the reserves, not loop): warn_alloc() prints a stack for it.
+	# That failure is part of the OOM episode, not a report; any other
+	# task's, or a kernel allocation's, is still judged.
+	if (victim_pid != "" && index(line, " " victim_comm ": page allocation failure:") &&
+	    line ~ /GFP_HIGHUSER/) { victim_fail = 1; return 0 }
+	if (victim_fail == 1 && line ~ /PID: [0-9]+ /) {
+		victim_fail = index(line, "PID: " victim_pid " ") ? 2 : 0
+		return 0
+	}
+	if (victim_fail == 2 && line ~ /Call Trace/) { victim_fail = 0; return 0 }
 	if (line ~ ok_re) return 0
 	# A stack frame is not a report, whatever its function is called (a
 	# lockdep kernel's OOM report has "lockdep_hardirqs_on_prepare+0x..."
