@@ -135,7 +135,6 @@ TEST(events_name_the_memcg_of_the_memory)
 	struct stat st;
 	pid_t pid;
 
-	tracing("1");
 	snprintf(path, sizeof(path), CG "/vrange-t_trace-%d", (int)getpid());
 	if (access(CG "/cgroup.subtree_control", W_OK) ||
 	    th_write_str(CG "/cgroup.subtree_control", "+memory"))
@@ -153,6 +152,7 @@ TEST(events_name_the_memcg_of_the_memory)
 	}
 	th_wait_ok(pid);
 
+	tracing("1");
 	ASSERT_EQ(th_write_str(TRACEFS "/trace", ""), 0);
 	ASSERT_EQ(vr_unpin_pg(a.fd, 2, 3), 0);
 	ASSERT_EQ(vr_pin_pg(a.fd, 2, 3), VRANGE_NOT_PURGED);
