@@ -77,18 +77,58 @@ static int vrange_cmp_u64(const void *a, const void *b)
 }
 
 /*
- * An upper bound on the ranges an unpin batch creates: the pinned @runs its
- * ranges find now, plus one per overlapping pair (in order of start, a
- * range overlaps each range starting before it that ends after its start,
- * and every range ending by then started before it); never more than the
- * pages the batch covers.  Lengths of 0 were resolved already.
+ * The pinned runs in the union of the batch's ranges (@span, sorted by
+ * start), or U64_MAX if the walk's budget ran out.  It visits no range
+ * that the entries' own walks did not, so it does not.
  */
-static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
+static u64 vrange_union_runs(struct vrange_area *area,
+			     const struct vrange_span *span, u32 nr)
+{
+	unsigned long budget = VRANGE_BATCH_WORK_MAX;
+	u64 lo = span[0].start, hi = span[0].end, runs = 0;
+	long n;
+	u32 i;
+
+	for (i = 1; i <= nr; i++) {
+		if (i < nr && span[i].start <= hi) {
+			hi = max(hi, span[i].end);
+			continue;
+		}
+		n = vrange_ranges_need(area, VRANGE_UNPIN, lo >> PAGE_SHIFT,
+				       hi >> PAGE_SHIFT, &budget, NULL);
+		if (n < 0)
+			return U64_MAX;
+		runs += n;
+		if (i < nr) {
+			lo = span[i].start;
+			hi = span[i].end;
+		}
+	}
+	return runs;
+}
+
+/*
+ * An upper bound on the ranges an unpin batch creates, the least of three:
+ *  - the pinned @runs its ranges find now, plus one per overlapping pair
+ *    (in order of start, a range overlaps each range starting before it
+ *    that ends after its start, and every range ending by then started
+ *    before it): an entry finds at most one more run for each earlier
+ *    entry that overlaps it;
+ *  - with overlaps, the pinned runs in the union of its ranges plus two
+ *    per range: the new ranges are disjoint, each inside one of those
+ *    runs, and end only at that run's ends or at the entries' ends (a run
+ *    with k of them inside holds at most k + 1), so many entries over one
+ *    run cost two each, not one per pair;
+ *  - the pages the batch covers.
+ * Lengths of 0 were resolved already.
+ */
+static u64 vrange_unpin_bound(struct vrange_area *area,
+			      const struct vrange_range64 *ranges, u32 nr,
 			      u64 runs, struct vrange_unpin_scratch *scratch)
 {
 	struct vrange_span *span = scratch->span;
 	u64 *ends = scratch->ends;
-	u64 pairs = 0, covered = 0, bytes = 0;
+	u64 pairs = 0, covered = 0, bytes = 0, bound, in_union;
 	u32 i, done = 0;
 
 	for (i = 0; i < nr; i++) {
@@ -108,7 +148,13 @@ static u64 vrange_unpin_bound(const struct vrange_range64 *ranges, u32 nr,
 			covered = span[i].end;
 		}
 	}
-	return min(runs + pairs, bytes >> PAGE_SHIFT);
+	bound = min(runs + pairs, bytes >> PAGE_SHIFT);
+	if (!pairs)
+		return bound;
+	in_union = vrange_union_runs(area, span, nr);
+	if (in_union != U64_MAX)
+		bound = min(bound, in_union + 2 * (u64)nr);
+	return bound;
 }
 
 /*
@@ -158,8 +204,8 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 	}
 	/* More than UINT_MAX spares fail to allocate all the same. */
 	if (op == VRANGE_UNPIN)
-		*need = min_t(u64, vrange_unpin_bound(ranges, nr, runs, scratch),
-			      UINT_MAX);
+		*need = min_t(u64, vrange_unpin_bound(area, ranges, nr, runs,
+						      scratch), UINT_MAX);
 	return 0;
 }
 

@@ -16,7 +16,9 @@
  * the kernel memory of 20000 unpinned ranges in the group's memory.stat.
  * overlapping_unpin_batch_fits_the_group: a VRANGE_BATCH of 4096 unpins,
  * 4064 of them the same whole 64-page area, runs in the 64 MiB group (the
- * kernel once set aside a range struct per overlapping pair: 8 million).
+ * kernel once set aside a range struct per overlapping pair: 8 million);
+ * overlapping_unpin_batch_of_a_big_area_fits_the_group: 4096 times the
+ * whole of a 4 GiB area (its pages once capped that count: a million).
  *
  * range_is_filed_under_the_group_of_its_memory: a consumer in one group
  * unpins what a producer in another filled; the producer's group purges it.
@@ -462,6 +464,45 @@ static void overlapping_batch(const char *path)
 TEST_TIMEOUT(overlapping_unpin_batch_fits_the_group, 60)
 {
 	in_new_group("batch", overlapping_batch);
+}
+
+/*
+ * The same batch of the whole area 4096 times, on an area of 4 GiB (never
+ * touched): it makes one range.  The pages it covers do not bound the
+ * structs set aside well here (a million, 80 MiB, more than the group may
+ * have); the batch's own entries do: a range boundary can only fall at an
+ * entry's end or where a range or pinned run ends already.
+ */
+#define BIG_PAGES	((size_t)1 << 20)
+
+static void overlapping_batch_big(const char *path)
+{
+	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+	uint64_t unpinned = 0, purged = 0, peak;
+	struct vl_area a;
+	char f[300];
+
+	ASSERT_TRUE(r != NULL);
+	vl_area_new(&a, "t_memcg-batch-big", BIG_PAGES);
+	ASSERT_EQ(vrange_batch(a.a, VRANGE_BATCH_UNPIN, r, VRANGE_BATCH_MAX),
+		  0);
+	ASSERT_EQ(vrange_status(a.a, 0, 0, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)BIG_PAGES * PG);
+	snprintf(f, sizeof(f), "%s/memory.peak", path);
+	if (th_read_u64(f, &peak) == 0) {
+		TH_LOG("the group's memory.peak: %llu",
+		       (unsigned long long)peak);
+		/* 8193 structs at most: far below 16 MiB. */
+		EXPECT_TRUE(peak < 16 * MIB);
+	}
+	free(r);
+	vl_area_free(&a);
+}
+
+TEST_TIMEOUT(overlapping_unpin_batch_of_a_big_area_fits_the_group, 60)
+{
+	in_new_group("batch-big", overlapping_batch_big);
 }
 
 /*
