@@ -178,17 +178,24 @@ static int vrange_batch_check(struct vrange_area *area, unsigned int op,
 	int ret;
 
 	*need = 0;
-	/* As vrange_op_locked() would refuse it, but before any change. */
-	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
-		return -EPERM;
 	for (i = 0; i < nr; i++) {
 		ret = vrange_area_range(area, ranges[i].offset, ranges[i].len,
 					&start, &end);
 		if (ret)
 			return ret;
 		ranges[i].len = ((u64)end << PAGE_SHIFT) - ranges[i].offset;
-		if (op == VRANGE_GET_PIN_STATUS)
-			continue;
+	}
+	/*
+	 * As vrange_op_locked() would refuse it, after the ranges as there,
+	 * and before any change.
+	 */
+	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
+		return -EPERM;
+	if (op == VRANGE_GET_PIN_STATUS)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		start = ranges[i].offset >> PAGE_SHIFT;
+		end = (ranges[i].offset + ranges[i].len) >> PAGE_SHIFT;
 		n = vrange_ranges_need(area, op, start, end, &budget,
 				       placed ? NULL : &where);
 		if (n < 0)
@@ -229,13 +236,18 @@ static int vrange_batch_slots(struct vrange_area *area, unsigned int op,
 	u32 i;
 	int ret;
 
-	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
-		return -EPERM;
 	for (i = 0; i < nr; i++) {
 		ret = vrange_area_range(area, ranges[i].offset, ranges[i].len,
 					&start, &end);
 		if (ret)
 			return ret;
+	}
+	/* After the ranges, as vrange_batch_check(). */
+	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
+		return -EPERM;
+	for (i = 0; i < nr; i++) {
+		vrange_area_range(area, ranges[i].offset, ranges[i].len,
+				  &start, &end);
 		vrange_slots_convert_all(area, start, end, NULL, true, &need);
 		/* The structs' node and memcg: the first slot's memory. */
 		if (need && !where) {

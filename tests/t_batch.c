@@ -197,6 +197,32 @@ TEST(read_only_area_unpin_is_eperm)
 	vr_area_free(&a);
 }
 
+/*
+ * A range the single UNPIN64 refuses with EINVAL is EINVAL in a batch too,
+ * even on an area that may not be unpinned at all: as for the single
+ * ioctl, the range is checked before the mask.
+ */
+TEST(bad_range_on_read_only_area_is_einval_as_alone)
+{
+	struct vrange_range64 r[2];
+	struct vr_area a;
+
+	vr_area_new(&a, "t_batch-einval-ro", NPG);
+	ASSERT_EQ(ioctl(a.fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	/* Not page-aligned. */
+	EXPECT_ERRNO(vr_unpin64(a.fd, 1, PG, 0), EINVAL);
+	set(&r[0], 0, 1, 0);
+	set(&r[1], 2, 1, 0);
+	r[1].offset += 1;
+	EXPECT_ERRNO(batch(a.fd, VRANGE_BATCH_UNPIN, r, 2), EINVAL);
+	/* Beyond the area. */
+	EXPECT_ERRNO(vr_unpin64(a.fd, NPG * PG, PG, 0), EINVAL);
+	set(&r[1], NPG, 1, 0);
+	EXPECT_ERRNO(batch(a.fd, VRANGE_BATCH_UNPIN, r, 2), EINVAL);
+	EXPECT_EQ(vr_status(a.fd, 0, 0), VRANGE_IS_PINNED);
+	vr_area_free(&a);
+}
+
 TEST(large_batch_every_other_page)
 {
 	size_t n = NPG / 2;
