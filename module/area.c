@@ -335,8 +335,8 @@ const char *vrange_area_name(const struct vrange_area *area)
  * @area: the area
  * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
- * Return: 0, -EINVAL for 0, once mapped or once cut into slots, -EFBIG
- * beyond shmem's limit.
+ * Return: 0, -EINVAL for 0, once mapped or once cut into slots (whatever
+ * the size, as ashmem), -EFBIG beyond shmem's limit.
  */
 int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
@@ -344,12 +344,12 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 
 	if (!size && !area->ashmem)
 		return -EINVAL;
-	if (size > MAX_LFS_FILESIZE)
-		return -EFBIG;
 	mutex_lock(&area->lock);
 	/* The slots were cut to the size. */
 	if (area->file || area->slots)
 		ret = -EINVAL;
+	else if (size > MAX_LFS_FILESIZE)
+		ret = -EFBIG;
 	else
 		WRITE_ONCE(area->size, size);
 	mutex_unlock(&area->lock);

@@ -74,6 +74,25 @@ TEST(set_size_after_mmap_is_einval)
 	EXPECT_EQ(ioctl(fd, VRANGE_GET_SIZE), (int)(4 * PG));
 }
 
+/*
+ * Once mapped, the size is fixed: any new size is EINVAL, even one that
+ * would be EFBIG before the first mmap (ashmem checks "mapped" first).
+ */
+TEST(set_size_after_mmap_is_einval_even_when_too_big)
+{
+#if SIZE_MAX > 0xffffffffu
+	int fd = vr_new(NULL, 4 * PG);
+	void *m = mmap(NULL, 4 * PG, PROT_READ, MAP_SHARED, fd, 0);
+
+	ASSERT_MAP_OK(m);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SIZE, SIZE_MAX), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_SET_SIZE, (size_t)1 << 63), EINVAL);
+	EXPECT_EQ(ioctl(fd, VRANGE_GET_SIZE), (int)(4 * PG));
+#else
+	SKIP("a 32-bit size_t cannot exceed the largest shmem file");
+#endif
+}
+
 TEST(set_size_after_private_mmap_is_einval)
 {
 	int fd = vr_new(NULL, 4 * PG);
