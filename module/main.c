@@ -48,10 +48,20 @@ static int vrange_release(struct inode *inode, struct file *file)
 
 static int vrange_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	/* The state pages of slots, far above any area's data. */
-	if (vma->vm_pgoff >= VRANGE_OFF_SLOTS >> PAGE_SHIFT)
-		return vrange_slots_mmap(file->private_data, vma);
-	return vrange_area_mmap(file->private_data, vma);
+	struct vrange_area *area = file->private_data;
+
+	/*
+	 * The state pages of slots, above the data of any area that has
+	 * slots (VRANGE_SET_SLOTS refuses a larger one); without slots,
+	 * every offset is data.  Slots are never removed: an area seen
+	 * without them here that gets them meanwhile is at most
+	 * VRANGE_OFF_SLOTS large, so its data mmap there fails as beyond
+	 * the size, as the slots' mmap would have without slots.
+	 */
+	if (vma->vm_pgoff >= VRANGE_OFF_SLOTS >> PAGE_SHIFT &&
+	    READ_ONCE(area->slots))
+		return vrange_slots_mmap(area, vma);
+	return vrange_area_mmap(area, vma);
 }
 
 static loff_t vrange_llseek(struct file *file, loff_t offset, int whence)

@@ -8,7 +8,8 @@
  * move) keeps working, also for purging; madvise, page migration between
  * NUMA nodes and compaction keep the data; closing the last fd leaves the
  * mappings valid (readable, writable, still named in /proc/self/maps) and
- * frees the pin state.
+ * frees the pin state.  An area larger than VRANGE_OFF_SLOTS (which then
+ * cannot have slots) maps its data there like anywhere else.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -23,6 +24,46 @@
 #include "harness.h"
 
 #define SEED	0x3a9
+
+/*
+ * Data at and above VRANGE_OFF_SLOTS (2^43) of an area of 16 TiB: the
+ * offset names the slots' state pages only on an area that has slots, and
+ * an area that large cannot have them (SET_SLOTS: EFBIG).
+ */
+TEST(data_above_the_slots_offset_maps)
+{
+#if SIZE_MAX > 0xffffffffu
+	size_t size = (size_t)VRANGE_OFF_SLOTS * 2;
+	volatile unsigned char *lo, *hi, *again;
+	struct vrange_range64 r;
+	int fd = vr_new(NULL, size);
+
+	lo = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		  VRANGE_OFF_SLOTS - PG);
+	ASSERT_MAP_OK(lo);
+	hi = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		  VRANGE_OFF_SLOTS);
+	ASSERT_MAP_OK(hi);
+	lo[0] = 0x5a;
+	hi[PG] = 0xa5;
+	/* The same page through a second mapping. */
+	again = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, VRANGE_OFF_SLOTS + PG);
+	ASSERT_MAP_OK(again);
+	EXPECT_EQ(again[0], 0xa5);
+	EXPECT_EQ(vr_unpin64(fd, VRANGE_OFF_SLOTS, 2 * PG, 0), 0);
+	EXPECT_EQ(vr_range64(fd, VRANGE_PIN64, VRANGE_OFF_SLOTS, 2 * PG, &r),
+		  VRANGE_NOT_PURGED);
+	EXPECT_EQ(hi[PG], 0xa5);
+	EXPECT_EQ(lo[0], 0x5a);
+	/* Beyond the size it is EINVAL, as anywhere. */
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, size), EINVAL);
+	munmap((void *)again, PG);
+	munmap((void *)lo, PG);
+	munmap((void *)hi, 2 * PG);
+#else
+	SKIP("a 32-bit size_t cannot size an area above VRANGE_OFF_SLOTS");
+#endif
+}
 
 TEST(private_mapping_is_copy_on_write)
 {

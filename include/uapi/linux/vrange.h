@@ -499,8 +499,10 @@ struct vrange_slots_hdr {
  *	slots or before the first mmap; EPERM if the mask lacks PROT_WRITE.
  *
  * mmap at VRANGE_OFF_SLOTS: the state pages, MAP_SHARED, exactly
- *	@map_size bytes.  EINVAL without slots, for another length or offset,
- *	or MAP_PRIVATE; EPERM for PROT_EXEC, or PROT_WRITE outside the
+ *	@map_size bytes, on an area with slots (without, every offset is
+ *	data: an area above VRANGE_OFF_SLOTS cannot have slots).  EINVAL
+ *	for another length or offset at or above VRANGE_OFF_SLOTS, or
+ *	MAP_PRIVATE; EPERM for PROT_EXEC, or PROT_WRITE outside the
  *	area's mask (mprotect cannot add either later).  The mapping holds
  *	the area's slots, not its file descriptor: it outlives the last
  *	close (and then reads VRANGE_SLOTS_DEAD).  It cannot grow
