@@ -383,10 +383,18 @@ int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
 		prot |= PROT_EXEC;
 
 	mutex_lock(&area->lock);
-	if ((area->prot_mask & prot) != prot)
+	if ((area->prot_mask & prot) != prot) {
 		ret = -EINVAL;
-	else
+	} else {
 		WRITE_ONCE(area->prot_mask, prot);
+		/*
+		 * A lock-free unpin that read the old mask now fails its
+		 * compare-and-swap and finds the new one under the lock;
+		 * nothing is published again without PROT_WRITE.
+		 */
+		if (!(prot & PROT_WRITE))
+			vrange_defer_settle(area);
+	}
 	mutex_unlock(&area->lock);
 	return ret;
 }

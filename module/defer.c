@@ -188,16 +188,23 @@ bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
  * @end: one past the last page
  *
  * After a pin of [@start, @end), which no range overlaps now: if the run is
- * small and the area has a spare struct that would be filed right for its
- * memory (vrange_ranges_cache_fits()), the word says CLEAR for it.
+ * small, the area may be unpinned (its mask has PROT_WRITE) and it has a
+ * spare struct that would be filed right for its memory
+ * (vrange_ranges_cache_fits()), the word says CLEAR for it.
  */
 void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 			  pgoff_t end)
 {
 	u64 run = vrange_dw_run(start, end);
 
-	/* Where an unpin of the run would file it (settling does not look). */
-	if (run && vrange_ranges_cache_fits(area, start))
+	/*
+	 * The mask only loses bits, and losing PROT_WRITE takes the word
+	 * (vrange_area_set_prot_mask()): an unpin that read the old mask
+	 * cannot find the same word published again.  Where an unpin of the
+	 * run would file it (settling does not look).
+	 */
+	if (run && (area->prot_mask & PROT_WRITE) &&
+	    vrange_ranges_cache_fits(area, start))
 		atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
 }
 

@@ -20,12 +20,15 @@
  * against a thread looping PURGE_ALL_CACHES and drop_caches and one
  * looping STATUS64 and GET_STATS on both areas (each files the deferred
  * run under the lock): every "not purged" pin finds the run's last fill,
- * every "purged" one zeros, and some pins were purged.
+ * every "purged" one zeros, and some pins were purged.  And a lock-free
+ * unpin racing SET_PROT_MASK's loss of PROT_WRITE: it happened before
+ * (the status after says unpinned) or it was refused (EPERM).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +345,73 @@ TEST_TIMEOUT(lock_free_pairs_race_purges_and_counts, 120)
 	EXPECT_GT(ops, 0ul);
 	/* The race happened: some pins lost to the purger. */
 	EXPECT_GT(purged, 0ul);
+}
+
+/*
+ * A lock-free unpin racing the loss of PROT_WRITE.  Once SET_PROT_MASK has
+ * taken PROT_WRITE away and a status then says the page is pinned, no
+ * unpin may have succeeded: it would have been allowed after the mask
+ * said no.  One page is published (pinned after an unpin) on a fresh
+ * area each round; a thread unpins it while this one drops PROT_WRITE
+ * and asks for its status, both let go at once.  The window is between
+ * the unpin's look at the mask and its compare-and-swap: a few
+ * instructions, so a failure here is rare, and was made to show with a
+ * delay put there in a test build.
+ */
+#define PROT_ROUNDS	2000
+
+struct prot_race {
+	int fd;
+	atomic_int go;
+	int ret, err;
+};
+
+static void *prot_race_unpin(void *arg)
+{
+	struct prot_race *r = arg;
+
+	atomic_fetch_add(&r->go, 1);
+	while (atomic_load(&r->go) < 2)
+		;
+	r->ret = vr_unpin_pg(r->fd, 0, 1);
+	r->err = errno;
+	return NULL;
+}
+
+TEST_TIMEOUT(lock_free_unpin_racing_the_loss_of_prot_write, 120)
+{
+	unsigned int i, won = 0, refused = 0;
+	struct prot_race r;
+	struct vr_area a;
+	pthread_t t;
+	int status;
+
+	for (i = 0; i < PROT_ROUNDS; i++) {
+		new_area(&a);
+		r.fd = a.fd;
+		atomic_init(&r.go, 0);
+		ASSERT_EQ(pthread_create(&t, NULL, prot_race_unpin, &r), 0);
+		atomic_fetch_add(&r.go, 1);
+		while (atomic_load(&r.go) < 2)
+			;
+		ASSERT_EQ(ioctl(a.fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+		status = vr_status_pg(a.fd, 0, 1);
+		ASSERT_EQ(pthread_join(t, NULL), 0);
+		if (r.ret == 0) {
+			won++;
+			if (status == VRANGE_IS_PINNED)
+				TH_LOG("round %u: the unpin succeeded after the "
+				       "mask lost PROT_WRITE and a status said "
+				       "pinned", i);
+			ASSERT_EQ(status, VRANGE_IS_UNPINNED);
+		} else {
+			refused++;
+			ASSERT_EQ(r.err, EPERM);
+			ASSERT_EQ(status, VRANGE_IS_PINNED);
+		}
+		vr_area_free(&a);
+	}
+	TH_LOG("%u unpins before the mask changed, %u refused", won, refused);
 }
 
 int main(int argc, char **argv)
