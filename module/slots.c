@@ -458,6 +458,9 @@ int vrange_slots_set(struct vrange_area *area,
 	    arg.slot_shift > VRANGE_SLOTS_SHIFT_MAX ||
 	    arg.slot_shift < PAGE_SHIFT)
 		return -EINVAL;
+	/* A struct that cannot take the out fields fails before any change. */
+	if (copy_to_user(uslots, &arg, sizeof(arg)))
+		return -EFAULT;
 
 	if (mutex_lock_killable(&area->lock))
 		return -EINTR;
@@ -495,7 +498,10 @@ int vrange_slots_set(struct vrange_area *area,
 	mutex_unlock(&area->lock);
 
 	vrange_slots_fill(s, &arg);
-	/* The slots stay: the caller may ask VRANGE_GET_SLOTS. */
+	/*
+	 * It was writable above: only a mapping changed meanwhile fails
+	 * here.  The slots stay: the caller may ask VRANGE_GET_SLOTS.
+	 */
 	if (copy_to_user(uslots, &arg, sizeof(arg)))
 		return -EFAULT;
 	return 0;

@@ -277,6 +277,33 @@ TEST(get_slots_and_arm_einval_without_slots)
 	close(fd);
 }
 
+/*
+ * A SET_SLOTS whose struct cannot be written back fails with EFAULT having
+ * changed nothing: the area has no slots after it, and a SET_SLOTS from a
+ * writable struct then works.
+ */
+TEST(set_slots_efault_changes_nothing)
+{
+	int fd = vr_new("t_slots", 4 * SLOT);
+	struct vrange_slots l, *ro;
+
+	ro = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(ro);
+	ro->version = VRANGE_SLOTS_VERSION;
+	ro->slot_shift = SHIFT;
+	ASSERT_OK(mprotect(ro, PG, PROT_READ));
+	errno = 0;
+	if (ioctl(fd, VRANGE_SET_SLOTS, ro) < 0 && errno == EOPNOTSUPP)
+		SKIP("no slots here (EOPNOTSUPP)");
+	EXPECT_EQ(errno, EFAULT);
+	EXPECT_ERRNO(ioctl(fd, VRANGE_GET_SLOTS, &l), EINVAL);
+	EXPECT_EQ(set_slots(fd, SHIFT, &l), 0);
+	EXPECT_EQ(l.nr_slots, 4u);
+	munmap(ro, PG);
+	close(fd);
+}
+
 TEST(get_slots_efault_arm_einval_before_mmap_eperm_read_only)
 {
 	struct vrange_slots l;

@@ -491,7 +491,8 @@ struct vrange_slots_hdr {
  *	slot shift out of range; E2BIG: more than VRANGE_SLOTS_MAX slots;
  *	EFBIG: a size above VRANGE_OFF_SLOTS; EOPNOTSUPP: a 32-bit kernel,
  *	or an architecture whose data cache may alias (the kernel's and a
- *	process's mapping of a word must be coherent); ENOMEM.
+ *	process's mapping of a word must be coherent); EFAULT: the struct
+ *	cannot be read or written (nothing changed); ENOMEM.
  * VRANGE_GET_SLOTS: fills a struct vrange_slots with the layout in use;
  *	returns 0.  EINVAL without slots.
  * VRANGE_SLOTS_ARM: reclaim looks at the area's words again (and the
