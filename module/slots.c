@@ -361,11 +361,12 @@ static int vrange_slot_items_alloc(struct vrange_slotset *s,
 	return 0;
 }
 
+/* Slots of 2^@shift bytes, @nr of them, for an area of @size bytes. */
 static struct vrange_slotset *vrange_slotset_alloc(struct vrange_area *area,
 						   unsigned int shift,
-						   unsigned long nr,
-						   pgoff_t area_pages)
+						   unsigned long nr, u64 size)
 {
+	pgoff_t area_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	size_t bytes = VRANGE_SLOTS_WORDS_OFFSET + nr * sizeof(u64);
 	struct vrange_slots_hdr *hdr;
 	struct vrange_slotset *s;
@@ -404,7 +405,8 @@ static struct vrange_slotset *vrange_slotset_alloc(struct vrange_area *area,
 	hdr->words_offset = VRANGE_SLOTS_WORDS_OFFSET;
 	hdr->slot_shift = shift;
 	hdr->nr_slots = nr;
-	hdr->size = (u64)area_pages << PAGE_SHIFT;
+	/* As VRANGE_GET_SIZE says it; the last slot ends at the next page. */
+	hdr->size = size;
 	return s;
 fail:
 	vrange_slotset_free(s);
@@ -479,7 +481,7 @@ int vrange_slots_set(struct vrange_area *area,
 	mutex_unlock(&area->lock);
 
 	/* Allocate before locking: reclaim passes a locked area by. */
-	s = vrange_slotset_alloc(area, arg.slot_shift, nr, area_pages);
+	s = vrange_slotset_alloc(area, arg.slot_shift, nr, size);
 	if (!s)
 		return -ENOMEM;
 

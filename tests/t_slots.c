@@ -383,6 +383,28 @@ TEST(header_and_zeroed_words)
 	sa_free(&a);
 }
 
+/* The header's size is the area's, in bytes, as VRANGE_GET_SIZE says. */
+TEST(header_size_is_the_size_set)
+{
+	size_t size = 2 * SLOT + 100;
+	struct vrange_slots_hdr *hdr;
+	struct vrange_slots l;
+	int fd = vr_new("t_slots", size);
+
+	if (set_slots(fd, SHIFT, &l) < 0) {
+		if (errno == EOPNOTSUPP)
+			SKIP("VRANGE_SET_SLOTS: EOPNOTSUPP on this kernel");
+		FAIL("VRANGE_SET_SLOTS: %s", th_errname(errno));
+	}
+	EXPECT_EQ(l.nr_slots, 3u);
+	hdr = map_state(fd, &l, PROT_READ);
+	ASSERT_MAP_OK(hdr);
+	EXPECT_EQ(hdr->size, (uint64_t)size);
+	EXPECT_EQ(ioctl(fd, VRANGE_GET_SIZE), (int)size);
+	munmap(hdr, l.map_size);
+	close(fd);
+}
+
 TEST(whole_slot_ioctls_write_the_words)
 {
 	struct vrange_range64 r;
