@@ -140,11 +140,15 @@ static int memfd_set_size(struct vrange_area *a, uint64_t size)
 {
 	int ret;
 
-	if (size > INT64_MAX || size > SIZE_MAX)
+	/* A 32-bit process cannot pass it to the device either. */
+	if (size > SIZE_MAX)
 		return -EFBIG;
+	/* Once mapped, any size is EINVAL, as the device says. */
 	ret = memfd_was_mapped(a);
 	if (ret)
 		return ret < 0 ? ret : -EINVAL;
+	if (size > INT64_MAX)
+		return -EFBIG;
 	return ftruncate(a->fd, (off_t)size) ? vrl_errno() : 0;
 }
 
@@ -347,7 +351,7 @@ static int memfd_copy_user(void *ours, void *user, size_t len, int out)
 
 /*
  * VRANGE_BATCH's steps in its order on our copy @r of the caller's
- * @ranges: read, fields, can it be written back, EPERM, the area, write.
+ * @ranges: read, fields, can it be written back, the area, EPERM, write.
  */
 static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
 			    struct vrange_range64 *ranges,
@@ -370,11 +374,6 @@ static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
 	ret = memfd_copy_user(r, ranges, size, 1);
 	if (ret)
 		return ret;
-	if (op == VRANGE_BATCH_UNPIN) {
-		ret = memfd_may_unpin(a);
-		if (ret)
-			return ret;
-	}
 	/* One look at the area for the whole batch, not one per range. */
 	ret = memfd_range_size(a, &area_size);
 	if (ret)
@@ -385,6 +384,12 @@ static int memfd_batch_copy(struct vrange_area *a, unsigned int op,
 			return ret;
 		/* Our copy: the caller's array changes only on success. */
 		r[i].len = len;
+	}
+	/* After the ranges, as the device and the single unpin. */
+	if (op == VRANGE_BATCH_UNPIN) {
+		ret = memfd_may_unpin(a);
+		if (ret)
+			return ret;
 	}
 	/* As the device: the out fields, and each len resolved. */
 	for (i = 0; i < nr; i++)
