@@ -50,10 +50,10 @@
  * lock of the module held, or (vrange_defer_reclaim()) outside the
  * @area->lock it trylocks.  VRANGE_DEFER_LISTED is set by whoever lists
  * the area; the work clears it after it unlinks the area (a barrier
- * between: the next lister writes the link) and before it takes the word,
- * and the unpin tests it after its compare-and-swap (both full barriers),
- * so either the work finds the DEFERRED word or the unpin lists the area
- * again.
+ * between: the next lister writes the link) and before it looks at the
+ * word, and the unpin tests it after its compare-and-swap (both full
+ * barriers), so either the work finds the DEFERRED word or the unpin
+ * lists the area again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -314,9 +314,19 @@ static void vrange_defer_workfn(struct work_struct *work)
 		clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
 		/* Pairs with the unpin's compare-and-swap, then test_bit(). */
 		smp_mb__after_atomic();
-		mutex_lock(&area->lock);
-		vrange_defer_settle(area);
-		mutex_unlock(&area->lock);
+		/*
+		 * An area whose run was filed already (by an op under its
+		 * lock, which takes the word first) is not waited for: a
+		 * whole-area op on a million ranges holds the lock for
+		 * seconds, and the areas after it on @todo are out of
+		 * reclaim's sight until the work reaches them.  An unpin
+		 * after the bit was cleared lists the area again.
+		 */
+		if (vrange_defer_pending(area)) {
+			mutex_lock(&area->lock);
+			vrange_defer_settle(area);
+			mutex_unlock(&area->lock);
+		}
 		vrange_area_put(area);
 		cond_resched();
 	}

@@ -20,6 +20,10 @@
  * overlapping_unpin_batch_of_a_big_area_fits_the_group: 4096 times the
  * whole of a 4 GiB area (its pages once capped that count: a million).
  *
+ * deferred_range_reaches_reclaim_while_another_area_is_busy: a range
+ * unpinned lock-free in a group is purged by the group's memory.reclaim
+ * while another area (unpinned lock-free just before) is locked for long.
+ *
  * range_is_filed_under_the_group_of_its_memory: a consumer in one group
  * unpins what a producer in another filled; the producer's group purges it.
  *
@@ -27,9 +31,11 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -503,6 +509,175 @@ static void overlapping_batch_big(const char *path)
 TEST_TIMEOUT(overlapping_unpin_batch_of_a_big_area_fits_the_group, 60)
 {
 	in_new_group("batch-big", overlapping_batch_big);
+}
+
+/*
+ * A just-unpinned (deferred) range reaches its group's reclaim while
+ * another area's lock is held for long.  Area B (root group) has many
+ * ranges, so that one whole-area STATUS64 holds its lock for 70 ms or
+ * more (else SKIP: V is purged some 35 ms after it starts); a child in a
+ * group has area V.  B's run and then V's are unpinned lock-free (both
+ * deferred, B's listed first), and a thread starts the long status of B
+ * at once, which files B's run first thing.  The child waits 20 ms (the
+ * work, due 10 ms after B's unpin, has taken the list by then), then asks
+ * its group's memory.reclaim until V's page is gone: that must happen
+ * while the status still holds B's lock, i.e. the work filed V's range
+ * without waiting for B.
+ */
+#define BUSY_MIN_MS	70
+
+/* Fewer on the debug kernel: its walk is slower, its memory scarcer. */
+static size_t busy_ranges(void)
+{
+	return th_slowdown() > 1 ? 200000 : 800000;
+}
+
+struct busy {
+	int fd;
+	uint64_t start, end;
+};
+
+struct busy_child {
+	uint64_t purged;
+	int pin;
+};
+
+static uint64_t status_ms(int fd)
+{
+	struct vrange_range64 r;
+	uint64_t t0 = th_now_ms();
+
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	return th_now_ms() - t0;
+}
+
+static void *busy_status(void *arg)
+{
+	struct busy *b = arg;
+
+	b->start = th_now_ms();
+	b->end = b->start + status_ms(b->fd);
+	return NULL;
+}
+
+/* Unpin pages 3, 5, 7, ...: @n one-page ranges. */
+static void busy_make_ranges(int fd, size_t n)
+{
+	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+	struct vrange_batch b;
+	size_t i = 0, j;
+
+	ASSERT_TRUE(r != NULL);
+	while (i < n) {
+		for (j = 0; j < VRANGE_BATCH_MAX && i < n; j++, i++) {
+			memset(&r[j], 0, sizeof(r[j]));
+			r[j].offset = (2 * i + 3) * PG;
+			r[j].len = PG;
+		}
+		memset(&b, 0, sizeof(b));
+		b.ranges = (uintptr_t)r;
+		b.nr = j;
+		b.op = VRANGE_BATCH_UNPIN;
+		ASSERT_EQ(ioctl(fd, VRANGE_BATCH, &b), 0);
+	}
+	free(r);
+}
+
+static void busy_child(const char *path, int ready, int go,
+		       struct busy_child *t)
+{
+	char f[300], byte = 'r';
+	struct vr_area v;
+	uint64_t t0;
+
+	join_group(path);
+	vr_area_new(&v, "t_memcg-v", 4);
+	th_fill(v.p, v.size, 0x7e, 0);
+	/* Page 0 unpinned and pinned: the next unpin of it is lock-free. */
+	ASSERT_EQ(vr_unpin_pg(v.fd, 0, 1), 0);
+	ASSERT_EQ(vr_pin_pg(v.fd, 0, 1), VRANGE_NOT_PURGED);
+	ASSERT_EQ(write(ready, &byte, 1), 1);
+	ASSERT_EQ(read(go, &byte, 1), 1);
+	ASSERT_EQ(vr_unpin_pg(v.fd, 0, 1), 0);
+	ASSERT_EQ(write(ready, &byte, 1), 1);
+	/*
+	 * Not at once: a shrinker count files the listed runs itself, while
+	 * they are still on the list.
+	 */
+	th_sleep_ms(20);
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	for (t0 = th_now_ms(); th_now_ms() - t0 < 5000; th_sleep_ms(1)) {
+		th_write_str(f, "1048576");
+		if (th_resident(v.p, PG) == 0) {
+			t->purged = th_now_ms();
+			break;
+		}
+	}
+	t->pin = vr_pin_pg(v.fd, 0, 1);
+	vr_area_free(&v);
+}
+
+TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
+{
+	char path[256], byte = 'u', f[300];
+	int ready[2], go[2], st;
+	struct busy_child *t;
+	struct busy busy;
+	struct vr_area b;
+	pthread_t th;
+	uint64_t d;
+	pid_t pid;
+
+	make_group(path, sizeof(path), "defer");
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	if (access(f, W_OK)) {
+		remove_group(path);
+		SKIP("no %s", f);
+	}
+	t = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_MAP_OK(t);
+	vr_area_new(&b, "t_memcg-busy", 2 * busy_ranges() + 3);
+	busy_make_ranges(b.fd, busy_ranges());
+	d = status_ms(b.fd);
+	TH_LOG("a status of %zu ranges holds the lock for %llu ms",
+	       busy_ranges(), (unsigned long long)d);
+	if (d < BUSY_MIN_MS) {
+		vr_area_free(&b);
+		remove_group(path);
+		SKIP("a status holds the lock only %llu ms here",
+		     (unsigned long long)d);
+	}
+	/* Page 0 unpinned and pinned: the next unpin of it is lock-free. */
+	ASSERT_EQ(vr_unpin_pg(b.fd, 0, 1), 0);
+	ASSERT_EQ(vr_pin_pg(b.fd, 0, 1), VRANGE_NOT_PURGED);
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	pid = th_fork();
+	if (pid == 0) {
+		busy_child(path, ready[1], go[0], t);
+		th_child_done();
+	}
+	ASSERT_EQ(read(ready[0], &byte, 1), 1);
+	ASSERT_EQ(vr_unpin_pg(b.fd, 0, 1), 0);
+	ASSERT_EQ(write(go[1], &byte, 1), 1);
+	ASSERT_EQ(read(ready[0], &byte, 1), 1);
+	busy.fd = b.fd;
+	ASSERT_EQ(pthread_create(&th, NULL, busy_status, &busy), 0);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	TH_LOG("B's status held its lock %llu ms; V purged after %llu ms",
+	       (unsigned long long)(busy.end - busy.start),
+	       (unsigned long long)(t->purged ? t->purged - busy.start : 0));
+	ASSERT_TRUE(t->purged != 0);
+	EXPECT_EQ(t->pin, VRANGE_WAS_PURGED);
+	/* Filed by the work within its 10 ms, not once B was free. */
+	EXPECT_TRUE(t->purged < busy.end);
+	munmap(t, PG);
+	vr_area_free(&b);
+	remove_group(path);
 }
 
 /*
