@@ -20,6 +20,17 @@
  * exactly a DEFERRED run turns it CLEAR, each with one compare-and-swap
  * and no lock: nothing was purged (reclaim cannot see a deferred range),
  * and the spare struct stays where it is.  n is at most VRANGE_DEFER_PAGES.
+ * The struct was placed for the run's memory when the word was published;
+ * if none was in memory, for the pinner's memcg, and then the unpin checks
+ * that it comes from the pinner's mm and that the page is still not in
+ * memory, else it takes the lock: the locked unpin files the range under
+ * the memcg of the page a sharer in another group faulted in, or of the
+ * unpinner.  (A task that moves to another group keeps its mm: its
+ * lock-free unpins file under the old group, as its pages stay charged
+ * there.  A pin that publishes the same run again for another mm between
+ * an unpin's read of the word and its compare-and-swap has the range
+ * filed under the first pinner's memcg: what a fault just after a locked
+ * unpin does too.)
  *
  * Everything else happens under @area->lock, and starts by taking the
  * word (vrange_defer_settle(): an exchange with 0, which makes any
@@ -63,6 +74,7 @@
 #include <linux/mman.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 #include "vrange.h"
@@ -78,17 +90,21 @@
 #define VRANGE_DEFER_LISTED	0
 
 /*
- * The word: bits 0-1 the state, 2-3 the level, 4 partial, 5-9 the pages (1
- * to 16: never 0), 10 and up the first page (an area has at most 2^51).
+ * The word: bits 0-1 the state, 2-3 the level, 4 partial, 5 absent, 6-10
+ * the pages (1 to 16: never 0), 11 and up the first page (an area has at
+ * most 2^51).  Absent: the run's first page was not in memory when the
+ * word was published, and the spare struct fits the pinner's memcg; it
+ * stays with the run through its lock-free unpins and pins.
  */
 #define VRANGE_DW_CLEAR		1ULL
 #define VRANGE_DW_DEFERRED	2ULL
 #define VRANGE_DW_STATE		3ULL
 #define VRANGE_DW_LEVEL_SHIFT	2
 #define VRANGE_DW_PARTIAL	BIT_ULL(4)
-#define VRANGE_DW_PAGES_SHIFT	5
-#define VRANGE_DW_START_SHIFT	10
-/* A word's run: every bit but the state, the level and partial. */
+#define VRANGE_DW_ABSENT	BIT_ULL(5)
+#define VRANGE_DW_PAGES_SHIFT	6
+#define VRANGE_DW_START_SHIFT	11
+/* A word's run: every bit but the state, the level, partial and absent. */
 #define VRANGE_DW_RUN		(~0ULL << VRANGE_DW_PAGES_SHIFT)
 
 static void vrange_defer_workfn(struct work_struct *work);
@@ -165,13 +181,24 @@ bool vrange_defer_fast(struct vrange_area *area, unsigned int op, u64 offset,
 		if ((w & VRANGE_DW_STATE) != VRANGE_DW_DEFERRED)
 			return false;
 		return atomic64_try_cmpxchg(&area->defer_word, &w,
-					    run | VRANGE_DW_CLEAR);
+					    (w & VRANGE_DW_ABSENT) | run |
+					    VRANGE_DW_CLEAR);
 	}
 	/* Purging destroys data: only a writer may allow it. */
 	if ((w & VRANGE_DW_STATE) != VRANGE_DW_CLEAR ||
 	    !(READ_ONCE(area->prot_mask) & PROT_WRITE))
 		return false;
-	want = run | VRANGE_DW_DEFERRED |
+	/*
+	 * Published with no page in memory at the run: the struct fits the
+	 * pinner's memcg, where a locked unpin files the range only if the
+	 * unpinner is in it (the same mm) and no page came in there since
+	 * (a task of another memcg that faults it in gets it charged there).
+	 */
+	if ((w & VRANGE_DW_ABSENT) &&
+	    (current->mm != READ_ONCE(area->defer_mm) ||
+	     xa_load(&area->file->f_mapping->i_pages, *start)))
+		return false;
+	want = (w & VRANGE_DW_ABSENT) | run | VRANGE_DW_DEFERRED |
 	       (u64)vrange_flags_level(flags) << VRANGE_DW_LEVEL_SHIFT;
 	if (flags & VRANGE_PURGE_PARTIAL)
 		want |= VRANGE_DW_PARTIAL;
@@ -196,16 +223,23 @@ void vrange_defer_publish(struct vrange_area *area, pgoff_t start,
 			  pgoff_t end)
 {
 	u64 run = vrange_dw_run(start, end);
+	bool absent = false;
 
 	/*
 	 * The mask only loses bits, and losing PROT_WRITE takes the word
 	 * (vrange_area_set_prot_mask()): an unpin that read the old mask
 	 * cannot find the same word published again.  Where an unpin of the
-	 * run would file it (settling does not look).
+	 * run would file it (settling does not look); with no memory there,
+	 * where an unpin by the pinner would, which the unpin checks.
 	 */
-	if (run && (area->prot_mask & PROT_WRITE) &&
-	    vrange_ranges_cache_fits(area, start))
-		atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
+	if (!run || !(area->prot_mask & PROT_WRITE) ||
+	    !vrange_ranges_cache_fits(area, start, &absent))
+		return;
+	if (absent) {
+		WRITE_ONCE(area->defer_mm, current->mm);
+		run |= VRANGE_DW_ABSENT;
+	}
+	atomic64_set_release(&area->defer_word, run | VRANGE_DW_CLEAR);
 }
 
 /**

@@ -209,6 +209,8 @@ static struct vrange_range *vrange_spare_take(struct vrange_area *area,
  * vrange_ranges_cache_fits() - may @area->cache serve a range at page @index?
  * @area: the area, locked
  * @index: the first page of the range
+ * @absent: if not NULL, set when it fits and no page is in memory at
+ *	    @index: then it fits the caller's memcg
  *
  * If the cached struct is where vrange_ranges_where() and
  * vrange_ranges_spare() would have allocated one for that range: on the
@@ -224,7 +226,8 @@ static struct vrange_range *vrange_spare_take(struct vrange_area *area,
  *
  * Return: true if so; false if there is no cached struct.
  */
-bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index)
+bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index,
+			      bool *absent)
 {
 	struct mem_cgroup *memcg, *want = area->cache_memcg;
 	struct vrange_range *r = area->cache;
@@ -257,6 +260,8 @@ bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index)
 		fits = memcg == want;
 		mem_cgroup_put(memcg);
 	}
+	if (absent)
+		*absent = !folio;
 	return fits;
 }
 
@@ -273,7 +278,7 @@ static bool vrange_cache_take(struct vrange_area *area, pgoff_t index,
 {
 	struct vrange_range *r;
 
-	if (!vrange_ranges_cache_fits(area, index))
+	if (!vrange_ranges_cache_fits(area, index, NULL))
 		return false;
 	r = area->cache;
 	area->cache = NULL;

@@ -93,6 +93,9 @@ struct shrink_control;
  * @defer_word: the pages a pin left with no range, or a small unpinned range
  *		not yet in @ranges or on its LRU, with no lock (defer.c);
  *		while it is not 0, @cache holds a struct kept for it
+ * @defer_mm:	the mm of the task whose pin published @defer_word with
+ *		no page in memory at the run: a cookie, never dereferenced
+ *		(defer.c)
  * @defer_flags: VRANGE_DEFER_LISTED: on defer.c's list, which holds a
  *		reference (@ref)
  * @defer_link:	on that list; under defer.c's lock
@@ -129,6 +132,7 @@ struct vrange_area {
 	struct vrange_range *cache;
 	struct mem_cgroup *cache_memcg;
 	atomic64_t defer_word;
+	const struct mm_struct *defer_mm;
 	unsigned long defer_flags;
 	struct list_head defer_link;
 	struct vrange_slotset *slots;
@@ -320,7 +324,8 @@ void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
-bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index);
+bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index,
+			      bool *absent);
 void vrange_ranges_link(struct vrange_area *area, struct vrange_range *r);
 int vrange_ranges_init(void);
 void vrange_ranges_exit(void);

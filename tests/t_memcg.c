@@ -26,6 +26,9 @@
  *
  * range_is_filed_under_the_group_of_its_memory: a consumer in one group
  * unpins what a producer in another filled; the producer's group purges it.
+ * lock_free_unpin_files_under_the_group_that_faulted_the_page and
+ * lock_free_unpin_by_another_group_files_under_its_group: the same for an
+ * unpin that could take the lock-free path (see absent_page()).
  *
  * A behaviour test: it goes through libvrange (device areas).
  */
@@ -678,6 +681,111 @@ TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 	munmap(t, PG);
 	vr_area_free(&b);
 	remove_group(path);
+}
+
+/*
+ * A pin that finds its page not in memory offers the next unpin of it to
+ * the lock-free path, with the range struct it keeps charged to the
+ * pinner's group P: where an unpin by the pinner would file the range if
+ * nothing changed meanwhile.  Two things may change before the unpin, and
+ * then the range must be filed as a locked unpin files it: under the group
+ * of the page's memory, or with none in memory, the unpinner's.
+ *  - @fault_first: a sharer in group F faults the page in, then the
+ *    pinner unpins it (filed under F: the page's);
+ *  - else: the sharer in F unpins it (filed under F: the unpinner's),
+ *    then faults it in.
+ * Either way F's memory.reclaim must purge the page.  Filed under P, it is
+ * out of F's reclaim's sight, and the page stays (no swap in F).
+ */
+#define ABSENT_MS	3000
+
+static void absent_sharer(const char *f, struct vr_area *v, int ready,
+			  int go, bool fault_first)
+{
+	char path[300], byte = 'f';
+	uint64_t t0, ms = 0;
+	long res;
+
+	join_group(f);
+	if (fault_first) {
+		v->p[0] = 0x5a;
+		ASSERT_EQ(write(ready, &byte, 1), 1);
+		ASSERT_EQ(read(go, &byte, 1), 1);
+	} else {
+		ASSERT_EQ(vr_unpin_pg(v->fd, 0, 1), 0);
+		v->p[0] = 0x5a;
+	}
+	ASSERT_EQ(th_resident(v->p, PG), 1);
+	snprintf(path, sizeof(path), "%s/memory.reclaim", f);
+	t0 = th_now_ms();
+	while ((res = th_resident(v->p, PG)) != 0 && ms <= ABSENT_MS) {
+		th_write_str(path, "1048576");
+		th_sleep_ms(2);
+		ms = th_now_ms() - t0;
+	}
+	if (res != 0)
+		FAIL("the page unpinned %s is still resident after %llu ms of "
+		     "its group's memory.reclaim: its range was not filed "
+		     "under that group", fault_first ?
+		     "by the pinner after a sharer in another group faulted it in" :
+		     "by a sharer in another group",
+		     (unsigned long long)ms);
+	TH_LOG("purged by the faulting group's reclaim after %llu ms",
+	       (unsigned long long)ms);
+	EXPECT_EQ(vr_pin_pg(v->fd, 0, 1), VRANGE_WAS_PURGED);
+	th_child_done();
+}
+
+static void absent_page(bool fault_first)
+{
+	char p[256], f[256], path[300], byte = 'p';
+	int ready[2], go[2];
+	struct vr_area v;
+	pid_t pinner, sharer;
+
+	make_group(p, sizeof(p), "absent-p");
+	make_group(f, sizeof(f), "absent-f");
+	snprintf(path, sizeof(path), "%s/memory.reclaim", f);
+	if (access(path, W_OK)) {
+		remove_group(p);
+		remove_group(f);
+		SKIP("no %s", path);
+	}
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	pinner = th_fork();
+	if (pinner == 0) {
+		join_group(p);
+		vr_area_new(&v, "t_memcg-absent", 2);
+		/* Page 0, never touched: the next unpin of it is lock-free. */
+		ASSERT_EQ(vr_unpin_pg(v.fd, 0, 1), 0);
+		ASSERT_EQ(vr_pin_pg(v.fd, 0, 1), VRANGE_NOT_PURGED);
+		ASSERT_EQ(th_resident(v.p, PG), 0);
+		sharer = th_fork();
+		if (sharer == 0)
+			absent_sharer(f, &v, ready[1], go[0], fault_first);
+		if (fault_first) {
+			ASSERT_EQ(read(ready[0], &byte, 1), 1);
+			ASSERT_EQ(vr_unpin_pg(v.fd, 0, 1), 0);
+			ASSERT_EQ(write(go[1], &byte, 1), 1);
+		}
+		th_wait_ok(sharer);
+		vr_area_free(&v);
+		th_child_done();
+	}
+	th_wait_ok(pinner);
+	remove_group(p);
+	remove_group(f);
+}
+
+TEST_TIMEOUT(lock_free_unpin_files_under_the_group_that_faulted_the_page, 60)
+{
+	absent_page(true);
+}
+
+TEST_TIMEOUT(lock_free_unpin_by_another_group_files_under_its_group, 60)
+{
+	absent_page(false);
 }
 
 /*
