@@ -241,13 +241,7 @@ static int vrange_batch_slots(struct vrange_area *area, unsigned int op,
 					&start, &end);
 		if (ret)
 			return ret;
-	}
-	/* After the ranges, as vrange_batch_check(). */
-	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
-		return -EPERM;
-	for (i = 0; i < nr; i++) {
-		vrange_area_range(area, ranges[i].offset, ranges[i].len,
-				  &start, &end);
+		/* Counting changes nothing but where the structs go. */
 		vrange_slots_convert_all(area, start, end, NULL, true, &need);
 		/* The structs' node and memcg: the first slot's memory. */
 		if (need && !where) {
@@ -255,6 +249,9 @@ static int vrange_batch_slots(struct vrange_area *area, unsigned int op,
 			where = true;
 		}
 	}
+	/* After the ranges, as vrange_batch_check(). */
+	if (op == VRANGE_UNPIN && !(area->prot_mask & PROT_WRITE))
+		return -EPERM;
 	if (need > spare->nr) {
 		spare->want = min_t(unsigned long, need, UINT_MAX);
 		return -EAGAIN;
