@@ -190,8 +190,10 @@ struct vrange_purge_slot {
  * @nr_slots:	slots in use
  * @want:	pages to isolate before stopping
  * @isolated:	pages isolated
- * @busy:	an area's lock was taken: the walk went on without it;
- *		purge-all comes back for it
+ * @taken:	ranges isolated, whole or in part: a walk that took none
+ *		made no progress (@isolated counts pages in memory only)
+ * @busy:	an area's lock was taken, or a range was being punched: the
+ *		walk went on without it; purge-all comes back for it
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -200,6 +202,7 @@ struct vrange_purge {
 	unsigned int nr_slots;
 	unsigned long want;
 	unsigned long isolated;
+	unsigned int taken;
 	bool busy;
 	u64 memcg_id;
 	bool purge_all;
@@ -238,6 +241,15 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	 */
 	if (p->isolated >= p->want)
 		return LRU_SKIP;
+	/*
+	 * Only a partial range stays on the LRU while being punched.  Not
+	 * worth an area's slot (of which a walk has few): read again under
+	 * its lock below, since a punch may have begun meanwhile.
+	 */
+	if (READ_ONCE(r->punching)) {
+		p->busy = true;
+		return p->purge_all ? LRU_ROTATE : LRU_SKIP;
+	}
 
 	for (i = 0; i < p->nr_slots; i++)
 		if (p->slot[i].area == area)
@@ -266,7 +278,6 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		p->slot[i].part = NULL;
 		p->nr_slots++;
 	}
-	/* Only a partial range stays on the LRU while being punched. */
 	if (r->punching) {
 		p->busy = true;
 		return p->purge_all ? LRU_ROTATE : LRU_SKIP;
@@ -274,6 +285,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	if (p->slot[i].part)
 		return LRU_SKIP;
 	resident = vrange_range_resident(r);
+	p->taken++;
 	if (r->partial && resident > p->want - p->isolated) {
 		/* Only what reclaim asked for; the rest keeps its place. */
 		p->slot[i].part = r;
@@ -467,6 +479,7 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 	memalloc_nofs_restore(nofs);
 	p->nr_slots = 0;
 	p->isolated = 0;
+	p->taken = 0;
 	return freed;
 }
 
@@ -599,6 +612,8 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 	for (level = 0; level < VRANGE_LEVELS; level++) {
 		lru = &vrange_lrus[level];
 		while (*scanned < sc->nr_to_scan) {
+			bool taken;
+
 			p->want = sc->nr_to_scan - *scanned;
 			nr_to_walk = min(list_lru_shrink_count(lru, sc),
 					 VRANGE_WALK_MAX);
@@ -608,9 +623,17 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 					  vrange_isolate, p, &nr_to_walk);
 			if (!p->nr_slots)
 				break;
+			taken = p->taken;
 			*scanned += p->isolated;
 			freed += vrange_purge_dispose(p);
 			cond_resched();
+			/*
+			 * The areas it took had only ranges being punched: the
+			 * next walk would find the same until those punches
+			 * end, which is not waited for, as for a busy area.
+			 */
+			if (!taken)
+				break;
 		}
 		/* Then the armed slot areas' slots of the level. */
 		if (*scanned < sc->nr_to_scan)
@@ -663,13 +686,16 @@ static void vrange_purge_all_list(struct list_lru *lru, int nid,
 				  struct vrange_purge *p)
 {
 	unsigned long nr_to_walk, idle = 0;
+	unsigned int taken;
 
 	for (;;) {
 		p->want = ULONG_MAX;
 		nr_to_walk = VRANGE_WALK_MAX;
 		list_lru_walk_node(lru, nid, vrange_isolate, p, &nr_to_walk);
-		if (p->nr_slots) {
+		taken = p->taken;
+		if (p->nr_slots)
 			vrange_purge_dispose(p);
+		if (taken) {
 			idle = 0;
 		} else {
 			idle += VRANGE_WALK_MAX - nr_to_walk;

@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -826,6 +827,89 @@ static int range64(int fd, unsigned long cmd, size_t pg, size_t n,
 	r.len = n * PG;
 	r.flags = flags;
 	return ioctl(fd, cmd, &r);
+}
+
+/*
+ * A reclaimer that meets a range being punched by another does not spin
+ * until that punch ends.  A partial range stays on its LRU while part of
+ * it is punched; a second reclaim of the group took its area, found only
+ * that range, isolated nothing and walked the list again, at once, as long
+ * as the punch lasted.  Here W1's memory.reclaim punches part of the
+ * group's one partial range, and W2's starts 50 ms later; W2 may use a
+ * little CPU, not the punch's length of it.  A punch of 128 pages is short
+ * under TCG: this fails on a module that spins only if its punch is made
+ * slow (a sleep of 400 ms was put in vrange_punch() to see it fail).
+ */
+#define SPIN_PAGES	2048
+#define SPIN_CPU_MAX_MS	150
+
+static uint64_t cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void reclaim_once(const char *path, uint64_t *cpu)
+{
+	char f[300];
+	uint64_t t0 = cpu_ms();
+
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	th_write_str(f, "1048576");
+	*cpu = cpu_ms() - t0;
+}
+
+TEST_TIMEOUT(reclaim_does_not_spin_on_a_range_being_punched, 60)
+{
+	char path[256], f[300];
+	volatile uint64_t *cpu;
+	struct vr_area a;
+	pid_t w1, w2;
+
+	make_group(path, sizeof(path), "spin");
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	if (access(f, W_OK)) {
+		remove_group(path);
+		SKIP("no %s", f);
+	}
+	cpu = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(cpu);
+	/* The area's memory in the group: filled by a child there. */
+	vr_area_new(&a, "t_memcg-spin", SPIN_PAGES);
+	w1 = th_fork();
+	if (w1 == 0) {
+		join_group(path);
+		memset(a.p, 0x3c, a.size);
+		th_child_done();
+	}
+	th_wait_ok(w1);
+	ASSERT_EQ(th_resident(a.p, a.size), SPIN_PAGES);
+	ASSERT_OK(range64(a.fd, VRANGE_UNPIN64, 0, SPIN_PAGES,
+			  VRANGE_PURGE_PARTIAL));
+	w1 = th_fork();
+	if (w1 == 0) {
+		reclaim_once(path, (uint64_t *)&cpu[0]);
+		th_child_done();
+	}
+	th_sleep_ms(50);
+	w2 = th_fork();
+	if (w2 == 0) {
+		reclaim_once(path, (uint64_t *)&cpu[1]);
+		th_child_done();
+	}
+	th_wait_ok(w1);
+	th_wait_ok(w2);
+	TH_LOG("CPU in memory.reclaim: %llu ms (first), %llu ms (second)",
+	       (unsigned long long)cpu[0], (unsigned long long)cpu[1]);
+	EXPECT_LT(cpu[1], SPIN_CPU_MAX_MS);
+	EXPECT_LT(th_resident(a.p, a.size), SPIN_PAGES);
+	EXPECT_GE(range64(a.fd, VRANGE_PIN64, 0, SPIN_PAGES, 0), 0);
+	munmap((void *)cpu, PG);
+	vr_area_free(&a);
+	remove_group(path);
 }
 
 TEST_TIMEOUT(pin_split_races_level_change_in_fresh_groups, 240)
