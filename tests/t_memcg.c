@@ -29,6 +29,8 @@
  * lock_free_unpin_files_under_the_group_that_faulted_the_page and
  * lock_free_unpin_by_another_group_files_under_its_group: the same for an
  * unpin that could take the lock-free path (see absent_page()).
+ * reclaim_does_not_spin_on_a_range_being_punched: a second reclaim of the
+ * group does not spin while the first punches part of a partial range.
  *
  * A behaviour test: it goes through libvrange (device areas).
  */
@@ -202,6 +204,28 @@ static void remove_group(const char *path)
 {
 	for (int i = 0; i < 50 && rmdir(path) && errno == EBUSY; i++)
 		th_sleep_ms(100);
+}
+
+/* make_group(), for a test that asks the group's memory.reclaim. */
+static void make_reclaim_group(char *path, size_t len, const char *what)
+{
+	char f[300];
+
+	make_group(path, len, what);
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	if (access(f, W_OK)) {
+		remove_group(path);
+		SKIP("no %s", f);
+	}
+}
+
+/* Ask the group at @path to reclaim 1 MiB; it may find less. */
+static void group_reclaim(const char *path)
+{
+	char f[300];
+
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	th_write_str(f, "1048576");
 }
 
 TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
@@ -596,7 +620,7 @@ static void busy_make_ranges(int fd, size_t i, size_t n)
 static void busy_child(const char *path, int ready, int go,
 		       struct busy_child *t)
 {
-	char f[300], byte = 'r';
+	char byte = 'r';
 	struct vr_area v;
 	uint64_t t0;
 
@@ -615,9 +639,8 @@ static void busy_child(const char *path, int ready, int go,
 	 * they are still on the list.
 	 */
 	th_sleep_ms(20);
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
 	for (t0 = th_now_ms(); th_now_ms() - t0 < 5000; th_sleep_ms(1)) {
-		th_write_str(f, "1048576");
+		group_reclaim(path);
 		if (th_resident(v.p, PG) == 0) {
 			t->purged = th_now_ms();
 			break;
@@ -629,7 +652,7 @@ static void busy_child(const char *path, int ready, int go,
 
 TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 {
-	char path[256], byte = 'u', f[300];
+	char path[256], byte = 'u';
 	int ready[2], go[2], st;
 	struct busy_child *t;
 	struct busy busy;
@@ -639,12 +662,7 @@ TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 	size_t n;
 	pid_t pid;
 
-	make_group(path, sizeof(path), "defer");
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	if (access(f, W_OK)) {
-		remove_group(path);
-		SKIP("no %s", f);
-	}
+	make_reclaim_group(path, sizeof(path), "defer");
 	t = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		 -1, 0);
 	ASSERT_MAP_OK(t);
@@ -716,7 +734,7 @@ TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 static void absent_sharer(const char *f, struct vr_area *v, int ready,
 			  int go, bool fault_first)
 {
-	char path[300], byte = 'f';
+	char byte = 'f';
 	uint64_t t0, ms = 0;
 	long res;
 
@@ -730,10 +748,9 @@ static void absent_sharer(const char *f, struct vr_area *v, int ready,
 		v->p[0] = 0x5a;
 	}
 	ASSERT_EQ(th_resident(v->p, PG), 1);
-	snprintf(path, sizeof(path), "%s/memory.reclaim", f);
 	t0 = th_now_ms();
 	while ((res = th_resident(v->p, PG)) != 0 && ms <= ABSENT_MS) {
-		th_write_str(path, "1048576");
+		group_reclaim(f);
 		th_sleep_ms(2);
 		ms = th_now_ms() - t0;
 	}
@@ -752,19 +769,13 @@ static void absent_sharer(const char *f, struct vr_area *v, int ready,
 
 static void absent_page(bool fault_first)
 {
-	char p[256], f[256], path[300], byte = 'p';
+	char p[256], f[256], byte = 'p';
 	int ready[2], go[2];
 	struct vr_area v;
 	pid_t pinner, sharer;
 
+	make_reclaim_group(f, sizeof(f), "absent-f");
 	make_group(p, sizeof(p), "absent-p");
-	make_group(f, sizeof(f), "absent-f");
-	snprintf(path, sizeof(path), "%s/memory.reclaim", f);
-	if (access(path, W_OK)) {
-		remove_group(p);
-		remove_group(f);
-		SKIP("no %s", path);
-	}
 	ASSERT_OK(pipe(ready));
 	ASSERT_OK(pipe(go));
 	pinner = th_fork();
@@ -853,27 +864,20 @@ static uint64_t cpu_ms(void)
 
 static void reclaim_once(const char *path, uint64_t *cpu)
 {
-	char f[300];
 	uint64_t t0 = cpu_ms();
 
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	th_write_str(f, "1048576");
+	group_reclaim(path);
 	*cpu = cpu_ms() - t0;
 }
 
 TEST_TIMEOUT(reclaim_does_not_spin_on_a_range_being_punched, 60)
 {
-	char path[256], f[300];
+	char path[256];
 	volatile uint64_t *cpu;
 	struct vr_area a;
 	pid_t w1, w2;
 
-	make_group(path, sizeof(path), "spin");
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	if (access(f, W_OK)) {
-		remove_group(path);
-		SKIP("no %s", f);
-	}
+	make_reclaim_group(path, sizeof(path), "spin");
 	cpu = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_MAP_OK(cpu);
