@@ -621,19 +621,18 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 				break;
 			list_lru_walk_one(lru, sc->nid, sc->memcg,
 					  vrange_isolate, p, &nr_to_walk);
-			if (!p->nr_slots)
-				break;
 			taken = p->taken;
 			*scanned += p->isolated;
-			freed += vrange_purge_dispose(p);
-			cond_resched();
+			if (p->nr_slots)
+				freed += vrange_purge_dispose(p);
 			/*
-			 * The areas it took had only ranges being punched: the
-			 * next walk would find the same until those punches
-			 * end, which is not waited for, as for a busy area.
+			 * None taken: every range met was of a busy area or
+			 * being punched, and the next walk would meet the
+			 * same; neither is waited for.
 			 */
 			if (!taken)
 				break;
+			cond_resched();
 		}
 		/* Then the armed slot areas' slots of the level. */
 		if (*scanned < sc->nr_to_scan)
