@@ -196,6 +196,7 @@ struct vrange_area *vrange_area_create(bool ashmem)
 	area->ranges = RB_ROOT;
 	INIT_LIST_HEAD(&area->defer_link);
 	atomic64_set(&area->defer_word, 0);
+	vrange_purge_area_init(area);
 	area->prot_mask = VRANGE_PROT_ALL;
 	refcount_set(&area->ref, 1);
 	area->id = atomic64_inc_return(&vrange_next_area_id);

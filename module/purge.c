@@ -34,6 +34,22 @@
  * ranges wait on a private list while their holes are punched; a partial
  * range stays on its LRU, @punching keeping other walks off it.
  *
+ * The shrinker never waits for a page lock that was held when it looked:
+ * the task that entered reclaim may hold it.  Page migration locks a batch
+ * of pages (up to 512, from 6.3) and then allocates each one's new page,
+ * which may reclaim; so may other paths that allocate with a page locked.
+ * A truncation waiting for such a page waits for itself.  So the shrinker
+ * leaves a partial range, or a slot, with a locked page in its hole (a
+ * walk of the hole's pages, bounded by what reclaim asked for, under
+ * area->lock before anything is marked).  A whole range, whose size is
+ * the user's, is looked at as it is punched, after the areas are unlocked:
+ * the runs between its locked pages are punched at once, so that reclaim
+ * still gets the rest, and the locked pages and the end of the punch are
+ * left to a worker (a PIN waits for that end as for any).  A page locked
+ * after the look is not the reclaiming task's
+ * (it takes no page lock in here), so waiting for it closes no cycle.
+ * PURGE_ALL_CACHES, called with no page locked, punches everything itself.
+ *
  * At most VRANGE_PURGE_AREAS areas are held by a walk, and a walk looks
  * at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
  * list_lru lock, which every pin and unpin on that node takes, is never
@@ -54,6 +70,7 @@
 #include <linux/sched/signal.h>
 #include <linux/swap.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -110,6 +127,9 @@ static struct percpu_counter vrange_resident_pages;
 
 /* Woken as each punch ends; waiters watch their area's punch_seq. */
 static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
+
+/* Punches the shrinker handed over (vrange_punch_later()). */
+static struct workqueue_struct *vrange_punch_later_wq;
 
 /**
  * vrange_lru() - the LRU of a purge level, to allocate range structs against
@@ -337,6 +357,64 @@ static unsigned long vrange_pages_in(struct address_space *mapping,
 	return swapped;
 }
 
+/*
+ * The first page in memory in [@start, @end) of @area that is locked: set
+ * [*@lstart, *@lend) to its folio's part of the range and return true, or
+ * return false if there is none.  A lockless look; may sleep (it yields
+ * the CPU on long holes).
+ */
+static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
+			       pgoff_t end, pgoff_t *lstart, pgoff_t *lend)
+{
+	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
+	bool locked = false;
+	unsigned long nr;
+	pgoff_t first;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, end - 1) {
+		if (xas_retry(&xas, entry) || xa_is_value(entry))
+			continue;
+		if (folio_test_locked(entry)) {
+			nr = 1UL << xas_get_order(&xas);
+			first = round_down(xas.xa_index, nr);
+			*lstart = max(first, start);
+			*lend = min(first + nr, end);
+			locked = true;
+			break;
+		}
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return locked;
+}
+
+/**
+ * vrange_hole_locked() - whether a page of a hole is locked
+ * @area: the area, which has its backing file
+ * @start: the hole's first page
+ * @end: one past its last page
+ *
+ * For the shrinker, before it takes a hole to punch: the task that entered
+ * reclaim may hold a page of it locked, and the punch would wait for that
+ * lock for ever.  A lockless look: a page locked meanwhile by another task
+ * is only waited for.  May sleep (it yields the CPU on long holes).
+ *
+ * Return: true if a page in memory in [@start, @end) is locked.
+ */
+bool vrange_hole_locked(struct vrange_area *area, pgoff_t start, pgoff_t end)
+{
+	pgoff_t lstart, lend;
+
+	return vrange_next_locked(area, start, end, &lstart, &lend);
+}
+
 /**
  * vrange_punch_hole() - punch a hole that a purge took in a backing file
  * @area: the area, which has its backing file; the hole's pages are marked
@@ -398,23 +476,12 @@ unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
 }
 
 /*
- * Punch the hole of pages [@start, @end) of @area, marked purged, and end
- * @r's punch, taking it off the purge's private list if it is @whole.
- * Return how many pages of the hole were in memory just before the punch.
+ * End the punch of @r of @area, taking it off the list it waits on if it
+ * is @whole; @swapped of the hole's pages were in swap.
  */
-static unsigned long vrange_punch(struct vrange_purge *p,
-				  struct vrange_area *area,
-				  struct vrange_range *r, bool whole,
-				  pgoff_t start, pgoff_t end)
+static void vrange_punch_end(struct vrange_area *area, struct vrange_range *r,
+			     bool whole, unsigned long swapped)
 {
-	unsigned long freed, swapped;
-
-	trace_vrange_purge(area->id, (loff_t)start << PAGE_SHIFT,
-			   (loff_t)(end - start) << PAGE_SHIFT,
-			   page_to_nid(virt_to_page(r)), p->memcg_id,
-			   p->purge_all);
-	freed = vrange_punch_hole(area, start, end, &swapped);
-
 	spin_lock(&area->state_lock);
 	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
 	/* Once @punching is clear, a PIN may free @r. */
@@ -429,7 +496,122 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	/* Its barrier orders the bump before the look at the queue. */
 	if (wq_has_sleeper(&vrange_punch_wq))
 		wake_up_all(&vrange_punch_wq);
+}
+
+/*
+ * Punch [@start, @end) of @area but the pages that are locked when looked
+ * at, each run between them at once.  Return the pages freed; set *@left
+ * if a locked page was left, *@swapped to the pages that were in swap.
+ */
+static unsigned long vrange_punch_unlocked(struct vrange_area *area,
+					   pgoff_t start, pgoff_t end,
+					   bool *left, unsigned long *swapped)
+{
+	unsigned long freed = 0, sw;
+	pgoff_t pos = start, lstart, lend;
+
+	*left = false;
+	*swapped = 0;
+	while (pos < end) {
+		if (vrange_next_locked(area, pos, end, &lstart, &lend)) {
+			*left = true;
+		} else {
+			lstart = end;
+			lend = end;
+		}
+		if (lstart > pos) {
+			freed += vrange_punch_hole(area, pos, lstart, &sw);
+			*swapped += sw;
+		}
+		pos = lend;
+	}
 	return freed;
+}
+
+/*
+ * Punch the whole ranges the shrinker left, oldest first.  Each queueing
+ * took a reference to the area for the run it queued.
+ */
+static void vrange_punch_later_work(struct work_struct *work)
+{
+	struct vrange_area *area = container_of(work, struct vrange_area,
+						punch_work);
+	unsigned long swapped;
+	struct vrange_range *r;
+	unsigned int nofs;
+
+	nofs = memalloc_nofs_save();
+	for (;;) {
+		spin_lock(&area->state_lock);
+		r = list_first_entry_or_null(&area->punch_later,
+					     struct vrange_range, lru);
+		spin_unlock(&area->state_lock);
+		if (!r)
+			break;
+		vrange_punch_hole(area, r->start, r->end, &swapped);
+		vrange_punch_end(area, r, true, swapped);
+		cond_resched();
+	}
+	memalloc_nofs_restore(nofs);
+	vrange_area_put(area);
+}
+
+/*
+ * Leave whole range @r of @area, marked purged and on a walk's private
+ * list, to the worker; @swapped of its pages were in swap and are punched.
+ * The area's punch stays in flight until the worker ends it.
+ */
+static void vrange_punch_later(struct vrange_area *area,
+			       struct vrange_range *r, unsigned long swapped)
+{
+	spin_lock(&area->state_lock);
+	WRITE_ONCE(area->unpinned_swapped, area->unpinned_swapped + swapped);
+	list_move_tail(&r->lru, &area->punch_later);
+	spin_unlock(&area->state_lock);
+	/* The caller's reference keeps this from being the last. */
+	refcount_inc(&area->ref);
+	if (!queue_work(vrange_punch_later_wq, &area->punch_work))
+		vrange_area_put(area);
+}
+
+/*
+ * Punch the hole of pages [@start, @end) of @area, marked purged, and end
+ * @r's punch; the shrinker leaves the locked pages of a @whole range, and
+ * the end of its punch, to the worker.  Return how many pages of the hole
+ * were in memory just before the punch.
+ */
+static unsigned long vrange_punch(struct vrange_purge *p,
+				  struct vrange_area *area,
+				  struct vrange_range *r, bool whole,
+				  pgoff_t start, pgoff_t end)
+{
+	unsigned long freed, swapped;
+	bool left = false;
+
+	trace_vrange_purge(area->id, (loff_t)start << PAGE_SHIFT,
+			   (loff_t)(end - start) << PAGE_SHIFT,
+			   page_to_nid(virt_to_page(r)), p->memcg_id,
+			   p->purge_all);
+	if (whole && !p->purge_all)
+		freed = vrange_punch_unlocked(area, start, end, &left,
+					      &swapped);
+	else
+		freed = vrange_punch_hole(area, start, end, &swapped);
+	if (left)
+		vrange_punch_later(area, r, swapped);
+	else
+		vrange_punch_end(area, r, whole, swapped);
+	return freed;
+}
+
+/**
+ * vrange_purge_area_init() - set up what a new area's purges use
+ * @area: the area, not yet seen by anyone else
+ */
+void vrange_purge_area_init(struct vrange_area *area)
+{
+	INIT_LIST_HEAD(&area->punch_later);
+	INIT_WORK(&area->punch_work, vrange_punch_later_work);
 }
 
 /*
@@ -448,6 +630,12 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 
 		list_for_each_entry(r, &slot->ranges, lru)
 			vrange_mark(slot->area, r, vrange_range_resident(r));
+		r = slot->part;
+		/* Its hole is at most what reclaim asked for. */
+		if (r && !p->purge_all &&
+		    vrange_hole_locked(slot->area, r->purged_end,
+				       r->purged_end + slot->part_pages))
+			slot->part = NULL;
 		if (slot->part)
 			vrange_mark(slot->area, slot->part, slot->part_pages);
 		mutex_unlock(&slot->area->lock);
@@ -750,9 +938,14 @@ int vrange_purge_init(void)
 {
 	int ret;
 
+	/* Its punches free memory: a rescuer, for when no worker can start. */
+	vrange_punch_later_wq = alloc_workqueue("vrange_punch",
+						WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!vrange_punch_later_wq)
+		return -ENOMEM;
 	ret = percpu_counter_init(&vrange_resident_pages, 0, GFP_KERNEL);
 	if (ret)
-		return ret;
+		goto out_wq;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
 				     vrange_shrink_scan, vrange_lrus,
 				     ARRAY_SIZE(vrange_lrus),
@@ -760,11 +953,14 @@ int vrange_purge_init(void)
 				     "vrange");
 	if (ret) {
 		percpu_counter_destroy(&vrange_resident_pages);
-		return ret;
+		goto out_wq;
 	}
 	/* The shrinker may see the list from now on. */
 	smp_store_release(&vrange_lru_ready, true);
 	return 0;
+out_wq:
+	destroy_workqueue(vrange_punch_later_wq);
+	return ret;
 }
 
 /**
@@ -775,6 +971,8 @@ void vrange_purge_exit(void)
 	unsigned int level;
 
 	compat_shrinker_destroy(&vrange_shrinker);
+	/* A worker may still be returning from an area's last put. */
+	destroy_workqueue(vrange_punch_later_wq);
 	for (level = 0; level < ARRAY_SIZE(vrange_lrus); level++)
 		list_lru_destroy(&vrange_lrus[level]);
 	percpu_counter_destroy(&vrange_resident_pages);

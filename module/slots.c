@@ -1264,14 +1264,15 @@ static void vrange_slots_scan(struct vrange_slot_item *si, int level,
  * Claim, under area->lock, the candidates @sc found in @area, oldest
  * first, until @want pages: each still FAST and not being punched, by one
  * compare-and-swap from the value the scan read, UNPINNED -> PURGING,
- * with its @punching bit set.  A word that changed since is left.
+ * with its @punching bit set.  A word that changed since is left, and for
+ * the shrinker (@reclaim) a slot with a page locked (purge.c says why).
  * Disarms the area if the scan found no unpinned word (the disarm looks
  * again, under the lock).  The claimed slots go to @batch; their pages
  * to *@pages.  Return how many were claimed.
  */
 static unsigned int vrange_slots_claim(struct vrange_area *area,
 				       const struct vrange_slot_scan *sc,
-				       unsigned long want,
+				       unsigned long want, bool reclaim,
 				       unsigned long *batch,
 				       unsigned long *pages)
 {
@@ -1286,6 +1287,9 @@ static unsigned int vrange_slots_claim(struct vrange_area *area,
 		i = sc->pick[k].i;
 		/* Under area->lock, neither bit can be set by anyone else. */
 		if (test_bit(i, s->punching) || vrange_slot_is_tree(s, i))
+			continue;
+		if (reclaim && vrange_hole_locked(area, vrange_slot_start(s, i),
+						  vrange_slot_end(s, i)))
 			continue;
 		/* One attempt: a word changed since it was read is left. */
 		if (!vrange_word_cas(vrange_slot_word(s, i), &old,
@@ -1388,7 +1392,8 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 		}
 		if (locked) {
 			if (s->armed && !s->dead)
-				n = vrange_slots_claim(area, &sc, *want, batch,
+				n = vrange_slots_claim(area, &sc, *want,
+						       !purge_all, batch,
 						       &pages);
 			mutex_unlock(&area->lock);
 		}

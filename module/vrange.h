@@ -29,6 +29,7 @@
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
+#include <linux/workqueue.h>
 #include <linux/types.h>
 #include <linux/vrange.h>
 
@@ -101,9 +102,12 @@ struct shrink_control;
  * @defer_link:	on that list; under defer.c's lock
  * @slots:	the area's slots (slots.c), or NULL; set under @lock before
  *		the first mmap, then fixed until the area is freed
- * @ref:	one for the open file description, one for each purge in flight,
- *		one for each SIGBUS-mode vma, one for each file mapping the
- *		state pages (slots.c)
+ * @punch_later: whole ranges, marked purged, whose locked pages the
+ *		shrinker left to @punch_work (purge.c); under @state_lock
+ * @punch_work:	punches them and ends their punches
+ * @ref:	one for the open file description, one for each purge in flight
+ *		(and each queued run of @punch_work), one for each SIGBUS-mode
+ *		vma, one for each file mapping the state pages (slots.c)
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
  *		followed by the name, which is empty for an unnamed @ashmem
  *		area
@@ -136,6 +140,8 @@ struct vrange_area {
 	unsigned long defer_flags;
 	struct list_head defer_link;
 	struct vrange_slotset *slots;
+	struct list_head punch_later;
+	struct work_struct punch_work;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -164,8 +170,9 @@ static inline enum vrange_level vrange_flags_level(u32 flags)
 /**
  * struct vrange_range - a run of unpinned pages that were unpinned together
  * @node:	in the area's @ranges tree
- * @lru:	in the LRU while resident; on a purge's private list while
- *		its hole is punched whole; free otherwise
+ * @lru:	in the LRU while resident; on a purge's private list, or its
+ *		area's @punch_later, while its hole is punched whole; free
+ *		otherwise
  * @area:	the owner
  * @start:	first page
  * @end:	one past the last page
@@ -376,6 +383,8 @@ void vrange_slots_exit(void);
 struct list_lru *vrange_slot_lru(void);
 unsigned long vrange_punch_hole(struct vrange_area *area, pgoff_t start,
 				pgoff_t end, unsigned long *swapped);
+bool vrange_hole_locked(struct vrange_area *area, pgoff_t start, pgoff_t end);
+void vrange_purge_area_init(struct vrange_area *area);
 void vrange_punch_wake(void);
 void vrange_lru_add(struct vrange_range *r);
 void vrange_lru_del(struct vrange_range *r);

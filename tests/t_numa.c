@@ -26,15 +26,28 @@
  *    node 1's memory.  Filed by its first page's node, node 1's reclaim
  *    never finds it (with swap, node 1's page reclaim writes it out).
  *
+ * 5. Reclaim entered by a task that holds pages of a range locked: page
+ *    migration (move_pages(2), mbind(MPOL_MF_MOVE); from 6.3 in batches of
+ *    up to 512) locks and unmaps a batch of pages, then allocates each
+ *    one's new page on the target node.  With that node short, the
+ *    allocation reclaims there, and the shrinker purges the range holding
+ *    the pages already locked.  A purge that waits for their locks waits
+ *    for its own task: the migration never returns (D state), nor does a
+ *    pin of the range or the area's last close.
+ *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <linux/mempolicy.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -104,23 +117,31 @@ TEST_TIMEOUT(pressure_follows_the_memory_not_the_cpu, 90)
 	EXPECT_EQ(bytes, AREA);
 }
 
+/* The watermarks and free pages of a node's largest zone; see below. */
+struct zone_marks {
+	long free;
+	long min;
+	long low;
+	int unreclaimable;	/* kswapd gave up on the node */
+};
+
 /*
- * Free pages and the low watermark of the largest zone of node @node (by
+ * Free pages and the watermarks of the largest zone of node @node (by
  * managed pages), from /proc/zoneinfo.  Not the node's sum: amd64's 16 MiB
  * DMA zone keeps its free pages from a user allocation (lowmem_reserve), so
  * with them counted the node looked above its low watermark while its
  * DMA32 zone was below its min and the hog was OOM-killed (PREEMPT_RT,
  * whose per-CPU page lists hold more, every time).
  */
-static void node_free_low(int node, long *free, long *low)
+static void node_marks(int node, struct zone_marks *m)
 {
 	FILE *f = fopen("/proc/zoneinfo", "r");
-	long v, zfree = 0, zlow = 0, best = -1;
+	long v, zfree = 0, zmin = 0, zlow = 0, best = -1;
 	char line[256], zone[32];
 	int cur = -1, n;
 
 	ASSERT_NE(f, NULL);
-	*free = *low = 0;
+	memset(m, 0, sizeof(*m));
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2)
 			cur = n;
@@ -128,17 +149,31 @@ static void node_free_low(int node, long *free, long *low)
 			continue;
 		else if (sscanf(line, " pages free %ld", &v) == 1)
 			zfree = v;
+		else if (sscanf(line, " min %ld", &v) == 1)
+			zmin = v;
 		else if (sscanf(line, " low %ld", &v) == 1)
 			zlow = v;
+		else if (sscanf(line, " node_unreclaimable: %ld", &v) == 1)
+			m->unreclaimable = v != 0;
 		else if (sscanf(line, " managed %ld", &v) == 1 && v > best) {
-			/* "managed" comes after "pages free" and "low". */
+			/* "managed" comes after "pages free" and the marks. */
 			best = v;
-			*free = zfree;
-			*low = zlow;
+			m->free = zfree;
+			m->min = zmin;
+			m->low = zlow;
 		}
 	}
 	fclose(f);
-	ASSERT_GT(*low, 0);
+	ASSERT_GT(m->low, 0);
+}
+
+static void node_free_low(int node, long *free, long *low)
+{
+	struct zone_marks m;
+
+	node_marks(node, &m);
+	*free = m.free;
+	*low = m.low;
 }
 
 #define SHORT_RANGES	4096	/* one page each: 80 slab pages of structs */
@@ -266,6 +301,192 @@ TEST_TIMEOUT(a_pin_split_tail_is_filed_where_most_of_its_memory_is, 90)
 			       DEADLINE_MS);
 	EXPECT_EQ(vrange_pin(z.a, 2 * PG, 0, &bytes), VRANGE_WAS_PURGED);
 	EXPECT_GE(bytes, z.size - 3 * PG);
+}
+
+/*
+ * Pages of the area on node 0, which move_pages(2) moves to node 1 (in
+ * batches of 512: 8 or more), and on node 1: most of the range, which is
+ * so filed on node 1.  By size: a node has 512 MiB.
+ */
+#define MOVED		(64 * MIB / PG)
+#define MOVED_MAX	(64 * MIB / 4096)
+#define STAYING		(96 * MIB / PG)
+
+/*
+ * The child: an area of MOVED pages on node 0 then STAYING on node 1,
+ * pinned while the parent takes node 1 down to its min watermark, then
+ * unpinned whole and its node-0 pages moved to node 1.
+ */
+static void move_child(int ready, int go)
+{
+	static void *pages[MOVED_MAX];
+	static int nodes[MOVED_MAX], status[MOVED_MAX];
+	uint64_t bytes = 0;
+	struct vl_area a;
+	long moved = 0, ret;
+	char c = 'r';
+	size_t i;
+
+	if (th_run_on_node(0))
+		SKIP("cannot run on node 0: %s", th_errname(errno));
+	sched_yield();
+	vl_area_new(&a, "t_numa-move", MOVED + STAYING);
+	ASSERT_OK(th_bind_node(0));
+	memset(a.p, 0x4e, MOVED * PG);
+	ASSERT_OK(th_bind_node(1));
+	memset(a.p + MOVED * PG, 0x4e, STAYING * PG);
+	ASSERT_OK(th_bind_node(-1));
+	ASSERT_EQ(th_range_node(a.p, MOVED * PG, 16), 0);
+	ASSERT_EQ(th_range_node(a.p + MOVED * PG, STAYING * PG, 16), 1);
+	ASSERT_EQ(write(ready, &c, 1), 1);
+	ASSERT_EQ(read(go, &c, 1), 1);
+
+	ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+	for (i = 0; i < MOVED; i++) {
+		pages[i] = a.p + i * PG;
+		nodes[i] = 1;
+	}
+	/* Only the pages this process alone maps move: it forked nothing. */
+	ret = syscall(SYS_move_pages, 0, (unsigned long)MOVED, pages, nodes,
+		      status, MPOL_MF_MOVE);
+	ASSERT_GE(ret, 0);
+	for (i = 0; i < MOVED; i++)
+		moved += status[i] == 1;
+	ret = vrange_pin(a.a, 0, 0, &bytes);
+	TH_LOG("move_pages(): %ld of %zu pages moved to node 1; the range %s",
+	       moved, MOVED, ret == VRANGE_WAS_PURGED ? "was purged" :
+	       "was not purged");
+	if (ret == VRANGE_NOT_PURGED) {
+		/* Moved or not, not a byte lost. */
+		for (i = 0; i < a.size; i += PG)
+			ASSERT_EQ(a.p[i], 0x4e);
+	} else {
+		ASSERT_EQ(ret, VRANGE_WAS_PURGED);
+		ASSERT_GT(bytes, 0);
+	}
+	vl_area_free(&a);
+	th_child_done();
+}
+
+/* Where @pid sleeps, from /proc/PID/stack (root) or else wchan. */
+static void log_stack(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		f = fopen(path, "r");
+	}
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		TH_LOG("  %s", strtok(line, "\n"));
+	fclose(f);
+}
+
+TEST_TIMEOUT(a_purge_does_not_wait_for_pages_the_purging_task_locked, 240)
+{
+	unsigned int deadline = DEADLINE_MS * th_slowdown();
+	int ready[2], go[2], r = 0;
+	struct zone_marks m;
+	struct th_hog h;
+	uint64_t t0;
+	char c;
+	pid_t pid;
+
+	need_two_nodes();
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	pid = th_fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		move_child(ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		th_wait_ok(pid);
+		FAIL("the child ended before its area was made");
+	}
+
+	/*
+	 * Node 1 below its low watermark, above its min: the move's first
+	 * allocations take its last free pages (and the per-CPU lists'
+	 * slack, which may be thousands: MOVED is more), then reclaim.
+	 */
+	t0 = th_now_ms();
+	th_hog_start(&h, 1);
+	for (;;) {
+		long mib;
+
+		node_marks(1, &m);
+		if (m.free < m.low || th_now_ms() - t0 > deadline)
+			break;
+		/*
+		 * Half the way to midway between the marks each time: the
+		 * zone's count drops by more than the hog asks for (the
+		 * per-CPU lists refill in batches).
+		 */
+		mib = (m.free - (m.min + m.low) / 2) / 2 * PG / MIB;
+		r = th_hog_grow(&h, (mib > 16 ? 16 : mib ? mib : 1) * MIB,
+				20000);
+		if (r)
+			break;
+	}
+	/*
+	 * Nothing on node 1 is reclaimable (no swap; the area pinned): let
+	 * kswapd give up on it, so that the move's own allocations reclaim
+	 * (kswapd, purging the range first, would only wait for the move).
+	 */
+	while (!r && !m.unreclaimable && th_now_ms() - t0 < deadline) {
+		char *p;
+
+		ASSERT_OK(th_bind_node(1));
+		p = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(p, MAP_FAILED);
+		p[0] = 1;
+		munmap(p, PG);
+		ASSERT_OK(th_bind_node(-1));
+		usleep(10000);
+		node_marks(1, &m);
+	}
+	TH_LOG("node 1: %ld pages free, min %ld, low %ld, %s; hog %zu MiB",
+	       m.free, m.min, m.low, m.unreclaimable ? "unreclaimable" :
+	       "kswapd still on it", h.total / MIB);
+	if (r || m.free >= m.low || !m.unreclaimable) {
+		th_hog_stop(&h);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		SKIP("could not take node 1 below its low watermark with "
+		     "kswapd given up (hog %zu MiB%s)", h.total / MIB,
+		     r ? ", died" : "");
+	}
+
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	t0 = th_now_ms();
+	for (;;) {
+		siginfo_t si = { 0 };
+
+		/* Not reaped yet: th_wait_ok() judges how it ended. */
+		ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT));
+		if (si.si_pid == pid)
+			break;
+		if (th_now_ms() - t0 > deadline) {
+			TH_LOG("the child, stuck:");
+			log_stack(pid);
+			th_hog_stop(&h);
+			FAIL("move_pages() of an unpinned range's pages has "
+			     "not returned after %u ms", deadline);
+		}
+		usleep(100000);
+	}
+	th_hog_stop(&h);
+	th_wait_ok(pid);
 }
 
 int main(int argc, char **argv)
