@@ -318,6 +318,17 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	return LRU_REMOVED;
 }
 
+/* In a long RCU walk of a page cache, let others run if they are waiting. */
+static void vrange_walk_resched(struct xa_state *xas)
+{
+	if (!need_resched())
+		return;
+	xas_pause(xas);
+	rcu_read_unlock();
+	cond_resched();
+	rcu_read_lock();
+}
+
 /*
  * How many pages of [@start, @end) of @mapping are in memory (*@present)
  * and in swap (returned): shmem keeps a swapped page as a value entry (of
@@ -346,12 +357,7 @@ static unsigned long vrange_pages_in(struct address_space *mapping,
 			swapped += nr;
 		else
 			*present += nr;
-		if (need_resched()) {
-			xas_pause(&xas);
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
+		vrange_walk_resched(&xas);
 	}
 	rcu_read_unlock();
 	return swapped;
@@ -384,12 +390,7 @@ static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
 			locked = true;
 			break;
 		}
-		if (need_resched()) {
-			xas_pause(&xas);
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
+		vrange_walk_resched(&xas);
 	}
 	rcu_read_unlock();
 	return locked;
