@@ -39,16 +39,19 @@
  * of pages (up to 512, from 6.3) and then allocates each one's new page,
  * which may reclaim; so may other paths that allocate with a page locked.
  * A truncation waiting for such a page waits for itself.  So the shrinker
- * leaves a partial range, or a slot, with a locked page in its hole (a
- * walk of the hole's pages, bounded by what reclaim asked for, under
- * area->lock before anything is marked).  A whole range, whose size is
- * the user's, is looked at as it is punched, after the areas are unlocked:
- * the runs between its locked pages are punched at once, so that reclaim
- * still gets the rest, and the locked pages and the end of the punch are
- * left to a worker (a PIN waits for that end as for any).  A page locked
- * after the look is not the reclaiming task's
- * (it takes no page lock in here), so waiting for it closes no cycle.
- * PURGE_ALL_CACHES, called with no page locked, punches everything itself.
+ * looks at a hole's pages (a lockless walk of its page cache) before it
+ * takes the hole: a partial range is taken only up to its first locked
+ * page (a look at no more than a shrinker batch of pages, in the LRU walk;
+ * one whose first page is locked goes to the tail), and a slot with a
+ * locked page is left (a look at a batch of slots under area->lock, before
+ * any is claimed: slots.c).  A whole range, whose size is the user's, is
+ * looked at as it is punched, after the areas are unlocked: the runs
+ * between its locked pages are punched at once, so that reclaim still gets
+ * the rest, and the locked pages and the end of the punch are left to a
+ * worker (a PIN waits for that end as for any).  A page locked after the
+ * look is not the reclaiming task's (it takes no page lock in here), so
+ * waiting for it closes no cycle.  PURGE_ALL_CACHES, called with no page
+ * locked, punches everything itself, and waits for the worker.
  *
  * At most VRANGE_PURGE_AREAS areas are held by a walk, and a walk looks
  * at most at VRANGE_WALK_MAX items, shrinker and purge-all alike: the
@@ -212,8 +215,9 @@ struct vrange_purge_slot {
  * @isolated:	pages isolated
  * @taken:	ranges isolated, whole or in part: a walk that took none
  *		made no progress (@isolated counts pages in memory only)
- * @busy:	an area's lock was taken, or a range was being punched: the
- *		walk went on without it; purge-all comes back for it
+ * @busy:	an area's lock was taken, a range was being punched, or a
+ *		partial range's next page was locked: the walk went on
+ *		without it; purge-all comes back for it
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
  */
@@ -227,6 +231,94 @@ struct vrange_purge {
 	u64 memcg_id;
 	bool purge_all;
 };
+
+/*
+ * In a long RCU walk of a page cache, let others run if they are waiting,
+ * then go on after the current entry.  Not xas_pause(): a walk that began
+ * inside a large entry has an index not aligned to it, from which
+ * xas_pause() steps past the entry's end.
+ */
+static void vrange_walk_resched(struct xa_state *xas)
+{
+	unsigned long nr;
+
+	if (!need_resched())
+		return;
+	nr = 1UL << xas_get_order(xas);
+	rcu_read_unlock();
+	cond_resched();
+	rcu_read_lock();
+	xas_set(xas, round_down(xas->xa_index, nr) + nr);
+}
+
+/*
+ * How many pages of [@start, @end) of @mapping are in memory (*@present)
+ * and in swap (returned): shmem keeps a swapped page as a value entry (of
+ * the folio's order) in the page cache.  A page swapped out or in, faulted
+ * in or punched meanwhile may be counted either way.
+ */
+static unsigned long vrange_pages_in(struct address_space *mapping,
+				     pgoff_t start, pgoff_t end,
+				     unsigned long *present)
+{
+	XA_STATE(xas, &mapping->i_pages, start);
+	unsigned long swapped = 0, nr;
+	pgoff_t first;
+	void *entry;
+
+	*present = 0;
+	rcu_read_lock();
+	xas_for_each(&xas, entry, end - 1) {
+		if (xas_retry(&xas, entry))
+			continue;
+		/* The part of a large entry inside the range. */
+		nr = 1UL << xas_get_order(&xas);
+		first = round_down(xas.xa_index, nr);
+		nr = min(first + nr, end) - max(first, start);
+		if (xa_is_value(entry))
+			swapped += nr;
+		else
+			*present += nr;
+		vrange_walk_resched(&xas);
+	}
+	rcu_read_unlock();
+	return swapped;
+}
+
+/*
+ * The first page in memory in [@start, @end) of @area that is locked: set
+ * [*@lstart, *@lend) to its folio's part of the range and return true, or
+ * return false if there is none.  A lockless look; it yields the CPU on
+ * long holes if it @may_sleep.
+ */
+static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
+			       pgoff_t end, bool may_sleep, pgoff_t *lstart,
+			       pgoff_t *lend)
+{
+	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
+	bool locked = false;
+	unsigned long nr;
+	pgoff_t first;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, end - 1) {
+		if (xas_retry(&xas, entry) || xa_is_value(entry))
+			continue;
+		if (folio_test_locked(entry)) {
+			nr = 1UL << xas_get_order(&xas);
+			first = round_down(xas.xa_index, nr);
+			*lstart = max(first, start);
+			*lend = min(first + nr, end);
+			locked = true;
+			break;
+		}
+		if (may_sleep)
+			vrange_walk_resched(&xas);
+	}
+	rcu_read_unlock();
+	return locked;
+}
 
 /*
  * Mark @pages pages of @r, from its first resident one, purged, and @r as
@@ -305,95 +397,35 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	if (p->slot[i].part)
 		return LRU_SKIP;
 	resident = vrange_range_resident(r);
-	p->taken++;
 	if (r->partial && resident > p->want - p->isolated) {
-		/* Only what reclaim asked for; the rest keeps its place. */
+		unsigned long part = p->want - p->isolated;
+		pgoff_t lstart, lend;
+
+		/*
+		 * Only what reclaim asked for, and not from a locked page on
+		 * (see the top of this file; at most a shrinker batch of
+		 * pages to look at, so under this lock); the rest keeps its
+		 * place.  With its first page locked, to the tail.
+		 */
+		if (!p->purge_all &&
+		    vrange_next_locked(area, r->purged_end,
+				       r->purged_end + part, false, &lstart,
+				       &lend))
+			part = lstart - r->purged_end;
+		if (!part) {
+			p->busy = true;
+			return LRU_ROTATE;
+		}
+		p->taken++;
 		p->slot[i].part = r;
-		p->slot[i].part_pages = p->want - p->isolated;
-		p->isolated = p->want;
+		p->slot[i].part_pages = part;
+		p->isolated += part;
 		return LRU_SKIP;
 	}
+	p->taken++;
 	list_lru_isolate_move(list, item, &p->slot[i].ranges);
 	p->isolated += resident;
 	return LRU_REMOVED;
-}
-
-/* In a long RCU walk of a page cache, let others run if they are waiting. */
-static void vrange_walk_resched(struct xa_state *xas)
-{
-	if (!need_resched())
-		return;
-	xas_pause(xas);
-	rcu_read_unlock();
-	cond_resched();
-	rcu_read_lock();
-}
-
-/*
- * How many pages of [@start, @end) of @mapping are in memory (*@present)
- * and in swap (returned): shmem keeps a swapped page as a value entry (of
- * the folio's order) in the page cache.  A page swapped out or in, faulted
- * in or punched meanwhile may be counted either way.
- */
-static unsigned long vrange_pages_in(struct address_space *mapping,
-				     pgoff_t start, pgoff_t end,
-				     unsigned long *present)
-{
-	XA_STATE(xas, &mapping->i_pages, start);
-	unsigned long swapped = 0, nr;
-	pgoff_t first;
-	void *entry;
-
-	*present = 0;
-	rcu_read_lock();
-	xas_for_each(&xas, entry, end - 1) {
-		if (xas_retry(&xas, entry))
-			continue;
-		/* The part of a large entry inside the range. */
-		nr = 1UL << xas_get_order(&xas);
-		first = round_down(xas.xa_index, nr);
-		nr = min(first + nr, end) - max(first, start);
-		if (xa_is_value(entry))
-			swapped += nr;
-		else
-			*present += nr;
-		vrange_walk_resched(&xas);
-	}
-	rcu_read_unlock();
-	return swapped;
-}
-
-/*
- * The first page in memory in [@start, @end) of @area that is locked: set
- * [*@lstart, *@lend) to its folio's part of the range and return true, or
- * return false if there is none.  A lockless look; may sleep (it yields
- * the CPU on long holes).
- */
-static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
-			       pgoff_t end, pgoff_t *lstart, pgoff_t *lend)
-{
-	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
-	bool locked = false;
-	unsigned long nr;
-	pgoff_t first;
-	void *entry;
-
-	rcu_read_lock();
-	xas_for_each(&xas, entry, end - 1) {
-		if (xas_retry(&xas, entry) || xa_is_value(entry))
-			continue;
-		if (folio_test_locked(entry)) {
-			nr = 1UL << xas_get_order(&xas);
-			first = round_down(xas.xa_index, nr);
-			*lstart = max(first, start);
-			*lend = min(first + nr, end);
-			locked = true;
-			break;
-		}
-		vrange_walk_resched(&xas);
-	}
-	rcu_read_unlock();
-	return locked;
 }
 
 /**
@@ -413,7 +445,7 @@ bool vrange_hole_locked(struct vrange_area *area, pgoff_t start, pgoff_t end)
 {
 	pgoff_t lstart, lend;
 
-	return vrange_next_locked(area, start, end, &lstart, &lend);
+	return vrange_next_locked(area, start, end, true, &lstart, &lend);
 }
 
 /**
@@ -514,7 +546,7 @@ static unsigned long vrange_punch_unlocked(struct vrange_area *area,
 	*left = false;
 	*swapped = 0;
 	while (pos < end) {
-		if (vrange_next_locked(area, pos, end, &lstart, &lend)) {
+		if (vrange_next_locked(area, pos, end, true, &lstart, &lend)) {
 			*left = true;
 		} else {
 			lstart = end;
@@ -631,12 +663,6 @@ static unsigned long vrange_purge_dispose(struct vrange_purge *p)
 
 		list_for_each_entry(r, &slot->ranges, lru)
 			vrange_mark(slot->area, r, vrange_range_resident(r));
-		r = slot->part;
-		/* Its hole is at most what reclaim asked for. */
-		if (r && !p->purge_all &&
-		    vrange_hole_locked(slot->area, r->purged_end,
-				       r->purged_end + slot->part_pages))
-			slot->part = NULL;
 		if (slot->part)
 			vrange_mark(slot->area, slot->part, slot->part_pages);
 		mutex_unlock(&slot->area->lock);
@@ -925,7 +951,10 @@ long vrange_purge_all(void)
 			break;
 		schedule_timeout_killable(1);
 	}
-	return found + vrange_slots_purge_all();
+	found += vrange_slots_purge_all();
+	/* And the holes the shrinker left to the worker. */
+	flush_workqueue(vrange_punch_later_wq);
+	return found;
 }
 
 /* ===================== setup ===================== */

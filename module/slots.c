@@ -1358,7 +1358,8 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
  * times) when the lock was held or the candidates were lost to another
  * purge or to their users, so that two reclaimers on one area both make
  * progress.  The shrinker only trylocks area->lock (a holder claims for
- * O(batch), never scans under it); purge-all waits, killably.  The rounds
+ * O(batch), looking at the pages of a batch's slots at most, and never
+ * scans the area under it); purge-all waits, killably.  The rounds
  * are bounded by the area's slots, whatever its words do meanwhile.
  * Drops the walk's reference.  Return the pages freed; *@want and
  * *@scanned move by the pages claimed.

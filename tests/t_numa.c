@@ -33,13 +33,17 @@
  *    allocation reclaims there, and the shrinker purges the range holding
  *    the pages already locked.  A purge that waits for their locks waits
  *    for its own task: the migration never returns (D state), nor does a
- *    pin of the range or the area's last close.
+ *    pin of the range or the area's last close.  The same with the range
+ *    unpinned VRANGE_PURGE_PARTIAL (purged from its start, a batch at a
+ *    time, into the locked pages), beside a younger range that reclaim
+ *    can take instead.
  *
  * A behaviour test: it goes through libvrange (device areas).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,19 +315,26 @@ TEST_TIMEOUT(a_pin_split_tail_is_filed_where_most_of_its_memory_is, 90)
 #define MOVED		(64 * MIB / PG)
 #define MOVED_MAX	(64 * MIB / 4096)
 #define STAYING		(96 * MIB / PG)
+/* The second area of the partial case, all on node 1. */
+#define SPARE		(32 * MIB)
 
 /*
  * The child: an area of MOVED pages on node 0 then STAYING on node 1,
  * pinned while the parent takes node 1 down to its min watermark, then
- * unpinned whole and its node-0 pages moved to node 1.
+ * unpinned whole and its node-0 pages moved to node 1.  With @partial,
+ * unpinned VRANGE_PURGE_PARTIAL, which reclaim purges from its start a
+ * batch at a time, and a second area of node 1's, unpinned after it (so
+ * younger on node 1's list), that reclaim can take instead once it meets
+ * the locked pages.
  */
-static void move_child(int ready, int go)
+static void move_child(int ready, int go, bool partial)
 {
 	static void *pages[MOVED_MAX];
 	static int nodes[MOVED_MAX], status[MOVED_MAX];
 	uint64_t bytes = 0;
-	struct vl_area a;
+	struct vl_area a, w;
 	long moved = 0, ret;
+	bool reclaimed;
 	char c = 'r';
 	size_t i;
 
@@ -335,13 +346,20 @@ static void move_child(int ready, int go)
 	memset(a.p, 0x4e, MOVED * PG);
 	ASSERT_OK(th_bind_node(1));
 	memset(a.p + MOVED * PG, 0x4e, STAYING * PG);
+	if (partial) {
+		vl_area_new(&w, "t_numa-move-w", SPARE / PG);
+		memset(w.p, 0x4e, w.size);
+	}
 	ASSERT_OK(th_bind_node(-1));
 	ASSERT_EQ(th_range_node(a.p, MOVED * PG, 16), 0);
 	ASSERT_EQ(th_range_node(a.p + MOVED * PG, STAYING * PG, 16), 1);
 	ASSERT_EQ(write(ready, &c, 1), 1);
 	ASSERT_EQ(read(go, &c, 1), 1);
 
-	ASSERT_EQ(vrange_unpin(a.a, 0, 0, 0), 0);
+	ASSERT_EQ(vrange_unpin(a.a, 0, 0, partial ? VRANGE_PURGE_PARTIAL : 0),
+		  0);
+	if (partial)
+		ASSERT_EQ(vrange_unpin(w.a, 0, 0, 0), 0);
 	for (i = 0; i < MOVED; i++) {
 		pages[i] = a.p + i * PG;
 		nodes[i] = 1;
@@ -356,6 +374,7 @@ static void move_child(int ready, int go)
 	TH_LOG("move_pages(): %ld of %zu pages moved to node 1; the range %s",
 	       moved, MOVED, ret == VRANGE_WAS_PURGED ? "was purged" :
 	       "was not purged");
+	reclaimed = ret == VRANGE_WAS_PURGED;
 	if (ret == VRANGE_NOT_PURGED) {
 		/* Moved or not, not a byte lost. */
 		for (i = 0; i < a.size; i += PG)
@@ -364,6 +383,18 @@ static void move_child(int ready, int go)
 		ASSERT_EQ(ret, VRANGE_WAS_PURGED);
 		ASSERT_GT(bytes, 0);
 	}
+	if (partial) {
+		ret = vrange_pin(w.a, 0, 0, NULL);
+		ASSERT_GE(ret, 0);
+		TH_LOG("the second area %s", ret == VRANGE_WAS_PURGED ?
+		       "was purged" : "was not purged");
+		reclaimed |= ret == VRANGE_WAS_PURGED;
+		vl_area_free(&w);
+	}
+	/* Node 1 had room for the batches: no reclaim in the move. */
+	if (!reclaimed)
+		SKIP("the move did not reclaim on node 1 (%ld pages moved)",
+		     moved);
 	vl_area_free(&a);
 	th_child_done();
 }
@@ -387,7 +418,8 @@ static void log_stack(pid_t pid)
 	fclose(f);
 }
 
-TEST_TIMEOUT(a_purge_does_not_wait_for_pages_the_purging_task_locked, 240)
+/* Run move_child(@partial) against node 1 taken below its low watermark. */
+static void move_under_reclaim(bool partial)
 {
 	unsigned int deadline = DEADLINE_MS * th_slowdown();
 	int ready[2], go[2], r = 0;
@@ -404,7 +436,7 @@ TEST_TIMEOUT(a_purge_does_not_wait_for_pages_the_purging_task_locked, 240)
 	if (pid == 0) {
 		close(ready[0]);
 		close(go[1]);
-		move_child(ready[1], go[0]);
+		move_child(ready[1], go[0], partial);
 	}
 	close(ready[1]);
 	close(go[0]);
@@ -487,6 +519,16 @@ TEST_TIMEOUT(a_purge_does_not_wait_for_pages_the_purging_task_locked, 240)
 	}
 	th_hog_stop(&h);
 	th_wait_ok(pid);
+}
+
+TEST_TIMEOUT(a_purge_does_not_wait_for_pages_the_purging_task_locked, 240)
+{
+	move_under_reclaim(false);
+}
+
+TEST_TIMEOUT(a_partial_purge_stops_before_pages_the_purging_task_locked, 240)
+{
+	move_under_reclaim(true);
 }
 
 int main(int argc, char **argv)
