@@ -85,6 +85,11 @@
 #define VRANGE_PURGE_AREAS	8
 /* How many LRU items one shrinker walk may look at. */
 #define VRANGE_WALK_MAX		1024UL
+/*
+ * The most pages of a partial range the shrinker looks at for a locked
+ * one under the list_lru lock: a batch of reclaim's (SHRINK_BATCH).
+ */
+#define VRANGE_PART_LOOK_MAX	128UL
 /* How often purge-all goes round again for areas that were busy. */
 #define VRANGE_PURGE_ALL_PASSES	64
 
@@ -303,9 +308,9 @@ static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
 
 	rcu_read_lock();
 	xas_for_each(&xas, entry, end - 1) {
-		if (xas_retry(&xas, entry) || xa_is_value(entry))
+		if (xas_retry(&xas, entry))
 			continue;
-		if (folio_test_locked(entry)) {
+		if (!xa_is_value(entry) && folio_test_locked(entry)) {
 			nr = 1UL << xas_get_order(&xas);
 			first = round_down(xas.xa_index, nr);
 			*lstart = max(first, start);
@@ -345,6 +350,7 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	struct vrange_purge *p = arg;
 	unsigned long resident;
 	unsigned int i;
+	bool fresh;
 
 	/*
 	 * Not LRU_STOP: it only exists from 6.8, and from 6.13 a callback
@@ -366,7 +372,8 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 	for (i = 0; i < p->nr_slots; i++)
 		if (p->slot[i].area == area)
 			break;
-	if (i == p->nr_slots) {
+	fresh = i == p->nr_slots;
+	if (fresh) {
 		if (i == VRANGE_PURGE_AREAS)
 			return LRU_SKIP;
 		/*
@@ -403,17 +410,27 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 
 		/*
 		 * Only what reclaim asked for, and not from a locked page on
-		 * (see the top of this file; at most a shrinker batch of
-		 * pages to look at, so under this lock); the rest keeps its
-		 * place.  With its first page locked, to the tail.
+		 * (see the top of this file); the rest keeps its place.  At
+		 * most a shrinker batch of pages to look at, under this lock
+		 * (reclaim asks for no more; the shrinker debugfs file may).
+		 * With its first page locked, to the tail, and the area's
+		 * slot, if taken for it, given back.
 		 */
-		if (!p->purge_all &&
-		    vrange_next_locked(area, r->purged_end,
-				       r->purged_end + part, false, &lstart,
-				       &lend))
-			part = lstart - r->purged_end;
+		if (!p->purge_all) {
+			part = min(part, VRANGE_PART_LOOK_MAX);
+			if (vrange_next_locked(area, r->purged_end,
+					       r->purged_end + part, false,
+					       &lstart, &lend))
+				part = lstart - r->purged_end;
+		}
 		if (!part) {
 			p->busy = true;
+			if (fresh) {
+				p->nr_slots--;
+				/* Not the last: the range is on the LRU. */
+				refcount_dec(&area->ref);
+				mutex_unlock(&area->lock);
+			}
 			return LRU_ROTATE;
 		}
 		p->taken++;
@@ -952,8 +969,12 @@ long vrange_purge_all(void)
 		schedule_timeout_killable(1);
 	}
 	found += vrange_slots_purge_all();
-	/* And the holes the shrinker left to the worker. */
-	flush_workqueue(vrange_punch_later_wq);
+	/*
+	 * And the holes the shrinker left to the worker (which may wait for
+	 * a page lock; not for a task being killed).
+	 */
+	if (!fatal_signal_pending(current))
+		flush_workqueue(vrange_punch_later_wq);
 	return found;
 }
 
