@@ -256,6 +256,17 @@ static void vrange_walk_resched(struct xa_state *xas)
 	xas_set(xas, round_down(xas->xa_index, nr) + nr);
 }
 
+/* Set [*@first, *@last) to the part of @xas's (large) entry in [@start, @end). */
+static void vrange_entry_span(struct xa_state *xas, pgoff_t start, pgoff_t end,
+			      pgoff_t *first, pgoff_t *last)
+{
+	unsigned long nr = 1UL << xas_get_order(xas);
+	pgoff_t head = round_down(xas->xa_index, nr);
+
+	*first = max(head, start);
+	*last = min(head + nr, end);
+}
+
 /*
  * How many pages of [@start, @end) of @mapping are in memory (*@present)
  * and in swap (returned): shmem keeps a swapped page as a value entry (of
@@ -268,7 +279,7 @@ static unsigned long vrange_pages_in(struct address_space *mapping,
 {
 	XA_STATE(xas, &mapping->i_pages, start);
 	unsigned long swapped = 0, nr;
-	pgoff_t first;
+	pgoff_t first, last;
 	void *entry;
 
 	*present = 0;
@@ -276,10 +287,8 @@ static unsigned long vrange_pages_in(struct address_space *mapping,
 	xas_for_each(&xas, entry, end - 1) {
 		if (xas_retry(&xas, entry))
 			continue;
-		/* The part of a large entry inside the range. */
-		nr = 1UL << xas_get_order(&xas);
-		first = round_down(xas.xa_index, nr);
-		nr = min(first + nr, end) - max(first, start);
+		vrange_entry_span(&xas, start, end, &first, &last);
+		nr = last - first;
 		if (xa_is_value(entry))
 			swapped += nr;
 		else
@@ -302,8 +311,6 @@ static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
 {
 	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
 	bool locked = false;
-	unsigned long nr;
-	pgoff_t first;
 	void *entry;
 
 	rcu_read_lock();
@@ -311,10 +318,7 @@ static bool vrange_next_locked(struct vrange_area *area, pgoff_t start,
 		if (xas_retry(&xas, entry))
 			continue;
 		if (!xa_is_value(entry) && folio_test_locked(entry)) {
-			nr = 1UL << xas_get_order(&xas);
-			first = round_down(xas.xa_index, nr);
-			*lstart = max(first, start);
-			*lend = min(first + nr, end);
+			vrange_entry_span(&xas, start, end, lstart, lend);
 			locked = true;
 			break;
 		}
