@@ -841,6 +841,17 @@ int th_bind_node(int node)
 			    8 * sizeof(mask) + 1);
 }
 
+int th_mbind_node(void *p, size_t len, int node)
+{
+	unsigned long mask[2] = { 0, 0 };
+
+	if (node < 0 || node >= (int)(8 * sizeof(mask)))
+		return errno = EINVAL, -1;
+	mask[node / (8 * sizeof(long))] |= 1ul << (node % (8 * sizeof(long)));
+	return (int)syscall(SYS_mbind, p, len, MPOL_BIND, mask,
+			    8 * sizeof(mask) + 1, 0);
+}
+
 int th_run_on_node(int node)
 {
 	char path[80], buf[256], *q;
@@ -956,15 +967,14 @@ static void th_hog_main(int cmd, int ack, int node)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	th_write_str("/proc/self/oom_score_adj", "1000");
-	if (node >= 0)
-		th_bind_node(node);
 	while (read(cmd, &mib, sizeof(mib)) == sizeof(mib) && mib) {
 		size_t len = (size_t)mib << 20;
 		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		char r = 'k';
 
-		if (p == MAP_FAILED) {
+		if (p == MAP_FAILED ||
+		    (node >= 0 && th_mbind_node(p, len, node))) {
 			r = 'E';
 		} else {
 			/* Small pages: the pressure grows gradually. */

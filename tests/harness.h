@@ -450,6 +450,13 @@ int th_numa_nodes(void);
 /* set_mempolicy(MPOL_BIND, {node}) for this task; node < 0: MPOL_DEFAULT. */
 int th_bind_node(int node);
 /*
+ * mbind(MPOL_BIND, {node}) for [@p, @p + @len) only: its pages come from
+ * @node while the task's own kernel allocations (page tables) may come
+ * from any node, so that filling a node does not OOM-kill the filler on a
+ * page-table page (GFP_KERNEL, which cannot take the node's CMA pages).
+ */
+int th_mbind_node(void *p, size_t len, int node);
+/*
  * Run this task (and what it forks later) on the CPUs of @node only; node
  * < 0: on every CPU.  0 or -1 with errno.
  */
