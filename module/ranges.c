@@ -909,14 +909,16 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index, u64 *memcg_id)
  * ranges there), and another node's only if that fails.
  */
 /*
- * A range struct asked of its node alone may take that node halfway below
- * its min watermark (__GFP_HIGH): it is what lets the node's reclaim take
- * back the range's pages, one at least of which is there, so it gives back
- * more than it takes.  A node whose free pages are largely CMA's, which
- * slab pages cannot use, is below that watermark for the struct long
- * before it is for the movable pages that its reclaim would purge for.
+ * A range struct that its node alone cannot give may, asked again, take
+ * that node halfway below its min watermark (__GFP_HIGH): it is what lets
+ * the node's reclaim take back the range's pages, one at least of which is
+ * there, so it gives back more than it takes.  A node whose free pages are
+ * largely CMA's, which slab pages cannot use, is below that watermark for
+ * the struct long before it is for the movable pages that its reclaim
+ * would purge for.  Only asked again: __GFP_HIGH also lets the charge
+ * pass the memcg's limit, by a struct.
  */
-#define VRANGE_GFP_RANGE_THISNODE	(VRANGE_GFP_THISNODE | __GFP_HIGH)
+#define VRANGE_GFP_RANGE_SHORT	(VRANGE_GFP_THISNODE | __GFP_HIGH)
 
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
@@ -942,7 +944,11 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 		r = NULL;
 		if (spare->nid != NUMA_NO_NODE)
 			r = kmem_cache_alloc_node(vrange_range_cache,
-						  VRANGE_GFP_RANGE_THISNODE,
+						  VRANGE_GFP_THISNODE,
+						  spare->nid);
+		if (!r && spare->nid != NUMA_NO_NODE)
+			r = kmem_cache_alloc_node(vrange_range_cache,
+						  VRANGE_GFP_RANGE_SHORT,
 						  spare->nid);
 		if (!r)
 			r = kmem_cache_alloc_node(vrange_range_cache,
