@@ -828,28 +828,37 @@ int th_numa_nodes(void)
 	return n ? n : 1;
 }
 
+/* The nodemask of @node alone: 0, or -1 with EINVAL if it does not fit. */
+#define TH_MASK_BITS	(8 * 2 * sizeof(unsigned long))
+static int th_node_mask(int node, unsigned long mask[2])
+{
+	mask[0] = mask[1] = 0;
+	if (node < 0 || node >= (int)TH_MASK_BITS)
+		return errno = EINVAL, -1;
+	mask[node / (8 * sizeof(long))] |= 1ul << (node % (8 * sizeof(long)));
+	return 0;
+}
+
 int th_bind_node(int node)
 {
-	unsigned long mask[2] = { 0, 0 };
+	unsigned long mask[2];
 
 	if (node < 0)
 		return (int)syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0);
-	if (node >= (int)(8 * sizeof(mask)))
-		return errno = EINVAL, -1;
-	mask[node / (8 * sizeof(long))] |= 1ul << (node % (8 * sizeof(long)));
+	if (th_node_mask(node, mask))
+		return -1;
 	return (int)syscall(SYS_set_mempolicy, MPOL_BIND, mask,
-			    8 * sizeof(mask) + 1);
+			    TH_MASK_BITS + 1);
 }
 
 int th_mbind_node(void *p, size_t len, int node)
 {
-	unsigned long mask[2] = { 0, 0 };
+	unsigned long mask[2];
 
-	if (node < 0 || node >= (int)(8 * sizeof(mask)))
-		return errno = EINVAL, -1;
-	mask[node / (8 * sizeof(long))] |= 1ul << (node % (8 * sizeof(long)));
+	if (th_node_mask(node, mask))
+		return -1;
 	return (int)syscall(SYS_mbind, p, len, MPOL_BIND, mask,
-			    8 * sizeof(mask) + 1, 0);
+			    TH_MASK_BITS + 1, 0);
 }
 
 int th_run_on_node(int node)
