@@ -906,17 +906,15 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index, u64 *memcg_id)
  * is when its ranges matter most, gets its slab pages from another, and
  * its ranges would be filed where its reclaim never looks.  So the node's
  * own memory is tried first, reclaiming on it once (which may purge other
- * ranges there), and another node's only if that fails.
- */
-/*
- * A range struct that its node alone cannot give may, asked again, take
- * that node halfway below its min watermark (__GFP_HIGH): it is what lets
- * the node's reclaim take back the range's pages, one at least of which is
- * there, so it gives back more than it takes.  A node whose free pages are
- * largely CMA's, which slab pages cannot use, is below that watermark for
- * the struct long before it is for the movable pages that its reclaim
- * would purge for.  Only asked again: __GFP_HIGH also lets the charge
- * pass the memcg's limit, by a struct.
+ * ranges there); then again, halfway below its min watermark
+ * (VRANGE_GFP_RANGE_SHORT); another node's only if that fails too.
+ *
+ * That second ask is worth the reserve: the struct is what lets the
+ * node's reclaim take back the range's pages, one at least of which is
+ * there.  A node whose free pages are largely CMA's, which slab pages
+ * cannot use, is below its min watermark for the struct long before it is
+ * for the movable pages its reclaim would purge for.  Only a second ask:
+ * __GFP_HIGH also lets the charge pass the memcg's limit, by a struct.
  */
 #define VRANGE_GFP_RANGE_SHORT	(VRANGE_GFP_THISNODE | __GFP_HIGH)
 
