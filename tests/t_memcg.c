@@ -984,6 +984,70 @@ TEST_TIMEOUT(pin_split_races_level_change_in_fresh_groups, 240)
 	vr_area_free(&a);
 }
 
+/*
+ * KFENCE hands out one slab allocation per sample interval, of any cache,
+ * from a pool of its own.  The unpins here come one per 10 ms with KFENCE
+ * sampling every 1 ms, so most of them are offered a KFENCE struct.  Some
+ * kernels (7.3) charge no KFENCE object to a memcg, and a struct that is
+ * not charged is filed under no group: the group's reclaim would never see
+ * its range.  The memory is put on each node in turn, because the pool is
+ * on one of them and a struct is only kept on its memory's node.
+ */
+#define KF_RANGES	256
+#define KF_PARAM	"/sys/module/kfence/parameters/sample_interval"
+
+static long kfence_left(const char *path, int node, long interval)
+{
+	char f[300], num[32];
+	struct vr_area a;
+	long left = 0;
+	int failed = 0;
+	pid_t c;
+
+	vr_area_new(&a, "t_memcg-kfence", 2 * KF_RANGES);
+	c = th_fork();
+	if (c == 0) {
+		join_group(path);
+		if (th_numa_nodes() > 1)
+			ASSERT_OK(th_bind_node(node));
+		memset(a.p, 0x6b, a.size);
+		th_child_done();
+	}
+	th_wait_ok(c);
+	ASSERT_EQ(th_resident(a.p, a.size), 2 * KF_RANGES);
+	ASSERT_OK(th_write_str(KF_PARAM, "1"));
+	for (size_t i = 0; i < KF_RANGES && !failed; i++) {
+		th_sleep_ms(10);
+		failed = vr_unpin_pg(a.fd, 2 * i, 1);
+	}
+	snprintf(num, sizeof(num), "%ld", interval);
+	ASSERT_OK(th_write_str(KF_PARAM, num));
+	ASSERT_EQ(failed, 0);
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	snprintf(num, sizeof(num), "%zu", 2 * a.size);
+	for (int round = 0; round < 3; round++)
+		th_write_str(f, num);
+	for (size_t i = 0; i < KF_RANGES; i++)
+		left += th_resident(a.p + 2 * i * PG, PG);
+	TH_LOG("memory on node %d: %ld of %d unpinned pages resident after the group's reclaim",
+	       node, left, KF_RANGES);
+	vr_area_free(&a);
+	return left;
+}
+
+TEST_TIMEOUT(ranges_kfence_sampled_are_filed_under_their_group, 150)
+{
+	char path[256];
+	long interval;
+
+	if (th_read_long(KF_PARAM, &interval) || interval <= 0)
+		SKIP("KFENCE does not sample (%s)", KF_PARAM);
+	make_reclaim_group(path, sizeof(path), "kfence");
+	for (int node = 0; node < th_numa_nodes(); node++)
+		EXPECT_EQ(kfence_left(path, node, interval), 0);
+	remove_group(path);
+}
+
 int main(int argc, char **argv)
 {
 	return th_main(argc, argv);
