@@ -10,6 +10,7 @@
 #define VRANGE_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/kfence.h>
 #include <linux/list_lru.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -119,6 +120,25 @@ static inline struct file *compat_shmem_setup(const char *name, loff_t size)
 	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
 #else
 	return shmem_file_setup(name, size, VM_NORESERVE);
+#endif
+}
+
+/**
+ * compat_is_kfence() - whether @obj came from KFENCE's pool
+ * @obj: a slab object
+ *
+ * is_kfence_address() reads __kfence_pool, which 6.1 does not export to
+ * modules (6.12 does).  6.1 charges KFENCE objects to their memcg as it
+ * does others, so it has no need to tell them apart.
+ *
+ * Return: true if it did.
+ */
+static inline bool compat_is_kfence(const void *obj)
+{
+#ifdef HAVE_EXPORT_KFENCE_POOL
+	return is_kfence_address(obj);
+#else
+	return false;
 #endif
 }
 

@@ -918,14 +918,56 @@ int vrange_ranges_node(struct vrange_area *area, pgoff_t index, u64 *memcg_id)
  */
 #define VRANGE_GFP_RANGE_SHORT	(VRANGE_GFP_THISNODE | __GFP_HIGH)
 
+/**
+ * vrange_lru_obj_alloc() - allocate a struct a list_lru files, not KFENCE's
+ * @cache: the struct's cache
+ * @lru: the LRU for kmem_cache_alloc_lru(), or NULL for
+ *	kmem_cache_alloc_node()
+ * @gfp: the allocation flags
+ * @nid: the node for kmem_cache_alloc_node(); ignored with @lru
+ *
+ * KFENCE hands out one slab allocation per sample interval, of any cache,
+ * from a pool of its own.  7.3 charges no KFENCE object to a memcg (its
+ * slab hooks skip them), so list_lru_add_obj() would file the struct under
+ * no memcg, where the reclaim of the memcg charged for its memory never
+ * looks.  So a KFENCE object is kept aside, linked through its first word,
+ * while the cache is asked again, and given back after.  That ends: KFENCE
+ * samples one allocation per interval from a pool of a fixed number of
+ * objects, and the next ask cannot return one kept aside.  Structs of
+ * vrange's caches are never KFENCE's, on any kernel, as a cost of that.
+ *
+ * Return: the struct, or NULL.
+ */
+void *vrange_lru_obj_alloc(struct kmem_cache *cache, struct list_lru *lru,
+			   gfp_t gfp, int nid)
+{
+	void *obj, *kfence = NULL;
+
+	for (;;) {
+		obj = lru ? kmem_cache_alloc_lru(cache, lru, gfp) :
+			    kmem_cache_alloc_node(cache, gfp, nid);
+		if (!obj || !compat_is_kfence(obj))
+			break;
+		*(void **)obj = kfence;
+		kfence = obj;
+	}
+	while (kfence) {
+		void *next = *(void **)kfence;
+
+		kmem_cache_free(cache, kfence);
+		kfence = next;
+	}
+	return obj;
+}
+
 static int vrange_spare_fill(struct vrange_spare *spare)
 {
 	struct vrange_range *r;
 	int level;
 
 	for (level = 0; level < VRANGE_LEVELS; level++) {
-		r = kmem_cache_alloc_lru(vrange_range_cache, vrange_lru(level),
-					 GFP_KERNEL_ACCOUNT);
+		r = vrange_lru_obj_alloc(vrange_range_cache, vrange_lru(level),
+					 GFP_KERNEL_ACCOUNT, NUMA_NO_NODE);
 		if (!r)
 			return -ENOMEM;
 		if (spare->nr < spare->want &&
@@ -941,17 +983,17 @@ static int vrange_spare_fill(struct vrange_spare *spare)
 	while (spare->nr < spare->want) {
 		r = NULL;
 		if (spare->nid != NUMA_NO_NODE)
-			r = kmem_cache_alloc_node(vrange_range_cache,
-						  VRANGE_GFP_THISNODE,
-						  spare->nid);
+			r = vrange_lru_obj_alloc(vrange_range_cache, NULL,
+						 VRANGE_GFP_THISNODE,
+						 spare->nid);
 		if (!r && spare->nid != NUMA_NO_NODE)
-			r = kmem_cache_alloc_node(vrange_range_cache,
-						  VRANGE_GFP_RANGE_SHORT,
-						  spare->nid);
+			r = vrange_lru_obj_alloc(vrange_range_cache, NULL,
+						 VRANGE_GFP_RANGE_SHORT,
+						 spare->nid);
 		if (!r)
-			r = kmem_cache_alloc_node(vrange_range_cache,
-						  GFP_KERNEL_ACCOUNT,
-						  spare->nid);
+			r = vrange_lru_obj_alloc(vrange_range_cache, NULL,
+						 GFP_KERNEL_ACCOUNT,
+						 spare->nid);
 		if (!r)
 			return -ENOMEM;
 		r->gen = 0;

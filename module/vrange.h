@@ -329,6 +329,8 @@ pgoff_t vrange_ranges_where_index(struct vrange_area *area, pgoff_t start,
 				  pgoff_t end);
 void vrange_ranges_where(struct vrange_area *area, pgoff_t index,
 			 struct vrange_spare *spare);
+void *vrange_lru_obj_alloc(struct kmem_cache *cache, struct list_lru *lru,
+			   gfp_t gfp, int nid);
 int vrange_ranges_spare(struct vrange_spare *spare);
 void vrange_ranges_spare_free(struct vrange_spare *spare);
 bool vrange_ranges_cache_fits(struct vrange_area *area, pgoff_t index,
