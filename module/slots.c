@@ -312,7 +312,8 @@ static void vrange_slotset_free(struct vrange_slotset *s)
  * range structs are: an item that lands elsewhere is filed under that other
  * node, and the short node's reclaim would never visit the area.  An
  * allocation that lands on a node that has an item already (a node without
- * memory, or one still short after that) is given back.
+ * memory, or one still short after that) is given back.  No item is
+ * KFENCE's, for the reason no range struct is: see vrange_lru_obj_alloc().
  */
 static int vrange_slot_items_alloc(struct vrange_slotset *s,
 				   struct vrange_area *area)
@@ -326,17 +327,17 @@ static int vrange_slot_items_alloc(struct vrange_slotset *s,
 			   GFP_KERNEL_ACCOUNT);
 	if (!s->items)
 		return -ENOMEM;
-	item = kmem_cache_alloc_lru(vrange_slot_item_cache, vrange_slot_lru(),
-				    GFP_KERNEL_ACCOUNT);
+	item = vrange_lru_obj_alloc(vrange_slot_item_cache, vrange_slot_lru(),
+				    GFP_KERNEL_ACCOUNT, NUMA_NO_NODE);
 	if (!item)
 		return -ENOMEM;
 	s->items[s->nr_items++] = item;
 	for_each_online_node(nid) {
-		item = kmem_cache_alloc_node(vrange_slot_item_cache,
-					     VRANGE_GFP_THISNODE, nid);
+		item = vrange_lru_obj_alloc(vrange_slot_item_cache, NULL,
+					    VRANGE_GFP_THISNODE, nid);
 		if (!item)
-			item = kmem_cache_alloc_node(vrange_slot_item_cache,
-						     GFP_KERNEL_ACCOUNT, nid);
+			item = vrange_lru_obj_alloc(vrange_slot_item_cache, NULL,
+						    GFP_KERNEL_ACCOUNT, nid);
 		if (!item)
 			return -ENOMEM;
 		s->items[s->nr_items++] = item;
