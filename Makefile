@@ -16,6 +16,7 @@
 #   make check             the whole suite: every kernel in QEMU
 #   make check KERNELS=6.12 TESTS=t_basic        one test, one kernel
 #   make check TESTS=t_size:set_size_get_size    one test case of a program
+#   make check TESTS="t_pin t_pin"               twice (the second: t_pin@r2)
 #   make check-debug       the guest suite on DEBUG_KERNELS (debug: KASAN,
 #                          lockdep, kmemleak, KFENCE, DEBUG_VM/LIST/
 #                          ATOMIC_SLEEP; scripts/debug-kernel.sh builds it

@@ -215,7 +215,9 @@ fi
 # --- the run list: which guest test programs, with which arguments -------
 runlist=$BUILD/run.list
 : >"$runlist"
-declare -A matched
+# A program that more than one pattern names runs once per pattern, its
+# second run as PROGRAM@r2 and so on, so that each run counts apart.
+declare -A matched runs
 for f in "$BUILD"/tests/t_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
@@ -228,7 +230,12 @@ for f in "$BUILD"/tests/t_*; do
 		[ "$prog" = "$pat" ] || sub=${pat#*:}
 		# shellcheck disable=SC2053
 		if [[ $name == $prog ]] || [[ $name == $prog.32bit ]]; then
-			echo "$name $sub" >>"$runlist"
+			runs[$name]=$((${runs[$name]:-0} + 1))
+			if [ "${runs[$name]}" -eq 1 ]; then
+				echo "$name $sub" >>"$runlist"
+			else
+				echo "$name@r${runs[$name]} $sub" >>"$runlist"
+			fi
 			matched[$pat]=1
 		fi
 	done
