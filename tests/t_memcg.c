@@ -1048,6 +1048,97 @@ TEST_TIMEOUT(ranges_kfence_sampled_are_filed_under_their_group, 150)
 	remove_group(path);
 }
 
+/*
+ * Slot areas go with the memcg of the task that called VRANGE_SET_SLOTS
+ * (their items, one per node, are charged to it and filed as range
+ * structs are): a child in the group sets the slots of many areas and
+ * fills them, the parent (in its own group) unpins them, and the group's
+ * reclaim must purge them all.  KFENCE samples every millisecond meanwhile,
+ * as above, but this has not caught a KFENCE item on a module that kept
+ * them: only the first item can be KFENCE's on a machine of more than one
+ * node (KFENCE passes over __GFP_THISNODE there), and it is one of a
+ * SET_SLOTS' several allocations, of which KFENCE samples the first after
+ * each interval.
+ */
+#define KF_AREAS	400
+
+static long kfence_slots_left(const char *path, int node, long interval)
+{
+	size_t len = (size_t)1 << VRANGE_SLOTS_SHIFT_MIN;
+	int fds[KF_AREAS];
+	char f[300], num[32];
+	siginfo_t si;
+	long left = 0;
+	pid_t c;
+
+	if (len < PG)
+		len = PG;
+	for (int i = 0; i < KF_AREAS; i++)
+		fds[i] = vr_new("t_memcg-kfence-slots", len);
+	if (interval > 0)
+		ASSERT_OK(th_write_str(KF_PARAM, "1"));
+	c = th_fork();
+	if (c == 0) {
+		join_group(path);
+		if (th_numa_nodes() > 1)
+			ASSERT_OK(th_bind_node(node));
+		for (int i = 0; i < KF_AREAS; i++) {
+			struct vrange_slots l = {
+				.version = VRANGE_SLOTS_VERSION,
+				.slot_shift = VRANGE_SLOTS_SHIFT_MIN,
+			};
+			char *p;
+
+			ASSERT_OK(ioctl(fds[i], VRANGE_SET_SLOTS, &l));
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fds[i], 0);
+			ASSERT_MAP_OK(p);
+			memset(p, 0x6b, len);
+			munmap(p, len);
+		}
+		th_child_done();
+	}
+	/* Not reaped: th_wait_ok() judges how it ended, after the restore. */
+	while (waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT) < 0 &&
+	       errno == EINTR)
+		;
+	snprintf(num, sizeof(num), "%ld", interval);
+	if (interval > 0)
+		ASSERT_OK(th_write_str(KF_PARAM, num));
+	th_wait_ok(c);
+	for (int i = 0; i < KF_AREAS; i++)
+		ASSERT_OK(range64(fds[i], VRANGE_UNPIN64, 0, len / PG, 0));
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	snprintf(num, sizeof(num), "%zu", 2 * KF_AREAS * len);
+	for (int round = 0; round < 3; round++)
+		th_write_str(f, num);
+	for (int i = 0; i < KF_AREAS; i++) {
+		char *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fds[i], 0);
+
+		ASSERT_MAP_OK(p);
+		left += th_resident(p, len) > 0;
+		munmap(p, len);
+		close(fds[i]);
+	}
+	TH_LOG("memory on node %d: %ld of %d unpinned slot areas resident after the group's reclaim",
+	       node, left, KF_AREAS);
+	return left;
+}
+
+TEST_TIMEOUT(slot_areas_are_reclaimed_by_the_group_that_set_their_slots, 240)
+{
+	char path[256];
+	long interval;
+
+	/* Without KFENCE, or with it off, the same without sampling. */
+	if (th_read_long(KF_PARAM, &interval))
+		interval = 0;
+	make_reclaim_group(path, sizeof(path), "kfence-slots");
+	for (int node = 0; node < th_numa_nodes(); node++)
+		EXPECT_EQ(kfence_slots_left(path, node, interval), 0);
+	remove_group(path);
+}
+
 int main(int argc, char **argv)
 {
 	return th_main(argc, argv);
