@@ -128,8 +128,8 @@ static inline struct file *compat_shmem_setup(const char *name, loff_t size)
  * @obj: a slab object
  *
  * is_kfence_address() reads __kfence_pool, which 6.1 does not export to
- * modules (6.12 does).  6.1 charges KFENCE objects to their memcg as it
- * does others, so it has no need to tell them apart.
+ * modules (6.12 does).  Debian's 6.1 has no KFENCE; upstream's charges
+ * KFENCE objects to their memcg as others, so it need not tell them apart.
  *
  * Return: true if it did.
  */
