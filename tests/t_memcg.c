@@ -219,13 +219,21 @@ static void make_reclaim_group(char *path, size_t len, const char *what)
 	}
 }
 
+/* Ask the group at @path to reclaim @bytes, @rounds times; it may find less. */
+static void group_reclaim_bytes(const char *path, size_t bytes, int rounds)
+{
+	char f[300], num[32];
+
+	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
+	snprintf(num, sizeof(num), "%zu", bytes);
+	while (rounds-- > 0)
+		th_write_str(f, num);
+}
+
 /* Ask the group at @path to reclaim 1 MiB; it may find less. */
 static void group_reclaim(const char *path)
 {
-	char f[300];
-
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	th_write_str(f, "1048576");
+	group_reclaim_bytes(path, 1 << 20, 1);
 }
 
 TEST_TIMEOUT(two_groups_only_the_full_one_is_purged, 120)
@@ -996,9 +1004,19 @@ TEST_TIMEOUT(pin_split_races_level_change_in_fresh_groups, 240)
 #define KF_RANGES	256
 #define KF_PARAM	"/sys/module/kfence/parameters/sample_interval"
 
+/* KFENCE's sample interval in ms, if @ms > 0 (0 means KFENCE is off). */
+static void kfence_interval(long ms)
+{
+	char num[32];
+
+	if (ms <= 0)
+		return;
+	snprintf(num, sizeof(num), "%ld", ms);
+	ASSERT_OK(th_write_str(KF_PARAM, num));
+}
+
 static long kfence_left(const char *path, int node, long interval)
 {
-	char f[300], num[32];
 	struct vr_area a;
 	long left = 0;
 	int failed = 0;
@@ -1015,18 +1033,14 @@ static long kfence_left(const char *path, int node, long interval)
 	}
 	th_wait_ok(c);
 	ASSERT_EQ(th_resident(a.p, a.size), 2 * KF_RANGES);
-	ASSERT_OK(th_write_str(KF_PARAM, "1"));
+	kfence_interval(1);
 	for (size_t i = 0; i < KF_RANGES && !failed; i++) {
 		th_sleep_ms(10);
 		failed = vr_unpin_pg(a.fd, 2 * i, 1);
 	}
-	snprintf(num, sizeof(num), "%ld", interval);
-	ASSERT_OK(th_write_str(KF_PARAM, num));
+	kfence_interval(interval);
 	ASSERT_EQ(failed, 0);
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	snprintf(num, sizeof(num), "%zu", 2 * a.size);
-	for (int round = 0; round < 3; round++)
-		th_write_str(f, num);
+	group_reclaim_bytes(path, 2 * a.size, 3);
 	for (size_t i = 0; i < KF_RANGES; i++)
 		left += th_resident(a.p + 2 * i * PG, PG);
 	TH_LOG("memory on node %d: %ld of %d unpinned pages resident after the group's reclaim",
@@ -1066,7 +1080,6 @@ static long kfence_slots_left(const char *path, int node, long interval)
 {
 	size_t len = (size_t)1 << VRANGE_SLOTS_SHIFT_MIN;
 	int fds[KF_AREAS];
-	char f[300], num[32];
 	siginfo_t si;
 	long left = 0;
 	pid_t c;
@@ -1075,8 +1088,7 @@ static long kfence_slots_left(const char *path, int node, long interval)
 		len = PG;
 	for (int i = 0; i < KF_AREAS; i++)
 		fds[i] = vr_new("t_memcg-kfence-slots", len);
-	if (interval > 0)
-		ASSERT_OK(th_write_str(KF_PARAM, "1"));
+	kfence_interval(interval > 0 ? 1 : 0);
 	c = th_fork();
 	if (c == 0) {
 		join_group(path);
@@ -1102,16 +1114,11 @@ static long kfence_slots_left(const char *path, int node, long interval)
 	while (waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT) < 0 &&
 	       errno == EINTR)
 		;
-	snprintf(num, sizeof(num), "%ld", interval);
-	if (interval > 0)
-		ASSERT_OK(th_write_str(KF_PARAM, num));
+	kfence_interval(interval);
 	th_wait_ok(c);
 	for (int i = 0; i < KF_AREAS; i++)
 		ASSERT_OK(range64(fds[i], VRANGE_UNPIN64, 0, len / PG, 0));
-	snprintf(f, sizeof(f), "%s/memory.reclaim", path);
-	snprintf(num, sizeof(num), "%zu", 2 * KF_AREAS * len);
-	for (int round = 0; round < 3; round++)
-		th_write_str(f, num);
+	group_reclaim_bytes(path, 2 * KF_AREAS * len, 3);
 	for (int i = 0; i < KF_AREAS; i++) {
 		char *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fds[i], 0);
 
