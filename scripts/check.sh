@@ -14,12 +14,14 @@
 #
 # Stages: host packages (deps.sh); each kernel (kernel.sh: resolve,
 # download, headers; the trixie chroot for the newest); the module for each
-# kernel (build-module.sh); without TESTS, checkpatch (lint.sh), DKMS
-# (dkms-check.sh) and the Debian packages (deb.sh, deb-check.sh); libvrange
-# and the test programs (build-tests.sh; again for arm64, cross-built, when
-# an arm64 kernel is tested); host-side
-# tests (host-check.sh); KVM or TCG (kvm-probe.sh); then each kernel's
-# guest (run-guest.sh) and its report (parse-results.sh).  Prints a summary,
+# kernel (build-module.sh); libvrange and the test programs
+# (build-tests.sh; again for arm64, cross-built, when an arm64 kernel is
+# tested); KVM or TCG (kvm-probe.sh); then each kernel's guest
+# (run-guest.sh) and its report (parse-results.sh).  Beside the guests, in
+# the background: without TESTS, checkpatch (lint.sh), DKMS
+# (dkms-check.sh) and the Debian packages (deb.sh, deb-check.sh); then the
+# host-side tests (host-check.sh); their output is printed after the
+# guests' (build/side/side.log).  Prints a summary,
 # the time of each stage and, as its last line, the totals:
 #   N passed, N failed, N skipped
 # Exits non-zero if anything failed.  Logs: build/TAG/module-build.log,
@@ -150,39 +152,6 @@ for t in $KERNEL_TAGS; do
 	fi
 done
 
-# --- 3b. kernel style and DKMS (whole-suite checks: not with TESTS) --------
-if [ -z "$TEST_PATTERNS" ] && [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
-	if stage "checkpatch" "$S/lint.sh" "$BUILD/lint"; then
-		pass_note
-	else
-		fail_note "checkpatch found problems (see above)"
-	fi
-	dkms_pairs=()
-	for t in $KERNEL_TAGS; do
-		[ -n "${KPASS[$t]:-}" ] || continue
-		# dkms runs on this host: the kernels whose headers are here.
-		# shellcheck disable=SC1090
-		pair=$(. "$(kernel_env "$t")" && [ -z "$KCHROOT" ] && echo "$KABI=$KDIR") || continue
-		dkms_pairs+=("$pair")
-	done
-	if [ "${#dkms_pairs[@]}" -gt 0 ]; then
-		if stage "dkms" "$S/dkms-check.sh" "$BUILD/dkms" "${dkms_pairs[@]}"; then
-			pass_note
-		else
-			fail_note "dkms add/build/install failed (see above)"
-		fi
-	fi
-	# The Debian packages: built, lintian-clean, installable (root only:
-	# deb-check needs a chroot; deps.sh has already made sure of root).
-	if is_root; then
-		if stage "deb packages" "$S/deb.sh" && stage "deb check" "$S/deb-check.sh"; then
-			pass_note
-		else
-			fail_note "make deb / deb-check failed (build/deb/build.log, build/deb/deb-check.log)"
-		fi
-	fi
-fi
-
 # --- 4. test programs ---------------------------------------------------
 tests_ok=1
 if ! stage "test programs" "$S/build-tests.sh"; then
@@ -198,19 +167,88 @@ for a in $ARCHES; do
 	fi
 done
 
-# --- 5. host-side tests -------------------------------------------------
-host_rc=0
-if [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
-	# shellcheck disable=SC2086
-	stage "host tests" "$S/host-check.sh" $TEST_PATTERNS || host_rc=$?
-else
-	rm -rf "$BUILD/host"
-fi
-if [ -f "$BUILD/host/counts" ]; then
-	add_counts "$BUILD/host/counts"
-elif [ "$host_rc" -ne 0 ]; then
-	fail_note "host tests did not build or run"
-fi
+# --- 5. whole-suite checks and host-side tests, beside the guests ----------
+# checkpatch, DKMS and the Debian packages (whole-suite checks: not with
+# TESTS), then the host-side tests, run in the background while the guests
+# boot: they need no guest, and a TCG guest leaves about a core of the two
+# idle (load 1.1-1.3).  At nice 5, so that the guests keep the CPU they
+# use.  They start only now, after the last foreground apt-get (the test
+# programs' builds), as both sides may install packages.  Their output goes
+# to $BUILD/side/side.log and is printed after the guests; each check
+# writes "pass" or "fail MESSAGE" to $BUILD/side/results.
+side=$BUILD/side
+side_checks() {
+	local pair t host_rc=0
+	side_pass() { echo pass >>"$side/results"; }
+	side_fail() { echo "fail $*" >>"$side/results"; }
+	if [ -z "$TEST_PATTERNS" ] && [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
+		if stage "checkpatch" "$S/lint.sh" "$BUILD/lint"; then
+			side_pass
+		else
+			side_fail "checkpatch found problems (see above)"
+		fi
+		local dkms_pairs=()
+		for t in $KERNEL_TAGS; do
+			[ -n "${KPASS[$t]:-}" ] || continue
+			# dkms runs on this host: the kernels whose headers are here.
+			# shellcheck disable=SC1090
+			pair=$(. "$(kernel_env "$t")" && [ -z "$KCHROOT" ] && echo "$KABI=$KDIR") || continue
+			dkms_pairs+=("$pair")
+		done
+		if [ "${#dkms_pairs[@]}" -gt 0 ]; then
+			if stage "dkms" "$S/dkms-check.sh" "$BUILD/dkms" "${dkms_pairs[@]}"; then
+				side_pass
+			else
+				side_fail "dkms add/build/install failed (see above)"
+			fi
+		fi
+		# The Debian packages: built, lintian-clean, installable (root
+		# only: deb-check needs a chroot; deps.sh has already made sure
+		# of root).
+		if is_root; then
+			if stage "deb packages" "$S/deb.sh" && stage "deb check" "$S/deb-check.sh"; then
+				side_pass
+			else
+				side_fail "make deb / deb-check failed (build/deb/build.log, build/deb/deb-check.log)"
+			fi
+		fi
+	fi
+	if [ "${VRANGE_GUEST_ONLY:-0}" != 1 ]; then
+		# shellcheck disable=SC2086
+		stage "host tests" "$S/host-check.sh" $TEST_PATTERNS || host_rc=$?
+		if [ ! -f "$BUILD/host/counts" ] && [ "$host_rc" -ne 0 ]; then
+			side_fail "host tests did not build or run"
+		fi
+	fi
+}
+rm -rf "$side" "$BUILD/host"
+mkdir -p "$side"
+: >"$side/results"
+(
+	renice -n 5 -p "$BASHPID" >/dev/null
+	side_checks
+) >"$side/side.log" 2>&1 </dev/null &
+side_pid=$!
+# side_wait: wait for the side checks, print their output, count them.
+side_wait() {
+	local r msg
+	wait "$side_pid" || true
+	printf '\n==> beside the guests: checkpatch, DKMS, Debian packages, host tests\n' >&2
+	cat "$side/side.log" >&2
+	while read -r r msg; do
+		case $r in
+		pass) pass_note ;;
+		*) fail_note "$msg" ;;
+		esac
+	done <"$side/results"
+	[ ! -f "$BUILD/host/counts" ] || add_counts "$BUILD/host/counts"
+	for pat in "${unmatched[@]}"; do
+		if [ -f "$BUILD/host/run.list" ] && grep -qx -- "${pat%%:*}" "$BUILD/host/run.list"; then
+			continue
+		fi
+		fail_note "TESTS: '$pat' names no test program (have: $(cd "$BUILD/tests" 2>/dev/null && echo t_*))"
+	done
+}
 
 # --- the run list: which guest test programs, with which arguments -------
 runlist=$BUILD/run.list
@@ -240,12 +278,11 @@ for f in "$BUILD"/tests/t_*; do
 		fi
 	done
 done
+# Patterns that name no guest program may name a host test: judged once
+# the host tests have run (side_wait).
+unmatched=()
 for pat in $TEST_PATTERNS; do
-	[ -n "${matched[$pat]:-}" ] && continue
-	if [ -f "$BUILD/host/run.list" ] && grep -qx -- "${pat%%:*}" "$BUILD/host/run.list"; then
-		continue
-	fi
-	fail_note "TESTS: '$pat' names no test program (have: $(cd "$BUILD/tests" 2>/dev/null && echo t_*))"
+	[ -n "${matched[$pat]:-}" ] || unmatched+=("$pat")
 done
 # The stress round: the stress programs again, under other names (the
 # guest runs PROGRAM@TAG as /tests/PROGRAM), so each round counts apart.
@@ -315,4 +352,5 @@ for t in $KERNEL_TAGS; do
 	fi
 done
 
+side_wait
 finish
