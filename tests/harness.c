@@ -34,11 +34,23 @@
 #define TH_EXIT_FAIL	1
 #define TH_EXIT_SKIP	4
 
-/* Shared between the runner, the test process and anything it forks. */
+#define TH_KNOBS	8
+
+/*
+ * Shared between the runner, the test process and anything it forks.
+ * knobs[]: the system settings th_set_knob() changed, with the values
+ * they had, for the runner to put back after the test whatever way it
+ * ended (an ASSERT, a timeout, a signal).
+ */
 struct th_shared {
 	int failed;
 	int checks;
 	char skip_reason[512];
+	int nr_knobs;
+	struct {
+		char path[128];
+		char old[64];
+	} knobs[TH_KNOBS];
 };
 
 static struct th_shared *th_sh;
@@ -702,6 +714,40 @@ int th_read_u64(const char *path, uint64_t *val)
 	return 0;
 }
 
+int th_set_knob(const char *path, const char *value)
+{
+	int fd, i = th_sh->nr_knobs;
+	ssize_t n;
+
+	if (i == TH_KNOBS || strlen(path) >= sizeof(th_sh->knobs[0].path))
+		return errno = ENOSPC, -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, th_sh->knobs[i].old, sizeof(th_sh->knobs[i].old) - 1);
+	close(fd);
+	if (n <= 0 || n == (ssize_t)sizeof(th_sh->knobs[i].old) - 1)
+		return errno = n < 0 ? errno : EINVAL, -1;
+	th_sh->knobs[i].old[n] = 0;
+	strcpy(th_sh->knobs[i].path, path);
+	if (th_write_str(path, value))
+		return -1;
+	th_sh->nr_knobs = i + 1;
+	return 0;
+}
+
+void th_restore_knobs(void)
+{
+	while (th_sh->nr_knobs > 0) {
+		int i = --th_sh->nr_knobs;
+
+		if (th_write_str(th_sh->knobs[i].path, th_sh->knobs[i].old))
+			th_log("could not put %s back to %s: %s",
+			       th_sh->knobs[i].path, th_sh->knobs[i].old,
+			       th_errname(errno));
+	}
+}
+
 int th_write_str(const char *path, const char *s)
 {
 	/* O_TRUNC as the shell's ">": tracefs's trace is emptied only so. */
@@ -1229,6 +1275,7 @@ static enum th_result th_run_one(struct th_test *t, unsigned int scale,
 			       t->name);
 		th_timed_out = timed_out;
 	}
+	th_restore_knobs();
 
 	if (th_timed_out) {
 		th_log("%s: timed out after %u s", t->name, timeout);

@@ -430,6 +430,15 @@ int th_read_long(const char *path, long *val);
 int th_read_u64(const char *path, uint64_t *val);
 /* Write a string to a file (e.g. /proc/self/oom_score_adj). */
 int th_write_str(const char *path, const char *s);
+/*
+ * Set a system setting (a /proc/sys or /sys/module parameter file) to
+ * @value for the rest of the test: the value it had is kept, and put back
+ * by th_restore_knobs(), which the harness calls after every test however
+ * it ended (a test that wants it back sooner calls it itself).  At most 8
+ * per test, paths under 128 bytes, values under 64; 0, or -1 with errno.
+ */
+int th_set_knob(const char *path, const char *value);
+void th_restore_knobs(void);
 
 /*
  * Fork a helper process of the current test; it may use the ASSERT and

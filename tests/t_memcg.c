@@ -1004,15 +1004,20 @@ TEST_TIMEOUT(pin_split_races_level_change_in_fresh_groups, 240)
 #define KF_RANGES	256
 #define KF_PARAM	"/sys/module/kfence/parameters/sample_interval"
 
-/* KFENCE's sample interval in ms, if @ms > 0 (0 means KFENCE is off). */
-static void kfence_interval(long ms)
+/*
+ * KFENCE samples every millisecond, if it samples at all (@interval, its
+ * interval as the test found it, > 0), until kfence_restore(); the harness
+ * restores it after the test in any case.
+ */
+static void kfence_often(long interval)
 {
-	char num[32];
+	if (interval > 0)
+		ASSERT_OK(th_set_knob(KF_PARAM, "1"));
+}
 
-	if (ms <= 0)
-		return;
-	snprintf(num, sizeof(num), "%ld", ms);
-	ASSERT_OK(th_write_str(KF_PARAM, num));
+static void kfence_restore(void)
+{
+	th_restore_knobs();
 }
 
 static long kfence_left(const char *path, int node, long interval)
@@ -1033,12 +1038,12 @@ static long kfence_left(const char *path, int node, long interval)
 	}
 	th_wait_ok(c);
 	ASSERT_EQ(th_resident(a.p, a.size), 2 * KF_RANGES);
-	kfence_interval(1);
+	kfence_often(interval);
 	for (size_t i = 0; i < KF_RANGES && !failed; i++) {
 		th_sleep_ms(10);
 		failed = vr_unpin_pg(a.fd, 2 * i, 1);
 	}
-	kfence_interval(interval);
+	kfence_restore();
 	ASSERT_EQ(failed, 0);
 	group_reclaim_bytes(path, 2 * a.size, 3);
 	for (size_t i = 0; i < KF_RANGES; i++)
@@ -1088,7 +1093,7 @@ static long kfence_slots_left(const char *path, int node, long interval)
 		len = PG;
 	for (int i = 0; i < KF_AREAS; i++)
 		fds[i] = vr_new("t_memcg-kfence-slots", len);
-	kfence_interval(interval > 0 ? 1 : 0);
+	kfence_often(interval);
 	c = th_fork();
 	if (c == 0) {
 		join_group(path);
@@ -1114,7 +1119,7 @@ static long kfence_slots_left(const char *path, int node, long interval)
 	while (waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT) < 0 &&
 	       errno == EINTR)
 		;
-	kfence_interval(interval);
+	kfence_restore();
 	th_wait_ok(c);
 	for (int i = 0; i < KF_AREAS; i++)
 		ASSERT_OK(range64(fds[i], VRANGE_UNPIN64, 0, len / PG, 0));
