@@ -24,7 +24,9 @@
 #                          STRESS_ROUNDS (1) more round(s) of the stress
 #                          programs; any kernel report fails (TESTS= as
 #                          for make check).  DEBUG_KERNELS="debug
-#                          rt-newest" adds Debian's PREEMPT_RT 7.3.
+#                          rt-newest" adds Debian's PREEMPT_RT 7.3.  In
+#                          its own build tree, build/check-debug/, so
+#                          that it can run beside make check (.ci/run)
 #   make check-fresh       README's quick start in a pristine bookworm root
 #                          (debootstrap minbase + git + make; root): a fresh
 #                          clone runs make demo, then make check
@@ -97,6 +99,7 @@ check:
 
 check-debug:
 	@KERNELS="$(DEBUG_KERNELS)" TESTS="$(TESTS)" VRANGE_GUEST_ONLY=1 \
+		VRANGE_BUILD="$(or $(VRANGE_BUILD),$(CURDIR)/build)/check-debug" \
 		VRANGE_STRESS_ROUNDS="$(STRESS_ROUNDS)" scripts/check.sh
 
 check-fresh:

@@ -70,7 +70,7 @@ Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-	apt-get update -qq || die "apt-get update failed"
+	apt_get update -qq || die "apt-get update failed"
 else
 	apt_update_if_stale
 fi

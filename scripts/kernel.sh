@@ -90,7 +90,11 @@ in_root() {
 retry() {
 	[ -z "${VRANGE_KERNEL_RETRY:-}" ] && is_root || die "$1"
 	warn "$1: apt-get update and trying again"
-	in_root apt-get update -qq >/dev/null 2>&1 || die "$1, and apt-get update failed"
+	if [ -n "$KCHROOT" ]; then
+		in_chroot "$KCHROOT" apt-get update -qq >/dev/null 2>&1
+	else
+		apt_get update -qq >/dev/null 2>&1
+	fi || die "$1, and apt-get update failed"
 	VRANGE_KERNEL_RETRY=1 exec "$0" "$TAG"
 }
 
@@ -294,7 +298,7 @@ install_headers() {
 	else
 		is_root || die "missing package $pkg: run as root, or sudo apt-get install $pkg"
 		msg "installing $pkg"
-		apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+		apt_get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
 			retry "apt-get install $pkg failed"
 	fi
 }

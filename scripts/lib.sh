@@ -108,7 +108,7 @@ apt_update_if_stale() {
 	age=$(apt_lists_age)
 	if [ "$age" -gt "${VRANGE_APT_MAX_AGE:-86400}" ]; then
 		msg "package lists are $age s old: apt-get update"
-		apt-get update -qq || die "apt-get update failed"
+		apt_get update -qq || die "apt-get update failed"
 	fi
 }
 
@@ -131,9 +131,9 @@ ensure_packages() {
 # 404s) apt-get update and once more.
 apt_get_retry() {
 	apt_update_if_stale
-	apt-get -y -qq --no-install-recommends "$@" >/dev/null && return 0
-	apt-get update -qq || die "apt-get update failed"
-	apt-get -y -qq --no-install-recommends "$@" >/dev/null || die "apt-get $* failed"
+	apt_get -y -qq --no-install-recommends "$@" >/dev/null && return 0
+	apt_get update -qq || die "apt-get update failed"
+	apt_get -y -qq --no-install-recommends "$@" >/dev/null || die "apt-get $* failed"
 }
 
 # need PKG THING...: each THING (a command, or an absolute path) must be
@@ -229,9 +229,42 @@ lock() {
 	export VRANGE_LOCKED="${VRANGE_LOCKED:-} $file"
 }
 
-# lock_cpus: hold the machine-wide guest lock until this script ends.  Each
-# TCG guest keeps every host CPU busy; two at once (from two clones or
-# worktrees) would each run at half speed into the other's watchdogs.
+# lock_cpus [all]: hold one of the machine's guest slots until this script
+# ends, waiting while every slot is held; with "all", every slot (make
+# bench: its figures need the machine to themselves).  VRANGE_GUEST_SLOTS
+# (2) guests at once: a TCG guest keeps about 1.2 of this machine's two
+# cores busy, as most tests run one thread, so two at once each run about
+# 20 % slower (measured: docs/ci.md); more would run into their watchdogs.
+# A child of a script that holds a slot (or all) holds it too.
 lock_cpus() {
-	lock "${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock}" "the CPUs (one QEMU guest at a time)"
+	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-2}
+	local i fd waited=""
+	[ -z "${VRANGE_GUEST_SLOT:-}" ] || return 0
+	mkdir -p "$(dirname "$base")"
+	if [ "${1:-}" = all ]; then
+		for i in $(seq 1 "$n"); do lock "$base.$i" "guest slot $i of $n (a benchmark has the CPUs alone)"; done
+		export VRANGE_GUEST_SLOT=all
+		return 0
+	fi
+	while :; do
+		for i in $(seq 1 "$n"); do
+			exec {fd}>>"$base.$i"
+			if flock -n "$fd"; then
+				export VRANGE_GUEST_SLOT=$i
+				return 0
+			fi
+			exec {fd}>&-
+		done
+		[ -n "$waited" ] || msg "waiting for a guest slot: $n QEMU guests are running"
+		waited=1
+		sleep 5
+	done
+}
+
+# apt_get ARGS...: apt-get on this host, one at a time among the rig's
+# scripts (CI runs make check and make check-debug together, and apt-get
+# gives up at once on a lock that another holds).
+apt_get() {
+	mkdir -p "$CACHE"
+	flock "$CACHE/apt.lock" apt-get "$@"
 }
