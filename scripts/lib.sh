@@ -261,6 +261,24 @@ lock_cpus() {
 	done
 }
 
+# guests_running: true if a QEMU guest of the rig holds a guest slot
+# (another run's: this script holds none).
+guests_running() {
+	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-2}
+	local i fd
+	for i in $(seq 1 "$n"); do
+		[ -e "$base.$i" ] || continue
+		exec {fd}<"$base.$i"
+		if ! flock -n "$fd"; then
+			exec {fd}<&-
+			return 0
+		fi
+		flock -u "$fd"
+		exec {fd}<&-
+	done
+	return 1
+}
+
 # apt_get ARGS...: apt-get on this host, one at a time among the rig's
 # scripts (CI runs make check and make check-debug together, and apt-get
 # gives up at once on a lock that another holds).
