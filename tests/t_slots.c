@@ -1213,8 +1213,9 @@ static unsigned long hog_race_round(void)
 		w[i].id = i;
 		ASSERT_EQ(pthread_create(&t[i], NULL, race_worker, &w[i]), 0);
 	}
+	/* 90 s, stretched as t_pressure's hogs are on the debug kernel. */
 	hog = th_pressure_until_gone(a.p + RACE_SLOTS * SLOT, HOG_IDLE * SLOT,
-				     -1, 8 << 20, 90000);
+				     -1, 8 << 20, 90000 * th_slowdown());
 	for (i = 0; i < RACE_WORKERS; i++)
 		w[i].stop = 1;
 	for (i = 0; i < RACE_WORKERS; i++) {
