@@ -26,7 +26,7 @@
 #                          for make check).  DEBUG_KERNELS="debug
 #                          rt-newest" adds Debian's PREEMPT_RT 7.3.  In
 #                          its own build tree, build/check-debug/, so
-#                          that it can run beside make check (.ci/run)
+#                          that it can run beside make check
 #   make check-fresh       README's quick start in a pristine bookworm root
 #                          (debootstrap minbase + git + make; root): a fresh
 #                          clone runs make demo, then make check

@@ -232,12 +232,12 @@ lock() {
 # lock_cpus [all]: hold one of the machine's guest slots until this script
 # ends, waiting while every slot is held; with "all", every slot (make
 # bench: its figures need the machine to themselves).  VRANGE_GUEST_SLOTS
-# (2) guests at once: a TCG guest keeps about 1.2 of this machine's two
-# cores busy, as most tests run one thread, so two at once each run about
-# 20 % slower (measured: docs/ci.md); more would run into their watchdogs.
-# A child of a script that holds a slot (or all) holds it too.
+# (1) guests at once.  A TCG guest keeps about 1.25 of this machine's two
+# cores busy, but two at once each ran about 1.5 times slower, and
+# timing-sensitive tests failed (docs/ci.md): one, unless asked.  A child
+# of a script that holds a slot (or all) holds it too.
 lock_cpus() {
-	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-2}
+	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-1}
 	local i fd waited=""
 	[ -z "${VRANGE_GUEST_SLOT:-}" ] || return 0
 	mkdir -p "$(dirname "$base")"
@@ -264,7 +264,7 @@ lock_cpus() {
 # guests_running: true if a QEMU guest of the rig holds a guest slot
 # (another run's: this script holds none).
 guests_running() {
-	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-2}
+	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-1}
 	local i fd
 	for i in $(seq 1 "$n"); do
 		[ -e "$base.$i" ] || continue
@@ -280,8 +280,9 @@ guests_running() {
 }
 
 # apt_get ARGS...: apt-get on this host, one at a time among the rig's
-# scripts (CI runs make check and make check-debug together, and apt-get
-# gives up at once on a lock that another holds).
+# scripts (two runs at once, e.g. make check and make check-debug from two
+# shells, both start with deps.sh; apt-get gives up at once on a lock that
+# another holds).
 apt_get() {
 	mkdir -p "$CACHE"
 	flock "$CACHE/apt.lock" apt-get "$@"
