@@ -33,7 +33,7 @@ t_start=$(now)
 
 mkdir -p "$out"
 lock "$BUILD/.lock" "this build tree"
-lock_cpus all
+lock_cpus
 "$S/deps.sh"
 "$S/kernel.sh" "$tag" >/dev/null
 "$S/build-module.sh" "$tag" >/dev/null

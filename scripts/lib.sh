@@ -229,54 +229,28 @@ lock() {
 	export VRANGE_LOCKED="${VRANGE_LOCKED:-} $file"
 }
 
-# lock_cpus [all]: hold one of the machine's guest slots until this script
-# ends, waiting while every slot is held; with "all", every slot (make
-# bench: its figures need the machine to themselves).  VRANGE_GUEST_SLOTS
-# (1) guests at once.  A TCG guest keeps about 1.25 of this machine's two
-# cores busy, but two at once each ran about 1.5 times slower, and
-# timing-sensitive tests failed (docs/ci.md): one, unless asked.  A child
-# of a script that holds a slot (or all) holds it too.
+# lock_cpus: hold the machine-wide guest lock until this script ends.  A
+# TCG guest keeps about 1.25 of this machine's two cores busy, but two at
+# once each ran about 1.5 times slower, and timing-sensitive tests failed
+# (docs/ci.md).
+GUEST_LOCK=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock}
 lock_cpus() {
-	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-1}
-	local i fd waited=""
-	[ -z "${VRANGE_GUEST_SLOT:-}" ] || return 0
-	mkdir -p "$(dirname "$base")"
-	if [ "${1:-}" = all ]; then
-		for i in $(seq 1 "$n"); do lock "$base.$i" "guest slot $i of $n (a benchmark has the CPUs alone)"; done
-		export VRANGE_GUEST_SLOT=all
-		return 0
-	fi
-	while :; do
-		for i in $(seq 1 "$n"); do
-			exec {fd}>>"$base.$i"
-			if flock -n "$fd"; then
-				export VRANGE_GUEST_SLOT=$i
-				return 0
-			fi
-			exec {fd}>&-
-		done
-		[ -n "$waited" ] || msg "waiting for a guest slot: $n QEMU guests are running"
-		waited=1
-		sleep 5
-	done
+	lock "$GUEST_LOCK" "the CPUs (one QEMU guest at a time)"
 }
 
-# guests_running: true if a QEMU guest of the rig holds a guest slot
-# (another run's: this script holds none).
+# guests_running: true if another run holds the guest lock (this script
+# does not).
 guests_running() {
-	local base=${VRANGE_GUEST_LOCK:-/run/lock/vrange-guest.lock} n=${VRANGE_GUEST_SLOTS:-1}
-	local i fd
-	for i in $(seq 1 "$n"); do
-		[ -e "$base.$i" ] || continue
-		exec {fd}<"$base.$i"
-		if ! flock -n "$fd"; then
-			exec {fd}<&-
-			return 0
-		fi
+	local fd
+	[ -e "$GUEST_LOCK" ] || return 1
+	exec {fd}<"$GUEST_LOCK"
+	if flock -n "$fd"; then
 		flock -u "$fd"
 		exec {fd}<&-
-	done
-	return 1
+		return 1
+	fi
+	exec {fd}<&-
+	return 0
 }
 
 # apt_get ARGS...: apt-get on this host, one at a time among the rig's
