@@ -736,16 +736,21 @@ int th_set_knob(const char *path, const char *value)
 	return 0;
 }
 
-void th_restore_knobs(void)
+int th_restore_knobs(void)
 {
+	int ret = 0;
+
 	while (th_sh->nr_knobs > 0) {
 		int i = --th_sh->nr_knobs;
 
-		if (th_write_str(th_sh->knobs[i].path, th_sh->knobs[i].old))
+		if (th_write_str(th_sh->knobs[i].path, th_sh->knobs[i].old)) {
 			th_log("could not put %s back to %s: %s",
 			       th_sh->knobs[i].path, th_sh->knobs[i].old,
 			       th_errname(errno));
+			ret = -1;
+		}
 	}
+	return ret;
 }
 
 int th_write_str(const char *path, const char *s)

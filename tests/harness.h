@@ -438,7 +438,8 @@ int th_write_str(const char *path, const char *s);
  * per test, paths under 128 bytes, values under 64; 0, or -1 with errno.
  */
 int th_set_knob(const char *path, const char *value);
-void th_restore_knobs(void);
+/* 0, or -1 if a setting could not be put back (each said in the log). */
+int th_restore_knobs(void);
 
 /*
  * Fork a helper process of the current test; it may use the ASSERT and

@@ -240,20 +240,16 @@ static void probe_end(struct probe *p, const char *what)
 
 /*
  * Run @fn as nobody in a child, with the soft-lockup threshold lowered;
- * the threshold is restored whatever the child did.
+ * the harness restores the threshold whatever the child did.
  */
 static void as_nobody(void (*fn)(void))
 {
-	char old[32] = "";
-	int fd, have, st;
+	int st;
 	pid_t pid;
 
-	fd = open(WATCHDOG_PATH, O_RDONLY);
-	have = fd >= 0 && read(fd, old, sizeof(old) - 1) > 0;
-	if (fd >= 0)
-		close(fd);
-	if (have && th_write_str(WATCHDOG_PATH, WATCHDOG_THRESH))
-		have = 0;
+	if (th_set_knob(WATCHDOG_PATH, WATCHDOG_THRESH))
+		TH_LOG("%s: %s: the soft-lockup threshold stays as it is",
+		       WATCHDOG_PATH, th_errname(errno));
 	pid = th_fork();
 	if (pid == 0) {
 		if (th_become_nobody())
@@ -263,10 +259,7 @@ static void as_nobody(void (*fn)(void))
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (have) {
-		old[strcspn(old, "\n")] = '\0';
-		EXPECT_OK(th_write_str(WATCHDOG_PATH, old));
-	}
+	EXPECT_OK(th_restore_knobs());
 	/* The child has been reaped: report its status as th_wait_ok would. */
 	ASSERT_TRUE(WIFEXITED(st));
 	if (WEXITSTATUS(st) == 77)

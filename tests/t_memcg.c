@@ -1017,7 +1017,7 @@ static void kfence_often(long interval)
 
 static void kfence_restore(void)
 {
-	th_restore_knobs();
+	EXPECT_OK(th_restore_knobs());
 }
 
 static long kfence_left(const char *path, int node, long interval)

@@ -496,7 +496,7 @@ static void boost_off(void)
 
 static void boost_restore(void)
 {
-	th_restore_knobs();
+	EXPECT_OK(th_restore_knobs());
 }
 
 /*
