@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the guest test programs: every tests/*.c that defines main becomes a
 # static binary in build/tests/; a file ending in _m32.c is also built with
-# -m32, as build/tests/NAME.32bit.  The other tests/*.c (no main: the TAP
+# -m32, as build/tests/NAME.32bit (and only so when it is another program's
+# source included whole: natively, it would be that program again).  The other tests/*.c (no main: the TAP
 # harness, helpers) are linked into every program, and so is libvrange.a
 # (built here, 64- and 32-bit).  Only programs named t_* are run as tests;
 # the others (hogs, and examples/*.c, tools/*.c and bench/bench_*.c, built static
@@ -136,6 +137,13 @@ if [ "$need32" -eq 1 ]; then
 	compile_all 32 "${m32[@]}"
 fi
 
+# wraps_program NAME: tests/NAME.c is another test program's source
+# included whole (t_slots_m32.c is t_slots.c): its native build would be
+# that program again, run twice per guest, so only its 32-bit one is made.
+wraps_program() {
+	grep -qE '^#include "t_[a-z0-9_]+\.c"' "$TOP/tests/$1.c"
+}
+
 # link BITS: every program object of $obj/BITS with all its helper objects.
 link() {
 	local bits=$1 o name progs=() helpers=() flag=() suffix="" lib=$lib64/libvrange.a cc=$CC
@@ -147,6 +155,7 @@ link() {
 	for o in "${progs[@]}"; do
 		name=$(basename "$o" .o)
 		[ "$bits" = 64 ] || [[ $name == *_m32 ]] || continue
+		[ "$bits" = 32 ] || [[ $name != *_m32 ]] || ! wraps_program "$name" || continue
 		"$cc" "${flag[@]}" -static -o "$out/$name$suffix" "$o" "${helpers[@]}" "$lib" "${ldlibs[@]}" ||
 			die "linking $name$suffix failed"
 	done
