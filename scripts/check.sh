@@ -191,7 +191,7 @@ side_checks() {
 		if stage "checkpatch" "$S/lint.sh" "$BUILD/lint"; then
 			side_pass
 		else
-			side_fail "checkpatch found problems (see above)"
+			side_fail "checkpatch, kernel-doc or shellcheck found problems (see above)"
 		fi
 		local dkms_pairs=()
 		for t in $KERNEL_TAGS; do

@@ -133,7 +133,7 @@ echo "$rel" >"$dir/done"
 # Other versions or fragments, unused for a week: stale.
 for old in "$base"/*/; do
 	[ "${old%/}" != "$dir" ] || continue
-	[ -n "$(find "$old" -maxdepth 1 -name done -mtime -7)" ] || rm -rf "$old"
+	[ -n "$(find "$old" -maxdepth 1 -name 'done' -mtime -7)" ] || rm -rf "$old"
 done
 msg "built the debug kernel $rel in $dir"
 print_env

@@ -21,6 +21,7 @@ PACKAGES=(
 	gcc-multilib              # -m32 test programs
 	git                       # the module's sources are what git tracks (build-module.sh)
 	perl xz-utils             # checkpatch and kernel-doc, from linux-source's tarball
+	shellcheck                # the rig's scripts (scripts/lint.sh)
 	sparse                    # make sparse
 	libcmocka-dev pkg-config  # host-side library tests
 	spin                      # the slot protocol's model checker (tests/host/t_slots_model.sh; pan is built with gcc)

@@ -76,6 +76,7 @@ esac
 # address (0xff11...) looked wild.  A kernel bug, not ours, timing-dependent
 # (one boot in many); 4-level paging, as on most hardware, has no window.
 if [ "$accel" = tcg ] && [ "$TAG" = debug ]; then
+	# shellcheck disable=SC2054 # QEMU's options have commas
 	accel_args=(-accel tcg,thread=multi -cpu max,la57=off)
 fi
 # The tests' harness stretches its own timeouts by this (slow emulation).
