@@ -119,8 +119,17 @@ compile_all() {
 		die "test programs failed to compile"
 }
 
+# The natively built sources: all but an _m32.c that is another test
+# program's source included whole (t_slots_m32.c is t_slots.c): natively,
+# it would be that program again, run twice per guest.
+native=()
+for s in "${sources[@]}"; do
+	[[ $s == *_m32.c ]] && grep -qE '^#include "t_[a-z0-9_]+\.c"' "$s" && continue
+	native+=("$s")
+done
+
 make -s -C "$TOP/lib" O="$lib64" CC="$CC" AR="${CROSS}ar" static >&2 || die "libvrange failed to build"
-compile_all 64 "${sources[@]}"
+compile_all 64 "${native[@]}"
 # -m32: the _m32.c programs, and the helpers they are linked with.
 m32=()
 for s in "${sources[@]}"; do
@@ -137,13 +146,6 @@ if [ "$need32" -eq 1 ]; then
 	compile_all 32 "${m32[@]}"
 fi
 
-# wraps_program NAME: tests/NAME.c is another test program's source
-# included whole (t_slots_m32.c is t_slots.c): its native build would be
-# that program again, run twice per guest, so only its 32-bit one is made.
-wraps_program() {
-	grep -qE '^#include "t_[a-z0-9_]+\.c"' "$TOP/tests/$1.c"
-}
-
 # link BITS: every program object of $obj/BITS with all its helper objects.
 link() {
 	local bits=$1 o name progs=() helpers=() flag=() suffix="" lib=$lib64/libvrange.a cc=$CC
@@ -155,7 +157,6 @@ link() {
 	for o in "${progs[@]}"; do
 		name=$(basename "$o" .o)
 		[ "$bits" = 64 ] || [[ $name == *_m32 ]] || continue
-		[ "$bits" = 32 ] || [[ $name != *_m32 ]] || ! wraps_program "$name" || continue
 		"$cc" "${flag[@]}" -static -o "$out/$name$suffix" "$o" "${helpers[@]}" "$lib" "${ldlibs[@]}" ||
 			die "linking $name$suffix failed"
 	done
