@@ -196,6 +196,67 @@ TEST_TIMEOUT(hog_purges_area_kept_busy, 90)
 }
 
 /*
+ * The area's lock held nearly all the time: two sharers loop counting
+ * status queries over the area's first 16 MiB, unpinned every other page
+ * (2,048 ranges with 4 KiB pages, walked under the lock each time), one
+ * waiting for the lock while the other holds it, so a trylock almost never
+ * finds it free.  The shrinker still must not wait for it; reclaim must get
+ * the area's 48 MiB range anyway, or the hog, with no other memory to
+ * reclaim and no swap, is OOM-killed.
+ */
+#define HELD_SHARERS	2
+#define HELD_PREFIX	(16 * MIB)
+
+TEST_TIMEOUT(hog_purges_area_held_nearly_always, 120)
+{
+	size_t npg = 64 * MIB / PG, i;
+	volatile unsigned long *shared;
+	pid_t pid[HELD_SHARERS];
+	uint64_t bytes = 0, handoffs;
+	struct vl_area a;
+	int node, s;
+
+	node = start();
+	shared = shared_words();
+	vl_area_new(&a, "t_pressure-held", npg);
+	th_fill(a.p, a.size, 0x4e1d, 0);
+	for (i = 0; i < HELD_PREFIX / PG; i += 2)
+		ASSERT_EQ(vrange_unpin(a.a, i * PG, PG, 0), 0);
+	ASSERT_EQ(vrange_unpin(a.a, HELD_PREFIX, a.size - HELD_PREFIX, 0), 0);
+	for (s = 0; s < HELD_SHARERS; s++) {
+		pid[s] = th_fork();
+		if (pid[s] == 0) {
+			uint64_t unpinned, purged;
+
+			while (!shared[0]) {
+				ASSERT_EQ(vrange_status(a.a, 0, HELD_PREFIX,
+							&unpinned, &purged),
+					  VRANGE_IS_UNPINNED);
+				__atomic_fetch_add(&shared[1], 1,
+						   __ATOMIC_RELAXED);
+			}
+			th_child_done();
+		}
+	}
+	while (shared[1] < 2 * HELD_SHARERS)
+		th_sleep_ms(1);
+	th_pressure_until_gone(a.p + HELD_PREFIX, a.size - HELD_PREFIX, node,
+			       STEP, DEADLINE_MS * th_slowdown());
+	shared[0] = 1;
+	for (s = 0; s < HELD_SHARERS; s++)
+		th_wait_ok(pid[s]);
+	if (th_read_u64("/sys/class/misc/vrange/shrinker_handoffs",
+			&handoffs) == 0)
+		th_log("the sharers made %lu status queries meanwhile; %llu "
+		       "shrinker calls handed a busy area to a worker since "
+		       "load", shared[1], (unsigned long long)handoffs);
+	EXPECT_EQ(vrange_pin(a.a, HELD_PREFIX, 0, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, a.size - HELD_PREFIX);
+	EXPECT_ZEROED(a.p + HELD_PREFIX, a.size - HELD_PREFIX);
+	munmap((void *)shared, PG);
+}
+
+/*
  * One task looping GET_STATS on the area with the oldest ranges keeps its
  * lock taken nearly all the time.  Reclaim must purge the newer areas on
  * the same list meanwhile, not stop at the busy one: the hog must get its
