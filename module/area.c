@@ -12,7 +12,9 @@
  *    never inside.
  *  - It nests outside the list_lru lock (ranges join and leave the LRU
  *    under it).  The shrinker runs under the list_lru lock and therefore
- *    only ever mutex_trylock()s area->lock: a busy area is passed by.
+ *    only ever mutex_trylock()s area->lock: a busy area is passed by, and
+ *    what reclaim wanted of it is left to a worker that waits for it and
+ *    then walks the LRU as the shrinker does (purge.c).
  *  - A purge holds area->lock only to mark what it takes purged (and its
  *    ranges @punching); it punches the holes with area->lock dropped,
  *    taking i_mmap_rwsem and folio locks but not the backing inode's

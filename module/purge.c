@@ -16,7 +16,10 @@
  * Locking (see area.c for area->lock), as ashmem's shrinker had it since
  * 2019, and further: the walk callback runs under the list_lru lock and
  * only mutex_trylock()s area->lock; an area whose lock is held is passed
- * by (its ranges rotated to the tail), not waited for.  The walk isolates;
+ * by (its ranges rotated to the tail), not waited for.  A shrinker call
+ * that passed one by and ends short of what reclaim asked hands the rest to
+ * a worker, which runs the same walk for the same node and memcg with that
+ * area's lock waited for (vrange_reclaim_work()).  The walk isolates;
  * then, still under area->lock (and area->state_lock), what it took is
  * marked purged (so that faults and PIN see it so from then on), accounted
  * for, and its ranges' @punching set.  Then the areas are unlocked, and
@@ -138,6 +141,11 @@ static DECLARE_WAIT_QUEUE_HEAD(vrange_punch_wq);
 
 /* Punches the shrinker handed over (vrange_punch_later()). */
 static struct workqueue_struct *vrange_punch_later_wq;
+/*
+ * Shrinker calls handed over for busy areas (vrange_reclaim_later()): apart
+ * from the punches, which its works may wait for the area locks of.
+ */
+static struct workqueue_struct *vrange_reclaim_wq;
 
 /**
  * vrange_lru() - the LRU of a purge level, to allocate range structs against
@@ -225,6 +233,11 @@ struct vrange_purge_slot {
  *		without it; purge-all comes back for it
  * @memcg_id:	the cgroup id of the memcg reclaim is for, 0 for none
  * @purge_all:	for PURGE_ALL_CACHES, not the shrinker
+ * @hold:	an area the walker locks, waiting, before each walk and puts
+ *		in a slot: the busy area a shrinker call passed by, for
+ *		vrange_reclaim_work(); NULL for the shrinker and purge-all
+ * @passed:	the first area whose lock a shrinker walk found taken, with
+ *		a reference, or NULL
  */
 struct vrange_purge {
 	struct vrange_purge_slot slot[VRANGE_PURGE_AREAS];
@@ -235,6 +248,8 @@ struct vrange_purge {
 	bool busy;
 	u64 memcg_id;
 	bool purge_all;
+	struct vrange_area *hold;
+	struct vrange_area *passed;
 };
 
 /*
@@ -347,6 +362,18 @@ static void vrange_mark(struct vrange_area *area, struct vrange_range *r,
 	vrange_stat_purged(pages);
 }
 
+/* Give @area, locked, the next slot of @p, with a reference for the walk. */
+static void vrange_purge_slot_add(struct vrange_purge *p,
+				  struct vrange_area *area)
+{
+	struct vrange_purge_slot *slot = &p->slot[p->nr_slots++];
+
+	refcount_inc(&area->ref);
+	slot->area = area;
+	INIT_LIST_HEAD(&slot->ranges);
+	slot->part = NULL;
+}
+
 static COMPAT_LRU_WALK_CB(vrange_isolate)
 {
 	struct vrange_range *r = container_of(item, struct vrange_range, lru);
@@ -389,17 +416,18 @@ static COMPAT_LRU_WALK_CB(vrange_isolate)
 		 * so that the next walk does not meet it first again (a
 		 * task looping GET_STATS on the oldest area would otherwise
 		 * keep every walk of this list to its ranges); purge-all
-		 * comes back for it.
+		 * comes back for it, and a shrinker call that ends short
+		 * hands the rest to a worker that waits for the lock.
 		 */
 		if (!mutex_trylock(&area->lock)) {
 			p->busy = true;
+			if (!p->purge_all && !p->passed) {
+				refcount_inc(&area->ref);
+				p->passed = area;
+			}
 			return LRU_ROTATE;
 		}
-		refcount_inc(&area->ref);
-		p->slot[i].area = area;
-		INIT_LIST_HEAD(&p->slot[i].ranges);
-		p->slot[i].part = NULL;
-		p->nr_slots++;
+		vrange_purge_slot_add(p, area);
 	}
 	if (r->punching) {
 		p->busy = true;
@@ -658,6 +686,8 @@ static unsigned long vrange_punch(struct vrange_purge *p,
 	return freed;
 }
 
+static void vrange_reclaim_work(struct work_struct *work);
+
 /**
  * vrange_purge_area_init() - set up what a new area's purges use
  * @area: the area, not yet seen by anyone else
@@ -666,6 +696,7 @@ void vrange_purge_area_init(struct vrange_area *area)
 {
 	INIT_LIST_HEAD(&area->punch_later);
 	INIT_WORK(&area->punch_work, vrange_punch_later_work);
+	INIT_WORK(&area->reclaim_work, vrange_reclaim_work);
 }
 
 /*
@@ -855,6 +886,10 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 					 VRANGE_WALK_MAX);
 			if (!nr_to_walk)
 				break;
+			if (p->hold) {
+				mutex_lock(&p->hold->lock);
+				vrange_purge_slot_add(p, p->hold);
+			}
 			list_lru_walk_one(lru, sc->nid, sc->memcg,
 					  vrange_isolate, p, &nr_to_walk);
 			taken = p->taken;
@@ -878,6 +913,83 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 	return freed;
 }
 
+/*
+ * The rest of a shrinker call that passed @area by because its lock was
+ * taken and ended short of what it was asked for: the same walk, for the
+ * same node and memcg, but with @area's lock waited for.  Reclaim does not
+ * wait for this; it finds the pages freed on a later pass.  Without it, a
+ * sharer that keeps the area's lock taken most of the time (status loops,
+ * batches) keeps reclaim from its unpinned pages, and with no swap and
+ * nothing else to reclaim the OOM killer comes first.  Only what the call
+ * still wanted, so that this purges no more than the shrinker would have;
+ * the walk is the shrinker's, so LRU order, levels, partial ranges and
+ * locked pages are as there.
+ */
+static void vrange_reclaim_work(struct work_struct *work)
+{
+	struct vrange_area *area = container_of(work, struct vrange_area,
+						reclaim_work);
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL };
+	struct vrange_purge p = { .hold = area };
+	unsigned long freed, scanned = 0;
+
+	spin_lock(&area->state_lock);
+	sc.nr_to_scan = area->reclaim_want;
+	sc.nid = area->reclaim_nid;
+	sc.memcg = area->reclaim_memcg;
+	area->reclaim_want = 0;
+	area->reclaim_memcg = NULL;
+	spin_unlock(&area->state_lock);
+
+	p.memcg_id = compat_memcg_cgroup_id(sc.memcg);
+	freed = vrange_shrink_walk(&sc, &p, &scanned);
+	/* Counted as a call of the shrinker's: it is the rest of one. */
+	vrange_stat_shrinker(sc.nr_to_scan, scanned, freed);
+	/* Other busy areas are left to the next shrinker call. */
+	if (p.passed)
+		vrange_area_put(p.passed);
+	if (sc.memcg)
+		mem_cgroup_put(sc.memcg);
+	vrange_area_put(area);
+}
+
+/*
+ * Hand @want pages of @sc's call to @area's reclaim work.  A request
+ * already queued takes the larger want if it is for the same node and memcg
+ * and is left as it is otherwise: the work purges at most one call's worth.
+ */
+static void vrange_reclaim_later(struct vrange_area *area,
+				 struct shrink_control *sc, unsigned long want)
+{
+	struct mem_cgroup *memcg = sc->memcg;
+	bool queue = false;
+
+	/* An offline memcg's ranges went to its parent's lists. */
+	if (memcg && !css_tryget(&memcg->css))
+		return;
+	spin_lock(&area->state_lock);
+	if (!area->reclaim_want) {
+		area->reclaim_want = want;
+		area->reclaim_nid = sc->nid;
+		area->reclaim_memcg = memcg;
+		memcg = NULL;
+		queue = true;
+	} else if (area->reclaim_nid == sc->nid &&
+		   area->reclaim_memcg == memcg) {
+		area->reclaim_want = max(area->reclaim_want, want);
+	}
+	spin_unlock(&area->state_lock);
+	if (memcg)
+		mem_cgroup_put(memcg);
+	if (!queue)
+		return;
+	vrange_stat_shrinker_handoff();
+	/* The caller's reference keeps this from being the last. */
+	refcount_inc(&area->ref);
+	if (!queue_work(vrange_reclaim_wq, &area->reclaim_work))
+		vrange_area_put(area);
+}
+
 static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
@@ -895,6 +1007,11 @@ static unsigned long vrange_shrink_scan(struct shrinker *shrinker,
 
 	freed = vrange_shrink_walk(sc, &p, &scanned);
 	compat_account_reclaimed_pages(freed);
+	if (p.passed) {
+		if (scanned < asked)
+			vrange_reclaim_later(p.passed, sc, asked - scanned);
+		vrange_area_put(p.passed);
+	}
 	/*
 	 * Reclaim takes what a call scanned off the work it has left for
 	 * this shrinker, and calls again while work is left: a whole range
@@ -998,9 +1115,16 @@ int vrange_purge_init(void)
 						WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!vrange_punch_later_wq)
 		return -ENOMEM;
+	/* Its works free memory too. */
+	vrange_reclaim_wq = alloc_workqueue("vrange_reclaim",
+					    WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!vrange_reclaim_wq) {
+		ret = -ENOMEM;
+		goto out_wq;
+	}
 	ret = percpu_counter_init(&vrange_resident_pages, 0, GFP_KERNEL);
 	if (ret)
-		goto out_wq;
+		goto out_reclaim_wq;
 	ret = compat_shrinker_create(&vrange_shrinker, vrange_shrink_count,
 				     vrange_shrink_scan, vrange_lrus,
 				     ARRAY_SIZE(vrange_lrus),
@@ -1008,11 +1132,13 @@ int vrange_purge_init(void)
 				     "vrange");
 	if (ret) {
 		percpu_counter_destroy(&vrange_resident_pages);
-		goto out_wq;
+		goto out_reclaim_wq;
 	}
 	/* The shrinker may see the list from now on. */
 	smp_store_release(&vrange_lru_ready, true);
 	return 0;
+out_reclaim_wq:
+	destroy_workqueue(vrange_reclaim_wq);
 out_wq:
 	destroy_workqueue(vrange_punch_later_wq);
 	return ret;
@@ -1026,7 +1152,11 @@ void vrange_purge_exit(void)
 	unsigned int level;
 
 	compat_shrinker_destroy(&vrange_shrinker);
-	/* A worker may still be returning from an area's last put. */
+	/*
+	 * A worker may still be returning from an area's last put.  Reclaim
+	 * works may queue punches: theirs go first.
+	 */
+	destroy_workqueue(vrange_reclaim_wq);
 	destroy_workqueue(vrange_punch_later_wq);
 	for (level = 0; level < ARRAY_SIZE(vrange_lrus); level++)
 		list_lru_destroy(&vrange_lrus[level]);

@@ -33,6 +33,7 @@ static atomic64_t vrange_shrinker_scans;
 static atomic64_t vrange_shrinker_asked;
 static atomic64_t vrange_shrinker_scanned;
 static atomic64_t vrange_shrinker_freed;
+static atomic64_t vrange_shrinker_handoffs;
 static atomic64_t vrange_punch_waits;
 static atomic64_t vrange_unpinned_swapped;
 
@@ -78,6 +79,15 @@ void vrange_stat_shrinker(unsigned long asked, unsigned long scanned,
 	atomic64_add(asked, &vrange_shrinker_asked);
 	atomic64_add(scanned, &vrange_shrinker_scanned);
 	atomic64_add(freed, &vrange_shrinker_freed);
+}
+
+/**
+ * vrange_stat_shrinker_handoff() - count a shrinker call that handed the
+ * rest of its work to a worker, for an area it found busy
+ */
+void vrange_stat_shrinker_handoff(void)
+{
+	atomic64_inc(&vrange_shrinker_handoffs);
 }
 
 /**
@@ -230,6 +240,7 @@ VRANGE_COUNTER_ATTR(shrinker_scans, vrange_shrinker_scans);
 VRANGE_COUNTER_ATTR(shrinker_asked_pages, vrange_shrinker_asked);
 VRANGE_COUNTER_ATTR(shrinker_scanned_pages, vrange_shrinker_scanned);
 VRANGE_COUNTER_ATTR(shrinker_freed_pages, vrange_shrinker_freed);
+VRANGE_COUNTER_ATTR(shrinker_handoffs, vrange_shrinker_handoffs);
 VRANGE_COUNTER_ATTR(punch_waits, vrange_punch_waits);
 
 static ssize_t unpinned_swapped_bytes_show(struct device *dev,
@@ -259,6 +270,7 @@ static struct attribute *vrange_attrs[] = {
 	&dev_attr_shrinker_asked_pages.attr,
 	&dev_attr_shrinker_scanned_pages.attr,
 	&dev_attr_shrinker_freed_pages.attr,
+	&dev_attr_shrinker_handoffs.attr,
 	&dev_attr_punch_waits.attr,
 	&dev_attr_unpinned_swapped_bytes.attr,
 	&dev_attr_memcg_kmem.attr,

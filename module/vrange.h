@@ -105,9 +105,17 @@ struct shrink_control;
  * @punch_later: whole ranges, marked purged, whose locked pages the
  *		shrinker left to @punch_work (purge.c); under @state_lock
  * @punch_work:	punches them and ends their punches
+ * @reclaim_want: pages a shrinker call still wanted when it ended, having
+ *		passed the area by because @lock was taken; @reclaim_work
+ *		goes on with that call, waiting for @lock (purge.c); 0 if
+ *		none is asked for.  Under @state_lock, as are the next two.
+ * @reclaim_nid: the node that call was for
+ * @reclaim_memcg: the memcg it was for, with a reference, or NULL
+ * @reclaim_work: the rest of that call
  * @ref:	one for the open file description, one for each purge in flight
- *		(and each queued run of @punch_work), one for each SIGBUS-mode
- *		vma, one for each file mapping the state pages (slots.c)
+ *		(and each queued run of @punch_work or @reclaim_work), one
+ *		for each SIGBUS-mode vma, one for each file mapping the state
+ *		pages (slots.c)
  * @full_name:	VRANGE_NAME_PREFIX (VRANGE_ASHMEM_PREFIX for @ashmem)
  *		followed by the name, which is empty for an unnamed @ashmem
  *		area
@@ -142,6 +150,10 @@ struct vrange_area {
 	struct vrange_slotset *slots;
 	struct list_head punch_later;
 	struct work_struct punch_work;
+	unsigned long reclaim_want;
+	int reclaim_nid;
+	struct mem_cgroup *reclaim_memcg;
+	struct work_struct reclaim_work;
 	refcount_t ref;
 	char full_name[VRANGE_FULL_NAME_LEN];
 };
@@ -404,6 +416,7 @@ void vrange_purge_exit(void);
 void vrange_stat_areas(int delta);
 void vrange_stat_unpinned_purged(long pages);
 void vrange_stat_purged(unsigned long pages);
+void vrange_stat_shrinker_handoff(void);
 void vrange_stat_shrinker(unsigned long asked, unsigned long scanned,
 			  unsigned long freed);
 void vrange_stat_swapped(unsigned long pages);

@@ -30,12 +30,13 @@
 
 enum {
 	A_AREAS, A_UNPINNED, A_PURGED, A_EVENTS, A_SCANS, A_ASKED, A_SCANNED,
-	A_FREED, A_WAITS, A_SWAPPED, A_KMEM, NATTRS
+	A_FREED, A_HANDOFFS, A_WAITS, A_SWAPPED, A_KMEM, NATTRS
 };
 static const char *const attrs[NATTRS] = {
 	"areas", "unpinned_bytes", "purged_bytes", "purge_events",
 	"shrinker_scans", "shrinker_asked_pages", "shrinker_scanned_pages",
-	"shrinker_freed_pages", "punch_waits", "unpinned_swapped_bytes",
+	"shrinker_freed_pages", "shrinker_handoffs", "punch_waits",
+	"unpinned_swapped_bytes",
 	"memcg_kmem",
 };
 
@@ -321,6 +322,7 @@ TEST(purge_all_counted_exactly)
 	EXPECT_EQ(DELTA(c0, A_ASKED), 0);
 	EXPECT_EQ(DELTA(c0, A_SCANNED), 0);
 	EXPECT_EQ(DELTA(c0, A_FREED), 0);
+	EXPECT_EQ(DELTA(c0, A_HANDOFFS), 0);
 	EXPECT_EQ(DELTA(c0, A_UNPINNED), 0);
 	EXPECT_EQ(DELTA(c0, A_AREAS), 0);
 
