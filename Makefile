@@ -25,7 +25,9 @@
 #                          programs; any kernel report fails (TESTS= as
 #                          for make check; DEBUG_SKIP_TESTS, t_bench_smoke,
 #                          are left out of the whole suite).  DEBUG_KERNELS="debug
-#                          rt-newest" adds Debian's PREEMPT_RT 7.3.  In
+#                          debug-newest" adds the same debug set built from
+#                          the newest kernel's source (7.3), "rt-newest"
+#                          Debian's PREEMPT_RT 7.3.  In
 #                          its own build tree, build/check-debug/, so
 #                          that it can run beside make check
 #   make check-fresh       README's quick start in a pristine bookworm root

@@ -4,12 +4,16 @@
 #   scripts/debug-kernel.sh         (scripts/kernel.sh debug calls it)
 #
 # Unpacks /usr/src/linux-source-6.1.tar.xz (package linux-source-6.1;
-# VRANGE_DEBUG_SOURCE=linux-source-6.12 for that one) into
+# VRANGE_DEBUG_SOURCE=linux-source-6.12 for that one; or the tarball inside
+# the package file VRANGE_DEBUG_DEB, which scripts/kernel.sh downloads for
+# debug-newest: a source package of another suite, not installed) into
 # $CACHE/debug-kernel/VERSION-HASH/linux (build/debug-kernel/... when not
 # root), where VERSION is the source package's version and HASH that of
 # scripts/debug-kernel.config and this script; runs
 # make x86_64_defconfig, appends that fragment, make olddefconfig, checks
-# that every option the fragment sets ended up so (fails naming the others),
+# that every option the fragment sets ended up so (fails naming the others;
+# an option the kernel's Kconfig no longer lets a .config set, dropped or
+# made def_bool, is only named),
 # and builds bzImage and modules (Module.symvers, for the out-of-tree
 # module build).  The tree stays: the next run with the same source and
 # fragment reuses it at once (VERSION-HASH/done), an interrupted one goes
@@ -26,7 +30,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-SRCPKG=${VRANGE_DEBUG_SOURCE:-linux-source-6.1}
+DEB=${VRANGE_DEBUG_DEB:-}
+if [ -n "$DEB" ]; then
+	[ -f "$DEB" ] || die "no $DEB"
+	SRCPKG=$(dpkg-deb -f "$DEB" Package)
+	srcver=$(dpkg-deb -f "$DEB" Version)
+else
+	SRCPKG=${VRANGE_DEBUG_SOURCE:-linux-source-6.1}
+fi
 TARBALL=/usr/src/$SRCPKG.tar.xz
 FRAGMENT=$TOP/scripts/debug-kernel.config
 if is_root; then
@@ -36,11 +47,14 @@ else
 fi
 
 # The packages a kernel build needs besides the rig's own (deps.sh).
-PACKAGES=(bc bison flex libelf-dev libssl-dev "$SRCPKG")
-ensure_packages "${PACKAGES[@]}"
-[ -f "$TARBALL" ] || die "no $TARBALL (package $SRCPKG)"
-
-srcver=$(dpkg-query -W -f='${Version}' "$SRCPKG")
+PACKAGES=(bc bison flex libelf-dev libssl-dev)
+if [ -n "$DEB" ]; then
+	ensure_packages "${PACKAGES[@]}"
+else
+	ensure_packages "${PACKAGES[@]}" "$SRCPKG"
+	[ -f "$TARBALL" ] || die "no $TARBALL (package $SRCPKG)"
+	srcver=$(dpkg-query -W -f='${Version}' "$SRCPKG")
+fi
 hash=$(cat "$FRAGMENT" "$0" | sha256sum | cut -c1-12)
 dir=$base/$srcver-$hash
 tree=$dir/linux
@@ -64,11 +78,22 @@ if [ -s "$dir/done" ] && [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$tree/Mod
 	exit 0
 fi
 
+# settable CONFIG_X: whether the tree's Kconfig lets a .config set X: it
+# defines it with a prompt (a type with a quoted string, or "prompt").  Not
+# so for an option a newer kernel dropped (MEMCG_KMEM, gone in 6.10) or
+# made def_bool (MICROCODE, 6.6).
+settable() {
+	grep -rh -A4 --include='Kconfig*' -E "^(menu)?config ${1#CONFIG_}\$" "$tree" |
+		grep -qE '^\s*((bool|tristate|int|hex|string)\s+"|prompt\s)'
+}
+
 # check_options: every CONFIG_X=V and "# CONFIG_X is not set" of the
-# fragment, against the final .config.
+# fragment, against the final .config, for the options the kernel lets a
+# .config set.
 check_options() {
-	local cfg=$tree/.config line opt val bad=""
+	local cfg=$tree/.config line opt val bad="" fixed="" before
 	while IFS= read -r line; do
+		before=$bad
 		case $line in
 		CONFIG_*=n)
 			opt=${line%%=*}
@@ -84,7 +109,13 @@ check_options() {
 			! grep -qE "^$opt=" "$cfg" || bad="$bad $opt(want unset, got $(grep -E "^$opt=" "$cfg" | cut -d= -f2))"
 			;;
 		esac
+		# A mismatch the kernel's Kconfig decides is not one.
+		if [ "$bad" != "$before" ] && ! settable "$opt"; then
+			bad=$before
+			fixed="$fixed $opt"
+		fi
 	done <"$FRAGMENT"
+	[ -z "$fixed" ] || msg "not settable in $SRCPKG, left as its Kconfig has them:$fixed"
 	[ -z "$bad" ] || die "the debug kernel's .config does not have what debug-kernel.config asks:$bad"
 }
 
@@ -97,8 +128,13 @@ else
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	: >"$log"
-	msg "unpacking $TARBALL ($srcver) into $dir"
-	tar -xJf "$TARBALL" -C "$dir"
+	if [ -n "$DEB" ]; then
+		msg "unpacking $TARBALL of $DEB into $dir"
+		dpkg-deb --fsys-tarfile "$DEB" | tar -xO ".$TARBALL" | tar -xJ -C "$dir"
+	else
+		msg "unpacking $TARBALL ($srcver) into $dir"
+		tar -xJf "$TARBALL" -C "$dir"
+	fi
 	mv "$dir/$SRCPKG" "$tree"
 	touch "$dir/unpacked"
 fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Resolve, fetch and describe one test kernel.
 #
-#   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest or debug, or
+#   scripts/kernel.sh TAG       TAG is 6.1, 6.12, newest, debug or
+#                               debug-newest, or
 #                               arm64-6.1, arm64-6.12, arm64-newest,
 #                               arm64-16k-6.12, arm64-16k-newest,
 #                               rt-6.1, rt-6.12, rt-newest
@@ -9,7 +10,10 @@
 # debug is not downloaded: scripts/debug-kernel.sh builds it (once, then
 # reuses it) from Debian's linux-source-6.1 with KASAN, lockdep, kmemleak
 # and the rest, into $CACHE/debug-kernel/ (build/debug-kernel/ when not
-# root); KDIR is that tree.
+# root); KDIR is that tree.  debug-newest is the same built from the
+# linux-source package of the newest kernel (that of the newest tag, from
+# trixie-backports, downloaded in the trixie chroot and unpacked on the
+# host, where it is built with the host's compiler, as the module is).
 #
 # Names are resolved at run time from the package archive, never written
 # down here:
@@ -58,8 +62,12 @@ esac
 META=linux-image-$FLAVOUR
 KCROSS=""
 [ "$KARCH" = amd64 ] || KCROSS=aarch64-linux-gnu-
-# The debug kernel lives in build/, not in the shared cache: no lock on it
-# (its build takes minutes; scripts/debug-kernel.sh locks its own tree).
+# A debug kernel, built here rather than downloaded (scripts/debug-kernel.sh).
+DEBUG_TAG=""
+case $TAG in debug | debug-*) DEBUG_TAG=$TAG ;; esac
+# The debug kernel lives in its own tree, locked by scripts/debug-kernel.sh
+# (its build takes minutes): the kernel cache is not held meanwhile.
+# debug-newest's source package is downloaded into the cache first.
 if [ "$TAG" != debug ] && is_root; then
 	lock "$CACHE/.lock" "the kernel cache"
 fi
@@ -436,7 +444,7 @@ check_config() {
 	fi
 	# zram, for the tests that need swap (t_swap): loaded when it is a
 	# module (the debug kernel's are not built: there it is a SKIP).
-	if [ "$TAG" != debug ] && grep -qx 'CONFIG_ZRAM=m' "$cfg"; then
+	if [ -z "$DEBUG_TAG" ] && grep -qx 'CONFIG_ZRAM=m' "$cfg"; then
 		KMODS="$KMODS zram"
 	fi
 	KMODS=${KMODS# }
@@ -478,8 +486,30 @@ debug)
 	debug_env=$("$TOP/scripts/debug-kernel.sh") || die "the debug kernel could not be built"
 	eval "$debug_env"
 	;;
+debug-newest)
+	# The source of the newest tag's kernel: linux-source-X.Y, of the
+	# same version as its image (both come from src:linux).
+	KCHROOT=$("$TOP/scripts/chroot.sh" trixie)
+	want="trixie-backports"
+	highest_version "$want"
+	if [ -z "$KVERSION" ]; then
+		want="trixie|trixie-security|trixie-updates"
+		highest_version "$want"
+	fi
+	[ -n "$KVERSION" ] || retry "no $META found in ${want//|/, }"
+	src=linux-source-$(echo "$KVERSION" | grep -oE '^[0-9]+\.[0-9]+')
+	mkdir -p "$BUILD/kernels"
+	srcdir=$(mktemp -d "$BUILD/kernels/src.XXXXXX")
+	download "$src=$KVERSION" "$srcdir" || retry "apt-get download $src=$KVERSION failed"
+	# Built on the host, with the host's compiler: no chroot from here on.
+	KCHROOT=""
+	debug_env=$(VRANGE_DEBUG_DEB=$(ls "$srcdir"/*.deb) "$TOP/scripts/debug-kernel.sh") ||
+		die "the debug kernel ($src $KVERSION) could not be built"
+	rm -rf "$srcdir"
+	eval "$debug_env"
+	;;
 esac
-if [ "$TAG" != debug ]; then
+if [ -z "$DEBUG_TAG" ]; then
 	[ -n "$KVERSION" ] || retry "no $META found in ${want//|/, }"
 	KABI=$(abi_of "$KVERSION")
 	[ -n "$KABI" ] || die "cannot find the ABI of $META=$KVERSION"
@@ -492,8 +522,8 @@ fi
 KHOSTDIR=$KDIR
 case $KDIR in "$CACHE"/*) ;; *) KHOSTDIR=$KCHROOT$KDIR ;; esac
 check_config
-[ "$TAG" = debug ] || fetch_vmlinuz
-[ "$TAG" = debug ] || fetch_modules
+[ -n "$DEBUG_TAG" ] || fetch_vmlinuz
+[ -n "$DEBUG_TAG" ] || fetch_modules
 
 mkdir -p "$BUILD/kernels"
 cat >"$(kernel_env "$TAG")" <<EOF

@@ -10,7 +10,8 @@
 #                archive's SHA256 before reuse; make check-fresh shares it
 #   ALL_KERNELS  the kernel tags the rig knows, in test order
 #   DEFAULT_KERNELS  the ones make check tests when KERNELS is not given
-#                (not debug: make check-debug builds and tests that one; not
+#                (not debug: make check-debug builds and tests that one, nor
+#                debug-newest, the same built from the newest kernel's source; not
 #                arm64-6.1, arm64-newest, arm64-16k-newest: each another
 #                100 s guest for what the default ones mostly cover; nor
 #                rt-6.1, rt-6.12, rt-newest: Debian's PREEMPT_RT images of
@@ -21,7 +22,7 @@ BUILD=${VRANGE_BUILD:-$TOP/build}
 CACHE=${VRANGE_CACHE:-/var/cache/vrange}
 DEBCACHE=$CACHE/debs
 DEFAULT_KERNELS="6.1 6.12 newest arm64-6.12 arm64-16k-6.12"
-ALL_KERNELS="$DEFAULT_KERNELS arm64-6.1 arm64-newest arm64-16k-newest rt-6.1 rt-6.12 rt-newest debug"
+ALL_KERNELS="$DEFAULT_KERNELS arm64-6.1 arm64-newest arm64-16k-newest rt-6.1 rt-6.12 rt-newest debug debug-newest"
 MIRROR=${VRANGE_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${VRANGE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 export DEBIAN_FRONTEND=noninteractive
@@ -73,7 +74,7 @@ tag_timeouts() {
 	# batch: 5.7 to 8.7 s against 3 to 5 s, next to its 10 s limit): twice
 	# the time, and t_bounds makes 2^17 ranges (its th_slowdown() rule).
 	case $1 in arm64-*) TH_SLOWDOWN=2 ;; esac
-	[ "$1" = debug ] || return 0
+	case $1 in debug | debug-*) ;; *) return 0 ;; esac
 	TH_SLOWDOWN=4
 	export VRANGE_TEST_TIMEOUT=${VRANGE_TEST_TIMEOUT:-900}
 	export VRANGE_GUEST_TIMEOUT=${VRANGE_GUEST_TIMEOUT:-2400}

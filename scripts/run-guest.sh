@@ -75,7 +75,7 @@ esac
 # shadow bounds were those of 4-level paging and a 5-level direct-map
 # address (0xff11...) looked wild.  A kernel bug, not ours, timing-dependent
 # (one boot in many); 4-level paging, as on most hardware, has no window.
-if [ "$accel" = tcg ] && [ "$TAG" = debug ]; then
+if [ "$accel" = tcg ] && case $TAG in debug | debug-*) true ;; *) false ;; esac; then
 	# shellcheck disable=SC2054 # QEMU's options have commas
 	accel_args=(-accel tcg,thread=multi -cpu max,la57=off)
 fi
