@@ -122,6 +122,19 @@ highest_version() {
 			if (s[2] ~ re) { sub(/\/.*/, "", s[2]); print $2, s[2] } }')
 }
 
+# newest_version: highest_version of trixie-backports, or of trixie if that
+# has none (say so); sets want to the suites looked in.  In the trixie
+# chroot (KCHROOT).
+newest_version() {
+	want="trixie-backports"
+	highest_version "$want"
+	if [ -z "$KVERSION" ]; then
+		want="trixie|trixie-security|trixie-updates"
+		highest_version "$want"
+		warn "trixie-backports has no $META: falling back to $KSUITE ($KVERSION)"
+	fi
+}
+
 # abi_of VERSION: the ABI named by linux-image-FLAVOUR=VERSION's Depends.
 abi_of() {
 	in_root apt-cache show "$(archq "$META")=$1" |
@@ -473,13 +486,7 @@ newest)
 	else
 		KCHROOT=$("$TOP/scripts/chroot.sh" trixie arm64)
 	fi
-	want="trixie-backports"
-	highest_version "$want"
-	if [ -z "$KVERSION" ]; then
-		want="trixie|trixie-security|trixie-updates"
-		highest_version "$want"
-		warn "trixie-backports has no $META: falling back to $KSUITE ($KVERSION)"
-	fi
+	newest_version
 	;;
 debug)
 	# Sets KABI, KVERSION, KSUITE, VMLINUZ and KDIR.
@@ -490,12 +497,7 @@ debug-newest)
 	# The source of the newest tag's kernel: linux-source-X.Y, of the
 	# same version as its image (both come from src:linux).
 	KCHROOT=$("$TOP/scripts/chroot.sh" trixie)
-	want="trixie-backports"
-	highest_version "$want"
-	if [ -z "$KVERSION" ]; then
-		want="trixie|trixie-security|trixie-updates"
-		highest_version "$want"
-	fi
+	newest_version
 	[ -n "$KVERSION" ] || retry "no $META found in ${want//|/, }"
 	src=linux-source-$(echo "$KVERSION" | grep -oE '^[0-9]+\.[0-9]+')
 	mkdir -p "$BUILD/kernels"
