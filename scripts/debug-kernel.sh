@@ -78,13 +78,20 @@ if [ -s "$dir/done" ] && [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$tree/Mod
 	exit 0
 fi
 
-# settable CONFIG_X: whether the tree's Kconfig lets a .config set X: it
-# defines it with a prompt (a type with a quoted string, or "prompt").  Not
-# so for an option a newer kernel dropped (MEMCG_KMEM, gone in 6.10) or
-# made def_bool (MICROCODE, 6.6).
+# settable CONFIG_X: whether the tree's Kconfig lets a .config set X: an
+# entry of X, up to the next entry, gives it a prompt (a type with a quoted
+# string, or "prompt").  Not so for an option a newer kernel dropped
+# (MEMCG_KMEM, gone in 6.10) or made def_bool (MICROCODE, 6.6).
 settable() {
-	grep -rh -A4 --include='Kconfig*' -E "^(menu)?config ${1#CONFIG_}\$" "$tree" |
-		grep -qE '^\s*((bool|tristate|int|hex|string)\s+"|prompt\s)'
+	local name=${1#CONFIG_} files
+	files=$(grep -rlE --include='Kconfig*' "^(menu)?config $name\$" "$tree") || return 1
+	# shellcheck disable=SC2086 # one file name per word (no blanks in a kernel tree)
+	awk -v n="$name" '
+		FNR == 1 { in_entry = 0 }
+		/^(menu)?config / { in_entry = ($0 ~ "^(menu)?config " n "$"); next }
+		/^(end)?(menu|choice|if|comment)([ \t]|$)|^source[ \t]/ { in_entry = 0 }
+		in_entry && /^[ \t]*((bool|tristate|int|hex|string)[ \t]+"|prompt[ \t])/ { found = 1 }
+		END { exit !found }' $files
 }
 
 # check_options: every CONFIG_X=V and "# CONFIG_X is not set" of the
