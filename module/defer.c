@@ -47,7 +47,9 @@
  *  - The shrinker's count files the listed areas' runs first
  *    (vrange_defer_reclaim()), with no sleeping lock and no allocation:
  *    drop_caches and memory.reclaim see them.  An area whose lock is
- *    held is left to the work, which is started at once.
+ *    held is left to the work, which is started at once.  The count
+ *    never says SHRINK_EMPTY, which would have a memcg's reclaim skip it
+ *    until a list_lru_add() for that memcg.
  *  - PURGE_ALL_CACHES and the sysfs counters wait for the work
  *    (vrange_defer_flush_all()), GET_STATS and fdinfo file the area's
  *    (vrange_defer_flush()), and a status counts the run.

@@ -850,8 +850,14 @@ static unsigned long vrange_shrink_count(struct shrinker *shrinker,
 			pages += ranges;
 	}
 	pages += vrange_slots_count(sc);
+	/*
+	 * Not SHRINK_EMPTY: after that, reclaim of @sc->memcg skips this
+	 * shrinker until list_lru_add() sets its bit again, and a lock-free
+	 * unpin files nothing (defer.c): that memcg's reclaim, at its limit,
+	 * would not see its deferred runs until the work files them.
+	 */
 	if (!pages)
-		return SHRINK_EMPTY;
+		return 0;
 	if (get_nr_swap_pages() > 0)
 		pages *= 2;
 	return max(pages, VRANGE_COUNT_MIN);

@@ -23,6 +23,8 @@
  * deferred_range_reaches_reclaim_while_another_area_is_busy: a range
  * unpinned lock-free in a group is purged by the group's memory.reclaim
  * while another area (unpinned lock-free just before) is locked for long.
+ * group_reclaim_sees_deferred_runs_after_an_empty_count: the same right
+ * after a reclaim of the group that found nothing of this module's.
  *
  * range_is_filed_under_the_group_of_its_memory: a consumer in one group
  * unpins what a producer in another filled; the producer's group purges it.
@@ -720,6 +722,83 @@ TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 	EXPECT_TRUE(t->purged < busy.end);
 	munmap(t, PG);
 	vr_area_free(&b);
+	remove_group(path);
+}
+
+/*
+ * A group's reclaim must see the group's deferred runs even when its last
+ * reclaim found nothing of this module's to purge.  The kernel calls a
+ * memcg-aware shrinker for a group only while the group's shrinker bit is
+ * set: list_lru_add() sets it, and a count that says "empty"
+ * (SHRINK_EMPTY) clears it.  A lock-free unpin files nothing, so until the
+ * work filed the run 10 ms later the group's reclaim (memory.reclaim, or
+ * its charges at memory.max, which OOM when that finds nothing) never
+ * asked the shrinker.  Each round: areas of 16 pages (the largest deferred
+ * run) are filled, unpinned and pinned (locked: the next unpin is
+ * lock-free), the group's reclaim finds nothing, the areas are unpinned
+ * lock-free, and the group's memory.reclaim at once must purge some.
+ */
+#define EMPTY_AREAS	64
+#define EMPTY_PAGES	16
+#define EMPTY_ROUNDS	8
+
+static void empty_count_child(const char *path, int *missed)
+{
+	struct vr_area v[EMPTY_AREAS];
+	uint64_t t0, took;
+	long left;
+	int i, r, purged;
+
+	join_group(path);
+	for (r = 0; r < EMPTY_ROUNDS; r++) {
+		for (i = 0; i < EMPTY_AREAS; i++) {
+			vr_area_new(&v[i], "t_memcg-empty", EMPTY_PAGES);
+			th_fill(v[i].p, v[i].size, 0x3c + i, 0);
+			ASSERT_EQ(vr_unpin_pg(v[i].fd, 0, EMPTY_PAGES), 0);
+			ASSERT_EQ(vr_pin_pg(v[i].fd, 0, EMPTY_PAGES),
+				  VRANGE_NOT_PURGED);
+		}
+		/* Nothing of ours to purge: the count says so. */
+		group_reclaim_bytes(path, PG, 1);
+		for (i = 0; i < EMPTY_AREAS; i++)
+			ASSERT_EQ(vr_unpin_pg(v[i].fd, 0, EMPTY_PAGES), 0);
+		t0 = th_now_ms();
+		group_reclaim_bytes(path, EMPTY_AREAS * EMPTY_PAGES * PG, 1);
+		took = th_now_ms() - t0;
+		left = 0;
+		for (i = 0; i < EMPTY_AREAS; i++)
+			left += th_resident(v[i].p, v[i].size);
+		purged = 0;
+		for (i = 0; i < EMPTY_AREAS; i++) {
+			purged += vr_pin_pg(v[i].fd, 0, EMPTY_PAGES) ==
+				  VRANGE_WAS_PURGED;
+			vr_area_free(&v[i]);
+		}
+		TH_LOG("round %d: memory.reclaim took %llu ms, %d of %d areas purged, %ld pages left",
+		       r, (unsigned long long)took, purged, EMPTY_AREAS, left);
+		if (!purged)
+			(*missed)++;
+	}
+}
+
+TEST_TIMEOUT(group_reclaim_sees_deferred_runs_after_an_empty_count, 120)
+{
+	char path[256];
+	int *missed;
+	pid_t pid;
+
+	make_reclaim_group(path, sizeof(path), "empty");
+	missed = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAP_OK(missed);
+	pid = th_fork();
+	if (pid == 0) {
+		empty_count_child(path, missed);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+	EXPECT_EQ(*missed, 0);
+	munmap(missed, PG);
 	remove_group(path);
 }
 
