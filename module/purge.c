@@ -894,6 +894,11 @@ static unsigned long vrange_shrink_walk(struct shrink_control *sc,
 				break;
 			if (p->hold) {
 				mutex_lock(&p->hold->lock);
+				/* The work's memcg: see vrange_reclaim_later(). */
+				if (sc->memcg && !mem_cgroup_online(sc->memcg)) {
+					mutex_unlock(&p->hold->lock);
+					return freed;
+				}
 				vrange_purge_slot_add(p, p->hold);
 			}
 			list_lru_walk_one(lru, sc->nid, sc->memcg,
@@ -970,8 +975,14 @@ static void vrange_reclaim_later(struct vrange_area *area,
 	struct mem_cgroup *memcg = sc->memcg;
 	bool queue = false;
 
-	/* An offline memcg's ranges went to its parent's lists. */
-	if (memcg && !css_tryget(&memcg->css))
+	/*
+	 * Only for an online memcg, and the work gives up if it went offline
+	 * while it waited: its ranges went to its parent's lists, whose
+	 * reclaim is the parent's, and list_lru finds a memcg's lists by its
+	 * id, which from 6.13 is not moved to the parent's at offline and may
+	 * be a new memcg's by then.
+	 */
+	if (memcg && !css_tryget_online(&memcg->css))
 		return;
 	spin_lock(&area->state_lock);
 	if (!area->reclaim_want) {

@@ -25,6 +25,8 @@
  * while another area (unpinned lock-free just before) is locked for long.
  * group_reclaim_sees_deferred_runs_after_an_empty_count: the same right
  * after a reclaim of the group that found nothing of this module's.
+ * reclaim_work_of_a_removed_group_purges_no_other_group: the reclaim work
+ * for a busy area gives up if its group is removed while it waits.
  *
  * range_is_filed_under_the_group_of_its_memory: a consumer in one group
  * unpins what a producer in another filled; the producer's group purges it.
@@ -800,6 +802,176 @@ TEST_TIMEOUT(group_reclaim_sees_deferred_runs_after_an_empty_count, 120)
 	EXPECT_EQ(*missed, 0);
 	munmap(missed, PG);
 	remove_group(path);
+}
+
+/*
+ * The reclaim work of an area passed by while busy purges for the memcg
+ * of the shrinker call it continues, and it waits for the area's lock
+ * first.  If that group is removed meanwhile, the work must not walk the
+ * lists of its id: from 6.13 list_lru finds them by memcg->kmemcg_id,
+ * which is not moved to the parent's at offline, and the id is handed to
+ * the next group made (the lowest free).  Here group M's reclaim meets a
+ * range of area A while GONE_WAITERS threads queue for A's lock with long
+ * statuses (the work waits behind them); M is removed and groups N are
+ * made, one every 50 ms, each with a small area unpinned under it; then
+ * the statuses stop.
+ * No area of the N groups, which no reclaim asked for, may be purged, nor
+ * A's ranges of the root group: before 6.13 the work of a removed group
+ * walked its parent's lists (the root's).  Skipped if no hand-off
+ * happened (the area was not busy when M's reclaim met it).
+ */
+#define GONE_WAITERS	24
+#define GONE_GROUPS	12
+#define GONE_PAGES	16
+/* M's ranges: more than a few walks of the work take (128 pages each). */
+#define GONE_M_RANGES	2048
+#define SYS_VRANGE	"/sys/class/misc/vrange/"
+
+struct gone_busy {
+	int fd;
+	volatile int *stop;
+};
+
+static void *gone_status(void *arg)
+{
+	struct gone_busy *b = arg;
+	struct vrange_range64 r;
+
+	while (!*b->stop)
+		vr_range64(b->fd, VRANGE_STATUS64, 0, 0, &r);
+	return NULL;
+}
+
+/*
+ * In a child in group @path: fault in @n pages of @a from page @base, and
+ * unpin every other one (@n / 2 ranges of one page).
+ */
+static void gone_unpin_in(const char *path, struct vr_area *a, size_t base,
+			  size_t n)
+{
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		struct vrange_range64 *r;
+		struct vrange_batch b;
+		size_t i = 0, j;
+
+		join_group(path);
+		th_fill(a->p + base * PG, n * PG, 0x51, 0);
+		r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
+		ASSERT_TRUE(r != NULL);
+		while (i < n / 2) {
+			for (j = 0; j < VRANGE_BATCH_MAX && i < n / 2; j++, i++) {
+				memset(&r[j], 0, sizeof(r[j]));
+				r[j].offset = (base + 2 * i) * PG;
+				r[j].len = PG;
+			}
+			memset(&b, 0, sizeof(b));
+			b.ranges = (uintptr_t)r;
+			b.nr = j;
+			b.op = VRANGE_BATCH_UNPIN;
+			ASSERT_EQ(ioctl(a->fd, VRANGE_BATCH, &b), 0);
+		}
+		free(r);
+		th_child_done();
+	}
+	th_wait_ok(pid);
+}
+
+static uint64_t sys_u64(const char *name)
+{
+	char f[128];
+	uint64_t v = 0;
+
+	snprintf(f, sizeof(f), SYS_VRANGE "%s", name);
+	th_read_u64(f, &v);
+	return v;
+}
+
+TEST_TIMEOUT(reclaim_work_of_a_removed_group_purges_no_other_group, 180)
+{
+	char m[256], n[GONE_GROUPS][300];
+	struct vr_area a, b[GONE_GROUPS];
+	pthread_t th[GONE_WAITERS];
+	uint64_t h0, h1, s1, s2, s3, d, t0, t1, t2;
+	struct gone_busy busy;
+	struct vrange_range64 r, rm;
+	volatile int stop = 0;
+	size_t nr, base;
+	int i, purged = 0;
+
+	if (th_read_u64(SYS_VRANGE "shrinker_handoffs", &h0))
+		SKIP("no shrinker_handoffs in sysfs");
+	make_reclaim_group(m, sizeof(m), "gone");
+	/*
+	 * All memory on node 0 (the children inherit the policy): the work
+	 * walks the node of the call that handed over, and the N groups'
+	 * ranges must be on its lists.
+	 */
+	ASSERT_OK(th_bind_node(0));
+	/* A's many ranges are the root group's, its last pages M's. */
+	base = 2 * BUSY_MAX + 4;
+	vr_area_new(&a, "t_memcg-gone", base + 2 * GONE_M_RANGES);
+	nr = busy_ranges();
+	busy_make_ranges(a.fd, 0, nr);
+	d = status_ms(a.fd);
+	gone_unpin_in(m, &a, base, 2 * GONE_M_RANGES);
+	for (i = 0; i < GONE_GROUPS; i++)
+		vr_area_new(&b[i], "t_memcg-other", GONE_PAGES);
+
+	busy.fd = a.fd;
+	busy.stop = &stop;
+	for (i = 0; i < GONE_WAITERS; i++)
+		ASSERT_EQ(pthread_create(&th[i], NULL, gone_status, &busy), 0);
+	th_sleep_ms(2 * d + 20);
+	h0 = sys_u64("shrinker_handoffs");
+	t0 = th_now_ms();
+	group_reclaim_bytes(m, 1 << 20, 1);
+	t1 = th_now_ms();
+	h1 = sys_u64("shrinker_handoffs");
+	s1 = sys_u64("shrinker_scans");
+	/* The group goes, its id is freed at offline; new groups take ids. */
+	remove_group(m);
+	/* One every 50 ms: the first made once M is offline takes its id. */
+	for (i = 0; i < GONE_GROUPS; i++) {
+		th_sleep_ms(50);
+		snprintf(n[i], sizeof(n[i]), "%s-n%d", m, i);
+		ASSERT_OK(mkdir(n[i], 0755));
+		gone_unpin_in(n[i], &b[i], 0, GONE_PAGES);
+	}
+	t2 = th_now_ms();
+	s2 = sys_u64("shrinker_scans");
+	stop = 1;
+	for (i = 0; i < GONE_WAITERS; i++)
+		ASSERT_EQ(pthread_join(th[i], NULL), 0);
+	/* The work has A's lock now, if it was waiting for it. */
+	th_sleep_ms(500);
+	s3 = sys_u64("shrinker_scans");
+	for (i = 0; i < GONE_GROUPS; i++) {
+		int ret = vr_pin_pg(b[i].fd, 0, GONE_PAGES);
+
+		if (ret == VRANGE_WAS_PURGED) {
+			TH_LOG("group %s's area was purged", n[i]);
+			purged++;
+		}
+		vr_area_free(&b[i]);
+		remove_group(n[i]);
+	}
+	/* The root's ranges, and M's. */
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, 0, base * PG, &r), 0);
+	ASSERT_EQ(vr_range64(a.fd, VRANGE_STATUS64, base * PG, 0, &rm), 0);
+	vr_area_free(&a);
+	th_bind_node(-1);
+	TH_LOG("a status of %zu ranges: %llu ms; M's reclaim %llu ms, %llu hand-off(s); groups made in %llu ms; shrinker calls %llu during, %llu after; purged: %d of %d new groups' areas, %llu bytes of the root's ranges, %llu of M's",
+	       nr, (unsigned long long)d, (unsigned long long)(t1 - t0),
+	       (unsigned long long)(h1 - h0), (unsigned long long)(t2 - t1),
+	       (unsigned long long)(s2 - s1), (unsigned long long)(s3 - s2),
+	       purged, GONE_GROUPS, (unsigned long long)r.purged,
+	       (unsigned long long)rm.purged);
+	if (h1 == h0)
+		SKIP("M's reclaim handed nothing over (the area was free)");
+	EXPECT_EQ(purged, 0);
+	EXPECT_EQ(r.purged, 0);
 }
 
 /*
