@@ -381,14 +381,19 @@ int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
 {
 	int ret = 0;
 
-	/* As ashmem: under READ_IMPLIES_EXEC, mmap adds PROT_EXEC to reads. */
-	if ((prot & PROT_READ) && (current->personality & READ_IMPLIES_EXEC))
-		prot |= PROT_EXEC;
-
 	mutex_lock(&area->lock);
 	if ((area->prot_mask & prot) != prot) {
 		ret = -EINVAL;
 	} else {
+		/*
+		 * As ashmem, after the check: under READ_IMPLIES_EXEC, mmap
+		 * adds PROT_EXEC to reads, so a mask that allows reads keeps
+		 * exec; unlike ashmem, only if the mask has it still, so
+		 * that what a sharer made non-executable stays so.
+		 */
+		if ((prot & PROT_READ) &&
+		    (current->personality & READ_IMPLIES_EXEC))
+			prot |= area->prot_mask & PROT_EXEC;
 		WRITE_ONCE(area->prot_mask, prot);
 		/*
 		 * A lock-free unpin that read the old mask now fails its
@@ -910,6 +915,20 @@ static int vrange_op(struct vrange_area *area, unsigned int op, u64 offset,
 	return ret;
 }
 
+/*
+ * ashmem's len 0 at the page-rounded end: a range of no pages, which its
+ * PIN, UNPIN and GET_PIN_STATUS took (pinning nothing, unpinning nothing)
+ * and Android code passes (ashmem_unpin_region(fd, used, 0) with nothing
+ * left over).  vrange_area_range() refuses empty ranges, as the 64-bit
+ * commands and batches do.  The size is fixed once the file is published.
+ */
+static bool vrange_area_empty_end(struct vrange_area *area, u32 offset)
+{
+	/* Pairs with the release in vrange_area_mmap(): the size first. */
+	return smp_load_acquire(&area->file) &&
+	       offset == PAGE_ALIGN((u64)READ_ONCE(area->size));
+}
+
 /**
  * vrange_pin_ioctl() - VRANGE_PIN, VRANGE_UNPIN and VRANGE_GET_PIN_STATUS
  * @area: the area
@@ -930,6 +949,9 @@ int vrange_pin_ioctl(struct vrange_area *area, unsigned int cmd,
 	/* ashmem: offset + len must not wrap in 32 bits, even at the end. */
 	if ((u64)pin.offset + pin.len > U32_MAX)
 		return -EINVAL;
+	/* Nothing pinned, unpinned or purged, so nothing to change. */
+	if (!pin.len && vrange_area_empty_end(area, pin.offset))
+		return cmd == VRANGE_GET_PIN_STATUS ? VRANGE_IS_PINNED : 0;
 
 	if (cmd == VRANGE_GET_PIN_STATUS) {
 		pgoff_t start, end;

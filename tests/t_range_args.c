@@ -6,7 +6,8 @@
  * Success values (PIN 0 on a new area, UNPIN 0, STATUS 1); EINVAL before
  * the first mmap (fresh and sized-but-unmapped areas), for unaligned
  * offset or length, for offset + len beyond the page-rounded size or
- * overflowing 32 bits, for an empty range; len 0 meaning "to the end";
+ * overflowing 32 bits; len 0 meaning "to the end", and at the end an
+ * empty range, which the three commands take, as ashmem did;
  * EFAULT for bad argument pointers.  A failed call changes nothing.
  */
 #define _GNU_SOURCE
@@ -180,7 +181,7 @@ TEST(page_rounded_size_is_the_limit)
 	expect_all_ok(fd, 4 * PG, 0, "len 0 from the partial last page");
 	expect_all_fail(fd, 0, 6 * PG, EINVAL, "beyond the rounded size");
 	expect_all_fail(fd, 5 * PG, PG, EINVAL, "beyond the rounded size");
-	expect_all_fail(fd, 5 * PG, 0, EINVAL, "empty: offset at the end");
+	expect_all_ok(fd, 5 * PG, 0, "len 0 at the rounded end: empty");
 }
 
 TEST(offset_plus_len_overflow_is_einval)
@@ -199,12 +200,38 @@ TEST(offset_plus_len_overflow_is_einval)
 	EXPECT_EQ(vr_status(fd, 0, 0), VRANGE_IS_PINNED);
 }
 
-TEST(empty_range_is_einval)
+TEST(empty_range_at_the_end_is_nothing)
 {
 	int fd = mapped_area(4 * PG);
+	struct vrange_range64 r;
 
-	/* len 0 at the end means "from the end to the end": nothing. */
-	expect_all_fail(fd, 4 * PG, 0, EINVAL, "empty range at the end");
+	/*
+	 * len 0 at the end means "from the end to the end": as in ashmem
+	 * (ashmem_unpin_region(fd, used, 0) with nothing left over), the
+	 * three commands take it and it is nothing.
+	 */
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_UNPIN, 4 * PG, 0), 0);
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_PIN, 4 * PG, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_GET_PIN_STATUS, 4 * PG, 0),
+		  VRANGE_IS_PINNED);
+	EXPECT_EQ(vr_status(fd, 0, 0), VRANGE_IS_PINNED);
+	/*
+	 * With the last page unpinned it is still nothing (ashmem's own
+	 * answers there, pgend = pgstart - 1, described the last page).
+	 */
+	ASSERT_EQ(vr_unpin_pg(fd, 3, 1), 0);
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_GET_PIN_STATUS, 4 * PG, 0),
+		  VRANGE_IS_PINNED);
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_PIN, 4 * PG, 0), VRANGE_NOT_PURGED);
+	EXPECT_EQ(vr_status_pg(fd, 3, 1), VRANGE_IS_UNPINNED);
+	/* Read-only: nothing to unpin, so no EPERM either. */
+	ASSERT_EQ(ioctl(fd, VRANGE_SET_PROT_MASK, PROT_READ), 0);
+	EXPECT_EQ(vr_range_ioctl(fd, VRANGE_UNPIN, 4 * PG, 0), 0);
+	/* Past the end, and an empty range elsewhere, are still EINVAL. */
+	expect_all_fail(fd, 5 * PG, 0, EINVAL, "len 0 past the end");
+	/* The 64-bit commands refuse an empty range. */
+	EXPECT_ERRNO(vr_range64(fd, VRANGE_PIN64, 4 * PG, 0, &r), EINVAL);
+	EXPECT_ERRNO(vr_range64(fd, VRANGE_STATUS64, 4 * PG, 0, &r), EINVAL);
 }
 
 TEST(len_zero_means_to_the_end)

@@ -81,7 +81,8 @@ struct vrange_pin {
  *	ioctl(2) returns an int.
  * VRANGE_SET_PROT_MASK: PROT_READ | PROT_WRITE | PROT_EXEC bits, by value;
  *	may only remove bits (EINVAL for adding one or for unknown bits).
- *	With READ_IMPLIES_EXEC, PROT_READ implies PROT_EXEC, as in ashmem.
+ *	With READ_IMPLIES_EXEC, PROT_READ implies PROT_EXEC, as in ashmem,
+ *	after the check, and only while the mask has PROT_EXEC.
  * VRANGE_GET_PROT_MASK: returns the mask.
  * VRANGE_PIN: returns VRANGE_WAS_PURGED if any page of the range was purged
  *	while unpinned, else VRANGE_NOT_PURGED.
@@ -93,8 +94,10 @@ struct vrange_pin {
  * VRANGE_GET_PIN_STATUS: VRANGE_IS_PINNED if every page of the range is
  *	pinned, else VRANGE_IS_UNPINNED.
  *	For these three: EINVAL before the first mmap, for an offset or length
- *	that is not page-aligned, for offset + len overflowing or beyond the
- *	page-rounded size, and for an empty range.
+ *	that is not page-aligned, and for offset + len overflowing or beyond
+ *	the page-rounded size.  len 0 at the page-rounded end is, as in
+ *	ashmem, a range of no pages: PIN returns VRANGE_NOT_PURGED, UNPIN 0,
+ *	GET_PIN_STATUS VRANGE_IS_PINNED, and nothing changes.
  * VRANGE_PURGE_ALL_CACHES: EPERM without CAP_SYS_ADMIN.  Purges every
  *	unpinned page of every area and returns how many pages it found in
  *	unpinned ranges not purged yet, whether or not they had ever been
