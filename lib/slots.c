@@ -188,31 +188,74 @@ static int vrl_slot_pin1(struct vrl_slots *s, uint64_t i)
 	return v == VRANGE_SLOT_PINNED ? 0 : VRL_SLOW;
 }
 
+/*
+ * Whether the user side may pin (@pin) or unpin every slot of [@first,
+ * @last) itself.  If not, the whole span goes to the kernel in one call,
+ * which is all or nothing: calls slot by slot after some compare-and-swaps
+ * would leave those slots changed on an error, and a pin's answer for them
+ * lost (a later pin would say "not purged" of a purged slot).
+ */
+static int vrl_slots_fast(const struct vrl_slots *s, uint64_t first,
+			  uint64_t last, int pin)
+{
+	uint64_t i, v;
+
+	for (i = first; i < last; i++) {
+		v = atomic_load_explicit(&s->word[i], memory_order_relaxed);
+		if (v & (VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ))
+			return 0;
+		if (pin && (v & VRL_CTL) == VRANGE_SLOT_PURGING)
+			return 0;
+		if (pin && (v & VRL_CTL) == VRANGE_SLOT_PINNED &&
+		    v != VRANGE_SLOT_PINNED)
+			return 0;
+	}
+	return 1;
+}
+
+/* The span's slots from @i on, as one range of bytes. */
+static struct vrange_range64 vrl_slots_rest(const struct vrl_slots *s,
+					    uint64_t i, uint64_t last,
+					    unsigned int flags)
+{
+	uint64_t end = last << s->shift;
+	struct vrange_range64 r = {
+		.offset = i << s->shift,
+		.flags = flags,
+	};
+
+	r.len = (end < s->size ? end : s->size) - r.offset;
+	return r;
+}
+
 static int vrl_slots_pin(struct vrange_area *a, uint64_t offset,
 			 uint64_t len, uint64_t *bytesp)
 {
 	struct vrl_slots *s = atomic_load_explicit(&a->slots,
 						   memory_order_acquire);
 	uint64_t i, first, last, bytes = 0;
+	struct vrange_range64 r;
 	int ret;
 
-	if (!s || !vrl_slot_span(s, offset, len, &first, &last))
+	if (!s || !vrl_slot_span(s, offset, len, &first, &last) ||
+	    !vrl_slots_fast(s, first, last, 1))
 		return VRL_NOT_FAST;
 	for (i = first; i < last; i++) {
 		ret = vrl_slot_pin1(s, i);
 		if (ret == VRL_SLOW) {
-			struct vrange_range64 r = {
-				.offset = i << s->shift,
-				.len = vrl_slot_bytes(s, i),
-			};
-
+			/*
+			 * Made KERNEL since the look (a sub-slot call of
+			 * another thread's): the rest in one call.
+			 */
+			r = vrl_slots_rest(s, i, last, 0);
 			ret = a->ops->range(a, VRANGE_BATCH_PIN, &r);
 			if (ret)
 				return ret;
 			bytes += r.bytes;
-		} else if (ret) {
-			bytes += vrl_slot_bytes(s, i);
+			break;
 		}
+		if (ret)
+			bytes += vrl_slot_bytes(s, i);
 	}
 	*bytesp = bytes;
 	return 0;
@@ -225,11 +268,13 @@ static int vrl_slots_unpin(struct vrange_area *a, uint64_t offset,
 						   memory_order_acquire);
 	const unsigned int levels = VRANGE_PURGE_FIRST | VRANGE_PURGE_LAST;
 	uint64_t i, first, last, nv, old, level = VRANGE_SLOT_LEVEL_NORMAL;
+	struct vrange_range64 r;
 	int ret, unpinned = 0;
 
 	/* PURGE_PARTIAL, unknown flags: the kernel's answer (errnos). */
 	if (!s || (flags & ~levels) || (flags & levels) == levels ||
-	    !vrl_slot_span(s, offset, len, &first, &last))
+	    !vrl_slot_span(s, offset, len, &first, &last) ||
+	    !vrl_slots_fast(s, first, last, 0))
 		return VRL_NOT_FAST;
 	if (flags & VRANGE_PURGE_FIRST)
 		level = VRANGE_SLOT_LEVEL_FIRST;
@@ -247,17 +292,12 @@ static int vrl_slots_unpin(struct vrange_area *a, uint64_t offset,
 		/* UNPINNED, PURGING, PURGED: unpinned already. */
 		if (!(old & (VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ)))
 			continue;
-		{
-			struct vrange_range64 r = {
-				.offset = i << s->shift,
-				.len = vrl_slot_bytes(s, i),
-				.flags = flags,
-			};
-
-			ret = a->ops->range(a, VRANGE_BATCH_UNPIN, &r);
-			if (ret)
-				return ret;
-		}
+		/* Made KERNEL since the look: the rest in one call. */
+		r = vrl_slots_rest(s, i, last, flags);
+		ret = a->ops->range(a, VRANGE_BATCH_UNPIN, &r);
+		if (ret)
+			return ret;
+		break;
 	}
 	/* After the CASes: reclaim may have stopped looking (disarmed). */
 	if (unpinned && !atomic_load((_Atomic uint32_t *)&s->hdr->armed) &&

@@ -1573,6 +1573,67 @@ TEST(lib_part_of_a_slot_takes_the_ioctl)
 	vrange_close(va);
 }
 
+/*
+ * A span of whole slots of which one is KERNEL goes to the kernel in one
+ * call, all or nothing: the library once changed the FAST slots' words
+ * first and then called the kernel for the KERNEL one, so that an error
+ * (here ENOTTY, /dev/null in place of the fd) left them changed: an unpin
+ * "failed" with its first slot unpinned (reclaim may purge what the caller
+ * thinks pinned), a pin "failed" with its purged slot pinned, and the next
+ * pin said "not purged" of a purged slot.
+ */
+TEST(lib_span_with_a_kernel_slot_is_all_or_nothing)
+{
+	struct vrange_slots_hdr *hdr;
+	struct vrange_area *va;
+	int fd, saved, null;
+	uint64_t *w, bytes;
+	unsigned char *p;
+
+	va = vl_create("t_slots", 2 * SLOT, 0);
+	ASSERT_EQ(vrange_set_slots(va, SHIFT), 0);
+	ASSERT_EQ(vrange_map(va, 0, 0, PROT_READ | PROT_WRITE, (void **)&p), 0);
+	w = lib_words(va, &hdr);
+	th_fill(p, 2 * SLOT, SEED, 0);
+	/* Slot 1 KERNEL: two pages of it unpinned, the first pinned again. */
+	ASSERT_EQ(vrange_unpin(va, SLOT, 2 * PG, 0), 0);
+	ASSERT_EQ(vrange_pin(va, SLOT, PG, NULL), VRANGE_NOT_PURGED);
+	ASSERT_EQ(w[1], (uint64_t)VRANGE_SLOT_KERNEL);
+	ASSERT_EQ(w[0], (uint64_t)VRANGE_SLOT_PINNED);
+
+	fd = vrange_fd(va);
+	saved = dup(fd);
+	null = open("/dev/null", O_RDWR);
+	ASSERT_GE(saved, 0);
+	ASSERT_GE(null, 0);
+	ASSERT_EQ(dup2(null, fd), fd);
+	EXPECT_EQ(vrange_unpin(va, 0, 2 * SLOT, 0), -ENOTTY);
+	ASSERT_EQ(dup2(saved, fd), fd);
+	EXPECT_EQ(w[0], (uint64_t)VRANGE_SLOT_PINNED);
+	EXPECT_EQ(vrange_status(va, 0, SLOT, NULL, NULL), VRANGE_IS_PINNED);
+
+	/* Slot 0 purged (and slot 1's page); a failed pin leaves it so. */
+	ASSERT_EQ(vrange_unpin(va, 0, SLOT, 0), 0);
+	ASSERT_GE(vr_purge_all(), 0);
+	ASSERT_EQ(w[0], (uint64_t)VRANGE_SLOT_PURGED);
+	ASSERT_EQ(dup2(null, fd), fd);
+	EXPECT_EQ(vrange_pin(va, 0, 2 * SLOT, NULL), -ENOTTY);
+	ASSERT_EQ(dup2(saved, fd), fd);
+	EXPECT_EQ(w[0], (uint64_t)VRANGE_SLOT_PURGED);
+	bytes = 0;
+	EXPECT_EQ(vrange_pin(va, 0, 2 * SLOT, &bytes), VRANGE_WAS_PURGED);
+	EXPECT_EQ(bytes, (uint64_t)(SLOT + PG));
+	close(saved);
+	close(null);
+	EXPECT_ZEROED(p, SLOT);
+	EXPECT_PATTERN(p + SLOT, PG, SEED, SLOT);
+	EXPECT_ZEROED(p + SLOT + PG, PG);
+	EXPECT_PATTERN(p + SLOT + 2 * PG, SLOT - 2 * PG, SEED, SLOT + 2 * PG);
+	munmap(hdr, PG);
+	vrange_unmap(p, 2 * SLOT);
+	vrange_close(va);
+}
+
 TEST(lib_memfd_backend_keeps_the_api)
 {
 	struct vrange_area *va;
