@@ -1464,6 +1464,22 @@ static uint64_t *lib_words(struct vrange_area *va, struct vrange_slots_hdr **hdr
 }
 
 /*
+ * @va's fd, with a duplicate of it in *@saved and /dev/null open in *@null:
+ * dup2(*@null, fd) makes every ioctl of the library fail (ENOTTY), and
+ * dup2(*@saved, fd) restores it.
+ */
+static int null_fds(struct vrange_area *va, int *saved, int *null)
+{
+	int fd = vrange_fd(va);
+
+	*saved = dup(fd);
+	*null = open("/dev/null", O_RDWR);
+	ASSERT_GE(*saved, 0);
+	ASSERT_GE(*null, 0);
+	return fd;
+}
+
+/*
  * Once armed, whole-slot pins and unpins make no system call: with
  * /dev/null in place of the area's fd, any ioctl would fail (ENOTTY).
  */
@@ -1490,11 +1506,7 @@ TEST(lib_whole_slots_take_no_system_call)
 	EXPECT_EQ(w[0] & VRANGE_SLOT_STATE, VRANGE_SLOT_UNPINNED);
 	EXPECT_EQ(hdr->armed, 1u);
 
-	fd = vrange_fd(va);
-	saved = dup(fd);
-	null = open("/dev/null", O_RDWR);
-	ASSERT_GE(saved, 0);
-	ASSERT_GE(null, 0);
+	fd = null_fds(va, &saved, &null);
 	ASSERT_EQ(dup2(null, fd), fd);
 	EXPECT_EQ(vrange_pin(va, 0, SLOT, &bytes), VRANGE_NOT_PURGED);
 	EXPECT_EQ(bytes, (uint64_t)0);
@@ -1547,11 +1559,7 @@ TEST(lib_part_of_a_slot_takes_the_ioctl)
 	EXPECT_EQ(vrange_unpin(va, 0, SLOT, 1U << 7), -EINVAL);
 	EXPECT_EQ(vrange_unpin(va, 0, 3 * SLOT, 0), -EINVAL);
 	/* A KERNEL word: whole slots take the ioctl too (/dev/null's ENOTTY). */
-	fd = vrange_fd(va);
-	saved = dup(fd);
-	null = open("/dev/null", O_RDWR);
-	ASSERT_GE(saved, 0);
-	ASSERT_GE(null, 0);
+	fd = null_fds(va, &saved, &null);
 	ASSERT_EQ(dup2(null, fd), fd);
 	EXPECT_EQ(vrange_pin(va, 0, SLOT, NULL), -ENOTTY);
 	ASSERT_EQ(dup2(saved, fd), fd);
@@ -1601,11 +1609,7 @@ TEST(lib_span_with_a_kernel_slot_is_all_or_nothing)
 	ASSERT_EQ(w[1], (uint64_t)VRANGE_SLOT_KERNEL);
 	ASSERT_EQ(w[0], (uint64_t)VRANGE_SLOT_PINNED);
 
-	fd = vrange_fd(va);
-	saved = dup(fd);
-	null = open("/dev/null", O_RDWR);
-	ASSERT_GE(saved, 0);
-	ASSERT_GE(null, 0);
+	fd = null_fds(va, &saved, &null);
 	ASSERT_EQ(dup2(null, fd), fd);
 	EXPECT_EQ(vrange_unpin(va, 0, 2 * SLOT, 0), -ENOTTY);
 	ASSERT_EQ(dup2(saved, fd), fd);
