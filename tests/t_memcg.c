@@ -823,8 +823,11 @@ TEST_TIMEOUT(group_reclaim_sees_deferred_runs_after_an_empty_count, 120)
 #define GONE_WAITERS	24
 #define GONE_GROUPS	12
 #define GONE_PAGES	16
-/* M's ranges: more than a few walks of the work take (128 pages each). */
-#define GONE_M_RANGES	2048
+/*
+ * M's memory, every other page unpinned: more than a few walks of the work
+ * take (128 pages each), and well within M's 64 MiB with any page size.
+ */
+#define GONE_M_BYTES	(16 * MIB)
 #define SYS_VRANGE	"/sys/class/misc/vrange/"
 
 struct gone_busy {
@@ -911,11 +914,11 @@ TEST_TIMEOUT(reclaim_work_of_a_removed_group_purges_no_other_group, 180)
 	ASSERT_OK(th_bind_node(0));
 	/* A's many ranges are the root group's, its last pages M's. */
 	base = 2 * BUSY_MAX + 4;
-	vr_area_new(&a, "t_memcg-gone", base + 2 * GONE_M_RANGES);
+	vr_area_new(&a, "t_memcg-gone", base + GONE_M_BYTES / PG);
 	nr = busy_ranges();
 	busy_make_ranges(a.fd, 0, nr);
 	d = status_ms(a.fd);
-	gone_unpin_in(m, &a, base, 2 * GONE_M_RANGES);
+	gone_unpin_in(m, &a, base, GONE_M_BYTES / PG);
 	for (i = 0; i < GONE_GROUPS; i++)
 		vr_area_new(&b[i], "t_memcg-other", GONE_PAGES);
 
