@@ -606,18 +606,18 @@ static void *busy_status(void *arg)
 	return NULL;
 }
 
-/* Unpin pages 3, 5, 7, ...: one-page ranges @i to @n - 1. */
-static void busy_make_ranges(int fd, size_t i, size_t n)
+/* Unpin @n one-page ranges, pages @first, @first + 2, ..., in batches. */
+static void unpin_alternate(int fd, size_t first, size_t n)
 {
 	struct vrange_range64 *r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
 	struct vrange_batch b;
-	size_t j;
+	size_t i = 0, j;
 
 	ASSERT_TRUE(r != NULL);
 	while (i < n) {
 		for (j = 0; j < VRANGE_BATCH_MAX && i < n; j++, i++) {
 			memset(&r[j], 0, sizeof(r[j]));
-			r[j].offset = (2 * i + 3) * PG;
+			r[j].offset = (first + 2 * i) * PG;
 			r[j].len = PG;
 		}
 		memset(&b, 0, sizeof(b));
@@ -680,10 +680,10 @@ TEST_TIMEOUT(deferred_range_reaches_reclaim_while_another_area_is_busy, 150)
 	ASSERT_MAP_OK(t);
 	vr_area_new(&b, "t_memcg-busy", 2 * BUSY_MAX + 3);
 	n = busy_ranges();
-	busy_make_ranges(b.fd, 0, n);
+	unpin_alternate(b.fd, 3, n);
 	d = status_ms(b.fd);
 	if (d < BUSY_MIN_MS && 2 * n <= BUSY_MAX) {
-		busy_make_ranges(b.fd, n, 2 * n);
+		unpin_alternate(b.fd, 2 * n + 3, n);
 		n *= 2;
 		d = status_ms(b.fd);
 	}
@@ -855,27 +855,9 @@ static void gone_unpin_in(const char *path, struct vr_area *a, size_t base,
 	pid_t pid = th_fork();
 
 	if (pid == 0) {
-		struct vrange_range64 *r;
-		struct vrange_batch b;
-		size_t i = 0, j;
-
 		join_group(path);
 		th_fill(a->p + base * PG, n * PG, 0x51, 0);
-		r = calloc(VRANGE_BATCH_MAX, sizeof(*r));
-		ASSERT_TRUE(r != NULL);
-		while (i < n / 2) {
-			for (j = 0; j < VRANGE_BATCH_MAX && i < n / 2; j++, i++) {
-				memset(&r[j], 0, sizeof(r[j]));
-				r[j].offset = (base + 2 * i) * PG;
-				r[j].len = PG;
-			}
-			memset(&b, 0, sizeof(b));
-			b.ranges = (uintptr_t)r;
-			b.nr = j;
-			b.op = VRANGE_BATCH_UNPIN;
-			ASSERT_EQ(ioctl(a->fd, VRANGE_BATCH, &b), 0);
-		}
-		free(r);
+		unpin_alternate(a->fd, base, n / 2);
 		th_child_done();
 	}
 	th_wait_ok(pid);
@@ -916,7 +898,7 @@ TEST_TIMEOUT(reclaim_work_of_a_removed_group_purges_no_other_group, 180)
 	base = 2 * BUSY_MAX + 4;
 	vr_area_new(&a, "t_memcg-gone", base + GONE_M_BYTES / PG);
 	nr = busy_ranges();
-	busy_make_ranges(a.fd, 0, nr);
+	unpin_alternate(a.fd, 3, nr);
 	d = status_ms(a.fd);
 	gone_unpin_in(m, &a, base, GONE_M_BYTES / PG);
 	for (i = 0; i < GONE_GROUPS; i++)
