@@ -165,11 +165,24 @@ vrl_slot_span(const struct vrl_slots *s, uint64_t offset, uint64_t len,
 	return 1;
 }
 
+/* Where the slots before slot @i end, in bytes: the area's end at most. */
+static uint64_t vrl_slots_end(const struct vrl_slots *s, uint64_t i)
+{
+	uint64_t end = i << s->shift;
+
+	return end < s->size ? end : s->size;
+}
+
 static uint64_t vrl_slot_bytes(const struct vrl_slots *s, uint64_t i)
 {
-	uint64_t end = (i + 1) << s->shift;
+	return vrl_slots_end(s, i + 1) - (i << s->shift);
+}
 
-	return (end < s->size ? end : s->size) - (i << s->shift);
+/* A word the user side pins by CAS (or finds pinned): no kernel call. */
+static int vrl_pin_fast(uint64_t v)
+{
+	return (v & VRL_CTL) == VRANGE_SLOT_UNPINNED ||
+	       (v & VRL_CTL) == VRANGE_SLOT_PURGED || v == VRANGE_SLOT_PINNED;
 }
 
 /* 1 purged, 0 not, VRL_SLOW: PIN64 of the slot. */
@@ -177,8 +190,7 @@ static int vrl_slot_pin1(struct vrl_slots *s, uint64_t i)
 {
 	uint64_t v = atomic_load_explicit(&s->word[i], memory_order_acquire);
 
-	while ((v & VRL_CTL) == VRANGE_SLOT_UNPINNED ||
-	       (v & VRL_CTL) == VRANGE_SLOT_PURGED)
+	while (v != VRANGE_SLOT_PINNED && vrl_pin_fast(v))
 		if (atomic_compare_exchange_weak_explicit(&s->word[i], &v,
 							  VRANGE_SLOT_PINNED,
 							  memory_order_acquire,
@@ -202,12 +214,8 @@ static int vrl_slots_fast(const struct vrl_slots *s, uint64_t first,
 
 	for (i = first; i < last; i++) {
 		v = atomic_load_explicit(&s->word[i], memory_order_relaxed);
-		if (v & (VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ))
-			return 0;
-		if (pin && (v & VRL_CTL) == VRANGE_SLOT_PURGING)
-			return 0;
-		if (pin && (v & VRL_CTL) == VRANGE_SLOT_PINNED &&
-		    v != VRANGE_SLOT_PINNED)
+		if (pin ? !vrl_pin_fast(v) :
+			  (v & (VRANGE_SLOT_KERNEL | VRANGE_SLOT_MBZ)))
 			return 0;
 	}
 	return 1;
@@ -218,13 +226,12 @@ static struct vrange_range64 vrl_slots_rest(const struct vrl_slots *s,
 					    uint64_t i, uint64_t last,
 					    unsigned int flags)
 {
-	uint64_t end = last << s->shift;
 	struct vrange_range64 r = {
 		.offset = i << s->shift,
+		.len = vrl_slots_end(s, last) - (i << s->shift),
 		.flags = flags,
 	};
 
-	r.len = (end < s->size ? end : s->size) - r.offset;
 	return r;
 }
 
