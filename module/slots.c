@@ -262,6 +262,17 @@ static unsigned int vrange_slot_order(const struct vrange_slotset *s)
 	return s->shift - PAGE_SHIFT;
 }
 
+/*
+ * A cond_resched() every 1024 steps of a loop over slots: counted, since
+ * the loops that jump over bitmaps may never meet an index that is a
+ * multiple of 1024.
+ */
+static void vrange_slots_step(unsigned long *steps)
+{
+	if (!(++*steps % 1024))
+		cond_resched();
+}
+
 static pgoff_t vrange_slot_start(const struct vrange_slotset *s,
 				 unsigned long i)
 {
@@ -726,11 +737,11 @@ int vrange_slots_convert_all(struct vrange_area *area, pgoff_t start,
 {
 	struct vrange_slotset *s = area->slots;
 	unsigned long i, last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+	unsigned long steps = 0;
 
 	for (i = find_next_zero_bit(s->tree, last, start >> vrange_slot_order(s));
 	     i < last; i = find_next_zero_bit(s->tree, last, i + 1)) {
-		if (!(i % 1024))
-			cond_resched();
+		vrange_slots_step(&steps);
 		if (count_only) {
 			if (*need >= s->nr)
 				return 0;
@@ -764,11 +775,11 @@ void vrange_slots_settle(struct vrange_area *area, pgoff_t start, pgoff_t end)
 {
 	struct vrange_slotset *s = area->slots;
 	unsigned long i, last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
+	unsigned long steps = 0;
 
 	for (i = find_next_bit(s->tree, last, start >> vrange_slot_order(s));
 	     i < last; i = find_next_bit(s->tree, last, i + 1)) {
-		if (!(i % 1024))
-			cond_resched();
+		vrange_slots_step(&steps);
 		if (vrange_ranges_any_unpinned(area, vrange_slot_start(s, i),
 					       vrange_slot_end(s, i)))
 			continue;
@@ -852,11 +863,12 @@ static unsigned long vrange_slots_tree_need(struct vrange_area *area,
 	struct vrange_slotset *s = area->slots;
 	unsigned long i = start >> vrange_slot_order(s);
 	unsigned long last = DIV_ROUND_UP(end, 1UL << vrange_slot_order(s));
-	unsigned long need = 0, n;
+	unsigned long need = 0, n, steps = 0;
 	pgoff_t a, b;
 
 	for (i = find_next_bit(s->tree, last, i); i < last;
 	     i = find_next_bit(s->tree, last, i)) {
+		vrange_slots_step(&steps);
 		i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
 		n = vrange_ranges_need(area, op, a, b, NULL,
 				       need ? NULL : where);
@@ -911,7 +923,7 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 			   struct vrange_op_result *res)
 {
 	struct vrange_slotset *s = area->slots;
-	unsigned long i, first, last, need = 0;
+	unsigned long i, first, last, need = 0, steps = 0;
 	bool convert_all = op == VRANGE_UNPIN && (flags & VRANGE_PURGE_PARTIAL);
 	bool armed = false, partial;
 	enum vrange_level level;
@@ -935,8 +947,7 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 	     i = find_next_zero_bit(s->tree, last, i + 1)) {
 		bool convert;
 
-		if (!(i % 1024))
-			cond_resched();
+		vrange_slots_step(&steps);
 		convert = convert_all || vrange_slot_partly(s, i, start, end);
 		if ((convert || op == VRANGE_PIN) && test_bit(i, s->punching))
 			return -EBUSY;
@@ -953,9 +964,11 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 	if (need) {
 		/* Only the first and the last slot are partly covered. */
 		for (i = find_next_zero_bit(s->tree, last, first); i < last;
-		     i = find_next_zero_bit(s->tree, last, i + 1))
+		     i = find_next_zero_bit(s->tree, last, i + 1)) {
+			vrange_slots_step(&steps);
 			if (convert_all || vrange_slot_partly(s, i, start, end))
 				vrange_slot_convert(area, i, spare);
+		}
 	}
 	need = vrange_slots_tree_need(area, op, start, end, &where);
 	if (need > spare->nr) {
@@ -972,8 +985,7 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
 	      vrange_flags_level_word(flags) << VRANGE_SLOT_LEVEL_SHIFT |
 	      VRANGE_SLOT_UNPINNED;
 	for (i = first; i < last; ) {
-		if (!(i % 1024))
-			cond_resched();
+		vrange_slots_step(&steps);
 		if (vrange_slot_is_tree(s, i)) {
 			i = vrange_slots_tree_run(s, i, last, start, end, &a, &b);
 			if (op == VRANGE_PIN)
@@ -1197,25 +1209,30 @@ struct vrange_slot_scan {
  * Look at the words of @si's area, with no lock held (the walk's reference
  * keeps the slotset and the backing file), for its oldest unpinned FAST
  * slots of @level (-1: any) whose memory is on @si's node (or not in
- * memory; any node for @purge_all), and update the items' estimates.
- * Nothing is changed: a slot's state may change before the claim, which
- * compares with the word read here and checks the bitmaps again.
- * O(slots), with cond_resched(); without area->lock, so that no other
- * purge of the area (reclaim on another CPU) finds it locked meanwhile.
+ * memory), and update the items' estimates.  For purge-all (@from not
+ * NULL): the first unpinned FAST slots from slot *@from on, of any level
+ * and node, in order, and *@from set to the slot the next scan starts
+ * at (the first candidate left, or the end): a purge-all reads each word
+ * about once.  Nothing is changed: a slot's
+ * state may change before the claim, which compares with the word read
+ * here and checks the bitmaps again.  O(slots), with cond_resched();
+ * without area->lock, so that no other purge of the area (reclaim on
+ * another CPU) finds it locked meanwhile.
  */
 static void vrange_slots_scan(struct vrange_slot_item *si, int level,
-			      bool purge_all, struct vrange_slot_scan *sc)
+			      unsigned long *from, struct vrange_slot_scan *sc)
 {
 	struct vrange_area *area = si->area;
 	struct vrange_slotset *s = area->slots;
 	unsigned long acc[VRANGE_SLOT_EST_ITEMS] = { }, own = 0, found = 0;
 	unsigned int k, nr_est = min(s->nr_items, VRANGE_SLOT_EST_ITEMS);
+	bool purge_all = from;
 	u64 now = vrange_slots_now();
 	unsigned long i;
 
 	sc->nr = 0;
 	sc->unpinned = false;
-	for (i = 0; i < s->nr; i++) {
+	for (i = purge_all ? *from : 0; i < s->nr; i++) {
 		unsigned long slot_pages;
 		u64 v;
 		int nid;
@@ -1246,10 +1263,19 @@ static void vrange_slots_scan(struct vrange_slot_item *si, int level,
 		if (level >= 0 && vrange_word_level(v) != level)
 			continue;
 		found++;
+		if (purge_all) {
+			if (sc->nr == VRANGE_SLOT_BATCH)
+				break;
+			sc->pick[sc->nr++] = (struct vrange_slot_pick){
+				.i = i, .v = v };
+			continue;
+		}
 		/* A forged age is clamped: the future is now. */
 		vrange_slot_rank(sc->pick, &sc->nr, i, v,
 				 min(v >> VRANGE_SLOT_TIME_SHIFT, now));
 	}
+	if (purge_all)
+		*from = i;
 	if (!purge_all) {
 		for (k = 0; k < nr_est; k++) {
 			WRITE_ONCE(s->items[k]->est, acc[k]);
@@ -1360,8 +1386,11 @@ static unsigned long vrange_slot_punch(struct vrange_area *area,
  * purge or to their users, so that two reclaimers on one area both make
  * progress.  The shrinker only trylocks area->lock (a holder claims for
  * O(batch), looking at the pages of a batch's slots at most, and never
- * scans the area under it); purge-all waits, killably.  The rounds
- * are bounded by the area's slots, whatever its words do meanwhile.
+ * scans the area under it); purge-all waits, killably, takes the
+ * unpinned slots in order, each round's scan going on from where the last
+ * stopped (O(slots) in all, whatever the words' ages), and stops on a
+ * fatal signal.  The rounds are bounded by the area's slots, whatever its
+ * words do meanwhile.
  * Drops the walk's reference.  Return the pages freed; *@want and
  * *@scanned move by the pages claimed.
  */
@@ -1373,7 +1402,7 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 	struct vrange_area *area = si->area;
 	struct vrange_slotset *s = area->slots;
 	unsigned long batch[VRANGE_SLOT_BATCH];
-	unsigned long rounds, freed = 0, pages;
+	unsigned long rounds, freed = 0, pages, from = 0;
 	unsigned int n, k, nofs, retries = VRANGE_SLOT_RETRIES;
 	struct vrange_slot_scan sc;
 	bool locked;
@@ -1382,7 +1411,9 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 	for (;;) {
 		if (READ_ONCE(s->dead))
 			break;
-		vrange_slots_scan(si, level, purge_all, &sc);
+		if (purge_all && fatal_signal_pending(current))
+			break;
+		vrange_slots_scan(si, level, purge_all ? &from : NULL, &sc);
 		n = 0;
 		pages = 0;
 		if (purge_all) {
@@ -1412,6 +1443,12 @@ static unsigned long vrange_slots_dispose(struct vrange_slot_item *si,
 		*want -= min(*want, pages);
 		if (!*want || !--rounds)
 			break;
+		/* Purge-all goes on from where its scan stopped, to the end. */
+		if (purge_all) {
+			if (!locked || !sc.more)
+				break;
+			continue;
+		}
 		/* A full batch: there may be more.  Else go again only if lost. */
 		if (n && !sc.more)
 			break;
@@ -1548,7 +1585,7 @@ static unsigned long vrange_slots_purge_node(int nid)
 	struct vrange_slot_walk walk;
 	unsigned int k;
 
-	while (visited < total) {
+	while (visited < total && !fatal_signal_pending(current)) {
 		step = min_t(unsigned long, total - visited, VRANGE_SLOT_AREAS);
 		nr_to_walk = step;
 		walk.nr = 0;

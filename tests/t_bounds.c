@@ -23,6 +23,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +382,212 @@ TEST_TIMEOUT(close_with_a_million_ranges, 400)
 {
 #if SIZE_MAX > 0xffffffffu
 	as_nobody(close_all);
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
+/* ===================== slot areas ===================== */
+
+/* The most slots an area may have, of 64 KiB: a 16 GiB area. */
+#define SLOT_SHIFT	16
+#define NSLOTS		((uint64_t)VRANGE_SLOTS_MAX)
+
+/* What a slot area's owner and the test share. */
+struct slot_owner {
+	volatile int ready;
+	volatile int done;
+	volatile uint64_t purged;
+	pid_t pid;
+};
+
+/*
+ * A slot area of NSLOTS slots, its state pages and one page of its data
+ * mapped: its fd, and in *@w its words.
+ */
+static int slot_area(uint64_t **w)
+{
+	struct vrange_slots l;
+	int fd = vr_new("t_bounds", (size_t)(NSLOTS << SLOT_SHIFT));
+	char *st;
+	void *m;
+
+	memset(&l, 0, sizeof(l));
+	l.version = VRANGE_SLOTS_VERSION;
+	l.slot_shift = SLOT_SHIFT;
+	if (ioctl(fd, VRANGE_SET_SLOTS, &l) < 0) {
+		if (errno == EOPNOTSUPP)
+			SKIP("VRANGE_SET_SLOTS: EOPNOTSUPP on this kernel");
+		FAIL("VRANGE_SET_SLOTS: %s", th_errname(errno));
+	}
+	ASSERT_EQ(l.nr_slots, NSLOTS);
+	m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_MAP_OK(m);
+	st = mmap64(NULL, l.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    VRANGE_OFF_SLOTS);
+	ASSERT_MAP_OK(st);
+	*w = (uint64_t *)(st + VRANGE_SLOTS_WORDS_OFFSET);
+	return fd;
+}
+
+/*
+ * Every slot unpinned by the user's protocol done by hand, each word
+ * older than the one before (ages 1 to NSLOTS ms after boot, the last
+ * slot the oldest), at level @level(i); then armed.
+ */
+static void unpin_slots_oldest_last(int fd, uint64_t *w,
+				    unsigned int (*level)(uint64_t))
+{
+	uint64_t i;
+
+	for (i = 0; i < NSLOTS; i++)
+		__atomic_store_n(&w[i], (NSLOTS - i) << VRANGE_SLOT_TIME_SHIFT |
+				 (uint64_t)level(i) << VRANGE_SLOT_LEVEL_SHIFT |
+				 VRANGE_SLOT_UNPINNED, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(ioctl(fd, VRANGE_SLOTS_ARM), 0);
+}
+
+static unsigned int level_normal(uint64_t i)
+{
+	(void)i;
+	return VRANGE_SLOT_LEVEL_NORMAL;
+}
+
+/*
+ * As nobody: the area, its words unpinned oldest last, then wait for the
+ * test's PURGE_ALL_CACHES and count the slots it left unpurged.
+ */
+static void owner_run(struct slot_owner *o)
+{
+	uint64_t *w, i, left = 0;
+	int fd;
+
+	if (th_become_nobody())
+		SKIP("cannot become nobody: %s", th_errname(errno));
+	fd = slot_area(&w);
+	unpin_slots_oldest_last(fd, w, level_normal);
+	o->ready = 1;
+	while (!o->done)
+		th_sleep_ms(10);
+	for (i = 0; i < NSLOTS; i++)
+		if (__atomic_load_n(&w[i], __ATOMIC_SEQ_CST) != VRANGE_SLOT_PURGED)
+			left++;
+	o->purged = NSLOTS - left;
+	close(fd);
+	th_child_done();
+}
+
+/*
+ * An unprivileged process unpins every slot of a slot area of
+ * VRANGE_SLOTS_MAX slots, each word older than the one before; root's
+ * PURGE_ALL_CACHES must purge them all within the limit.  It took the 32
+ * oldest of the area's words in each hold of the lock, scanning them all
+ * every time, and ranked each word among those 32 by its age: 2^13 scans
+ * of 2^18 words, each word moving the 32 kept, and no check of a fatal
+ * signal.  The purge runs in a child, killed after the limit.
+ */
+TEST_TIMEOUT(purge_all_of_forged_slot_ages, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	struct slot_owner *o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct probe *q;
+	uint64_t t0, ms;
+	pid_t purger;
+	int st;
+
+	ASSERT_MAP_OK(o);
+	memset(o, 0, sizeof(*o));
+	o->pid = th_fork();
+	if (o->pid == 0)
+		owner_run(o);
+	while (!o->ready) {
+		if (waitpid(o->pid, &st, WNOHANG) != 0) {
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+				SKIP("the area's owner skipped");
+			FAIL("the area's owner ended before its area was ready");
+		}
+		th_sleep_ms(10);
+	}
+	q = probe_new();
+	probe_cpu(q, 0, -1);
+	t0 = th_now_ms();
+	purger = th_fork();
+	if (purger == 0) {
+		ASSERT_GE(vr_purge_all(), 0);
+		th_child_done();
+	}
+	while (waitpid(purger, &st, WNOHANG) == 0 &&
+	       th_now_ms() - t0 <= limit_ms())
+		th_sleep_ms(20);
+	ms = th_now_ms() - t0;
+	TH_LOG("PURGE_ALL_CACHES over %llu unpinned slots: %llu ms",
+	       (unsigned long long)NSLOTS, (unsigned long long)ms);
+	if (ms > limit_ms()) {
+		kill(purger, SIGKILL);
+		t0 = th_now_ms();
+		while (waitpid(purger, &st, WNOHANG) == 0 &&
+		       th_now_ms() - t0 <= limit_ms())
+			th_sleep_ms(20);
+		TH_LOG("killed: %s after %llu ms",
+		       kill(purger, 0) ? "gone" : "still running",
+		       (unsigned long long)(th_now_ms() - t0));
+		FAIL("PURGE_ALL_CACHES still running after %llu ms",
+		     (unsigned long long)ms);
+	}
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(WEXITSTATUS(st), 0);
+	o->done = 1;
+	th_wait_ok(o->pid);
+	EXPECT_EQ(o->purged, NSLOTS);
+	probe_end(q, "a loop on the purger's CPU");
+	munmap(o, sizeof(*o));
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
+/* Levels alternate, so that no two neighbouring slots' ranges merge. */
+static unsigned int level_alternating(uint64_t i)
+{
+	return i % 2 ? VRANGE_SLOT_LEVEL_FIRST : VRANGE_SLOT_LEVEL_NORMAL;
+}
+
+static void unpin_partial(void)
+{
+	struct vrange_range64 r;
+	struct probe *p, *q;
+	uint64_t *w, ms;
+	int fd = slot_area(&w);
+
+	unpin_slots_oldest_last(fd, w, level_alternating);
+	p = probe_new();
+	probe_status(p, fd);
+	q = probe_new();
+	probe_cpu(q, 0, -1);
+	memset(&r, 0, sizeof(r));
+	r.flags = VRANGE_PURGE_PARTIAL;
+	EXPECT_EQ(TIMED(ioctl(fd, VRANGE_UNPIN64, &r), &ms), 0);
+	TH_LOG("UNPIN64(PURGE_PARTIAL) of %llu unpinned slots: %llu ms",
+	       (unsigned long long)NSLOTS, (unsigned long long)ms);
+	EXPECT_LE(ms, limit_ms());
+	probe_end(p, "one-page STATUS64 beside UNPIN64");
+	probe_end(q, "a loop on UNPIN64's CPU");
+	ASSERT_EQ(vr_range64(fd, VRANGE_STATUS64, 0, 0, &r), 0);
+	EXPECT_EQ(r.bytes, NSLOTS << SLOT_SHIFT);
+	EXPECT_EQ(r.purged, 0);
+	close(fd);
+}
+
+/*
+ * UNPIN64 with VRANGE_PURGE_PARTIAL of a whole slot area makes every
+ * slot TREE: VRANGE_SLOTS_MAX of them, each unpinned slot a range added
+ * to the tree, with no cond_resched() between them.
+ */
+TEST_TIMEOUT(unpin_partial_of_every_slot, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	as_nobody(unpin_partial);
 #else
 	SKIP("a 32-bit caller cannot size an area past 4 GiB");
 #endif
