@@ -11,7 +11,8 @@
  * an fd by its st_rdev, create with a name and a size, set the protection
  * mask, pin, unpin, get the size.  Then: names in /proc/self/maps and
  * GET_NAME, prot masks, fork, many regions, lseek with every whence and
- * read, across purged and pinned pages, GET_FILE_ID.
+ * read, across purged and pinned pages, GET_FILE_ID; and libvrange's
+ * vrange_import() of an ashmem fd.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -497,6 +498,59 @@ TEST(pin_unpin_purge)
 	EXPECT_PATTERN(p, PG, 7, 0);
 	EXPECT_ZEROED(p + PG, 2 * PG);
 	EXPECT_PATTERN(p + 3 * PG, PG, 7, 3 * PG);
+	munmap(p, 4 * PG);
+	close(fd);
+}
+
+/* ================= libvrange ================= */
+
+/*
+ * vrange_import() of an fd of the ashmem node: the module's areas, whichever
+ * node made them, so a device handle whose calls reach the fd's area (sysfs
+ * names this node's driver "misc/ashmem", not "misc/vrange").  /dev/null,
+ * another character device, is still refused.
+ */
+TEST(libvrange_imports_an_ashmem_fd)
+{
+	struct vrange_area *a = NULL, *b = (struct vrange_area *)1;
+	uint64_t size = 0, unpinned = 0, purged = 0;
+	char name[VRANGE_NAME_LEN];
+	int fd, nfd;
+	unsigned char *p = map_new(1, "import", 4, &fd);
+
+	th_fill(p, 4 * PG, 9, 0);
+	ASSERT_EQ(vrange_import(fd, &a), 0);
+	EXPECT_EQ(vrange_backend(a), VRANGE_BACKEND_DEVICE);
+	/* The handle's own duplicate: still an ashmem fd to libcutils. */
+	EXPECT_NE(vrange_fd(a), fd);
+	EXPECT_TRUE(am_valid(vrange_fd(a)));
+	ASSERT_EQ(vrange_get_size(a, &size), 0);
+	EXPECT_EQ(size, (uint64_t)am_get_size(fd));
+	EXPECT_EQ(size, (uint64_t)(4 * PG));
+	ASSERT_EQ(vrange_get_name(a, name, sizeof(name)), 0);
+	EXPECT_STREQ(name, "import");
+	/* The handle's unpin is the fd's, and the fd's purge the handle's. */
+	ASSERT_EQ(vrange_unpin(a, PG, 2 * PG, 0), 0);
+	EXPECT_EQ(vr_status(fd, 0, PG), VRANGE_IS_PINNED);
+	EXPECT_EQ(vr_status(fd, PG, 2 * PG), VRANGE_IS_UNPINNED);
+	ASSERT_GE(vr_purge_all(), 2L);
+	EXPECT_EQ(vrange_status(a, 0, 0, &unpinned, &purged),
+		  VRANGE_IS_UNPINNED);
+	EXPECT_EQ(unpinned, (uint64_t)(2 * PG));
+	EXPECT_EQ(purged, (uint64_t)(2 * PG));
+	EXPECT_EQ(vrange_pin(a, PG, 2 * PG, &purged), VRANGE_WAS_PURGED);
+	EXPECT_EQ(purged, (uint64_t)(2 * PG));
+	EXPECT_EQ(am_pin(fd, PG, 2 * PG), VRANGE_NOT_PURGED);
+	EXPECT_PATTERN(p, PG, 9, 0);
+	EXPECT_ZEROED(p + PG, 2 * PG);
+	EXPECT_PATTERN(p + 3 * PG, PG, 9, 3 * PG);
+	EXPECT_EQ(vrange_close(a), 0);
+
+	nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_OK(nfd);
+	EXPECT_EQ(vrange_import(nfd, &b), -EINVAL);
+	EXPECT_PTR_EQ(b, (struct vrange_area *)1);
+	close(nfd);
 	munmap(p, 4 * PG);
 	close(fd);
 }
