@@ -33,10 +33,20 @@ int vrl_device_open(int *fdp)
 	return 0;
 }
 
+/* Whether @link ends in @tail. */
+static int ends_with(const char *link, const char *tail)
+{
+	size_t n = strlen(link), t = strlen(tail);
+
+	return n >= t && !strcmp(link + n - t, tail);
+}
+
 /*
- * 1 if @fd is a /dev/vrange area, 0 if it is something else.  sysfs names
- * the driver of a character device; without sysfs, a device that answers
- * vrange's own ioctl is taken to be one.
+ * 1 if @fd is an area of the vrange module, 0 if it is something else.
+ * sysfs names the driver of a character device: vrange's own node, or its
+ * "ashmem" node (module parameter ashmem=1) if the fd also answers vrange's
+ * own ioctl, which Android's ashmem drivers refuse (ENOTTY, EINVAL).
+ * Without sysfs, a device that answers that ioctl is taken to be one.
  */
 int vrl_device_is_area(int fd)
 {
@@ -54,8 +64,10 @@ int vrl_device_is_area(int fd)
 	if (n < 0)
 		return ioctl(fd, VRANGE_GET_MODE) >= 0;
 	link[n] = '\0';
-	n = (ssize_t)strlen(link) - (ssize_t)strlen("/misc/vrange");
-	return n >= 0 && !strcmp(link + n, "/misc/vrange");
+	if (ends_with(link, "/misc/vrange"))
+		return 1;
+	return ends_with(link, "/misc/ashmem") &&
+	       ioctl(fd, VRANGE_GET_MODE) >= 0;
 }
 
 static int device_set_name(struct vrange_area *a, const char *name)

@@ -88,8 +88,9 @@ int vrange_create(const char *name, uint64_t size, unsigned int flags,
  * keeps @fd.  The backend is found from the descriptor itself.
  *
  * Return: 0; -EBADF for a bad @fd; -EINVAL for a descriptor that is neither
- * a /dev/vrange area nor a memfd (any shmem file, such as one of
- * shm_open(3), is taken as a memfd), or a NULL @areap; -ENOMEM; -EMFILE.
+ * a /dev/vrange area (one of the module's ashmem node is one) nor a memfd
+ * (any shmem file, such as one of shm_open(3), is taken as a memfd), or a
+ * NULL @areap; -ENOMEM; -EMFILE.
  */
 int vrange_import(int fd, struct vrange_area **areap);
 
