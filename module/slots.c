@@ -1037,13 +1037,14 @@ int vrange_slots_op_locked(struct vrange_area *area, unsigned int op,
  * The words and @tree may change meanwhile (read without area->lock): the
  * sums are of each word when it was read, and a slot that changed from
  * FAST to TREE or back since vrange_stats_fill() may be counted twice or
- * not at all.
+ * not at all; the counts are clamped so that pinned and unpinned still
+ * add up to the size, and purged stays within unpinned.
  */
 void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
 {
 	struct vrange_slotset *s = area->slots;
 	unsigned long i, pages, unpinned = 0, purged = 0;
-	u64 v;
+	u64 v, bytes;
 
 	for (i = 0; i < s->nr; i++) {
 		if (!((i + 1) % 1024))
@@ -1059,9 +1060,12 @@ void vrange_slots_stats(struct vrange_area *area, struct vrange_stats *st)
 		if (!vrange_word_unpinned(v))
 			purged += pages;
 	}
-	st->unpinned += (u64)unpinned << PAGE_SHIFT;
-	st->pinned -= (u64)unpinned << PAGE_SHIFT;
-	st->purged += (u64)purged << PAGE_SHIFT;
+	/* A slot counted twice takes nothing past the size. */
+	bytes = min_t(u64, (u64)unpinned << PAGE_SHIFT, st->pinned);
+	st->unpinned += bytes;
+	st->pinned -= bytes;
+	st->purged = min(st->purged + ((u64)purged << PAGE_SHIFT),
+			 st->unpinned);
 }
 
 /**

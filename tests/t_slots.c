@@ -891,6 +891,84 @@ TEST_TIMEOUT(stats_and_fdinfo_count_slots, 120)
 	sa_free(&a);
 }
 
+/* What the slot changer and the stats reader share. */
+struct kind_race {
+	struct sa *a;
+	volatile int stop;
+	unsigned long cycles;
+};
+
+/*
+ * The last slot, unpinned, goes TREE (UNPIN64 with PURGE_PARTIAL), back
+ * to FAST (PIN64: no range left), and unpinned again by CAS, in a loop.
+ */
+static void *kind_changer(void *arg)
+{
+	struct kind_race *k = arg;
+	struct sa *a = k->a;
+	unsigned int i = a->l.nr_slots - 1;
+	struct vrange_range64 r;
+
+	while (!k->stop) {
+		memset(&r, 0, sizeof(r));
+		r.offset = i * SLOT;
+		r.len = slot_len(a, i);
+		r.flags = VRANGE_PURGE_PARTIAL;
+		ASSERT_EQ(ioctl(a->fd, VRANGE_UNPIN64, &r), 0);
+		ASSERT_EQ(vr_range64(a->fd, VRANGE_PIN64, i * SLOT,
+				     slot_len(a, i), &r), 0);
+		ASSERT_EQ(user_unpin(a, i), 0);
+		k->cycles++;
+	}
+	return NULL;
+}
+
+/*
+ * GET_STATS and fdinfo count the TREE slots under the area's lock and the
+ * FAST ones after it, unlocked: a slot that went from TREE to FAST (and
+ * unpinned) between the two was counted twice, and pinned, the size less
+ * the unpinned bytes, went below zero (wrapped).  Every slot unpinned,
+ * the last one changing kind in a loop: every answer has pinned +
+ * unpinned = the size and purged <= unpinned.
+ */
+TEST_TIMEOUT(stats_beside_a_slot_changing_kind_stay_within_the_size, 120)
+{
+	const unsigned int n = 1u << 14;
+	struct kind_race k = { 0 };
+	unsigned long reads = 0, bad = 0;
+	struct vrange_stats st;
+	pthread_t t;
+	uint64_t t0;
+	unsigned int i;
+	struct sa a;
+
+	sa_new(&a, n, 0, 0);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(user_unpin(&a, i), 0);
+	k.a = &a;
+	ASSERT_EQ(pthread_create(&t, NULL, kind_changer, &k), 0);
+	t0 = th_now_ms();
+	while (th_now_ms() - t0 < 3000) {
+		ASSERT_EQ(vr_get_stats(a.fd, &st), 0);
+		reads++;
+		if (st.pinned + st.unpinned == a.size &&
+		    st.unpinned <= a.size && st.purged <= st.unpinned)
+			continue;
+		if (!bad++)
+			TH_LOG("size %zu: pinned %llu, unpinned %llu, purged %llu",
+			       a.size, (unsigned long long)st.pinned,
+			       (unsigned long long)st.unpinned,
+			       (unsigned long long)st.purged);
+	}
+	k.stop = 1;
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	TH_LOG("%lu GET_STATS beside %lu changes of the slot's kind: %lu out of bounds",
+	       reads, k.cycles, bad);
+	EXPECT_GT(k.cycles, 0);
+	EXPECT_EQ(bad, 0);
+	sa_free(&a);
+}
+
 /* ===================== behaviour ===================== */
 
 TEST(arm_returns_tag_0_and_sets_armed)
