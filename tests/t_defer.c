@@ -22,7 +22,10 @@
  * run under the lock): every "not purged" pin finds the run's last fill,
  * every "purged" one zeros, and some pins were purged.  And a lock-free
  * unpin racing SET_PROT_MASK's loss of PROT_WRITE: it happened before
- * (the status after says unpinned) or it was refused (EPERM).
+ * (the status after says unpinned) or it was refused (EPERM).  And a
+ * busy area's deferred run does not hide the runs listed after it from
+ * the shrinker: drop_caches purges them while the busy area's lock stays
+ * held.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -412,6 +415,126 @@ TEST_TIMEOUT(lock_free_unpin_racing_the_loss_of_prot_write, 120)
 		vr_area_free(&a);
 	}
 	TH_LOG("%u unpins before the mask changed, %u refused", won, refused);
+}
+
+/*
+ * One area whose lock is held, its run deferred, must not keep other
+ * areas' runs from reclaim.  The work takes the whole list of areas with a
+ * deferred run; an area on it whose run was still deferred and whose lock
+ * was held was waited for, and every area after it, off the list that the
+ * shrinker's count files from, stayed out of reclaim's sight meanwhile.
+ *
+ * Ops under an area's lock take the word first, so a busy area's run is
+ * filed at once, but lseek(2) does not, and SEEK_HOLE walks the backing
+ * file's pages under the area's lock.  Area A is big and filled, and
+ * sharer threads loop SEEK_HOLE over it, enough of them that the lock's
+ * waiters ahead of the work would hold it some 5 times the bound below
+ * (each seek's time is measured first; a mutex's waiters take it in
+ * turn).  Then A's run and B's are unpinned lock-free, at once: A first
+ * on the list (list_add_tail), B after it, both taken by the work some
+ * 10 ms later.  drop_caches must purge B's run within seconds while the
+ * sharers still keep A busy.
+ */
+#define SEEK_BYTES	((size_t)256 << 20)
+#define SEEKERS_MAX	1024
+#define SEEK_B_PG	4	/* B's run: pages 4 to 7 */
+#define SEEK_B_N	4
+#define SEEK_BOUND_MS	2000
+
+struct seekers {
+	int fd;
+	volatile int stop;
+	unsigned long started, seeks;
+};
+
+static void *seeker(void *arg)
+{
+	struct seekers *s = arg;
+
+	__atomic_fetch_add(&s->started, 1, __ATOMIC_RELAXED);
+	while (!s->stop) {
+		ASSERT_GE(lseek(s->fd, 0, SEEK_HOLE), 0);
+		__atomic_fetch_add(&s->seeks, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(busy_area_does_not_hide_later_deferred_runs, 120)
+{
+	unsigned int bound = SEEK_BOUND_MS * th_slowdown(), i, n;
+	uint64_t t0, d = UINT64_MAX, unpin_a, took = 0;
+	static pthread_t t[SEEKERS_MAX];
+	pthread_attr_t attr;
+	struct vr_area a, b;
+	struct seekers s;
+	long left = -1;
+
+	if (access(DROP, W_OK))
+		SKIP("%s: %s", DROP, th_errname(errno));
+	vr_area_new(&a, "t_defer-seek", SEEK_BYTES / PG);
+	memset(a.p, 0x5e, a.size);
+	new_area(&b);
+	/* Each area's run published for the lock-free unpin. */
+	ASSERT_EQ(vr_unpin_pg(a.fd, 0, 1), 0);
+	ASSERT_EQ(vr_pin_pg(a.fd, 0, 1), VRANGE_NOT_PURGED);
+	ASSERT_EQ(vr_unpin_pg(b.fd, SEEK_B_PG, SEEK_B_N), 0);
+	ASSERT_EQ(vr_pin_pg(b.fd, SEEK_B_PG, SEEK_B_N), VRANGE_NOT_PURGED);
+
+	for (i = 0; i < 3; i++) {
+		t0 = th_now_ms();
+		ASSERT_EQ(lseek(a.fd, 0, SEEK_HOLE), (off_t)a.size);
+		if (th_now_ms() - t0 < d)
+			d = th_now_ms() - t0;
+	}
+	n = 5 * bound / (d ? d : 1) + 2;
+	if (n > SEEKERS_MAX)
+		n = SEEKERS_MAX;
+	TH_LOG("a SEEK_HOLE over %zu pages holds the lock %llu ms: %u sharers",
+	       a.size / PG, (unsigned long long)d, n);
+	memset(&s, 0, sizeof(s));
+	s.fd = a.fd;
+	ASSERT_EQ(pthread_attr_init(&attr), 0);
+	ASSERT_EQ(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(pthread_create(&t[i], &attr, seeker, &s), 0);
+	pthread_attr_destroy(&attr);
+	/* Every sharer in its loop: the first ones queued for the lock. */
+	while (__atomic_load_n(&s.started, __ATOMIC_RELAXED) < n ||
+	       __atomic_load_n(&s.seeks, __ATOMIC_RELAXED) < 2)
+		th_sleep_ms(1);
+
+	t0 = th_now_ms();
+	ASSERT_EQ(vr_unpin_pg(a.fd, 0, 1), 0);
+	unpin_a = th_now_ms() - t0;
+	ASSERT_EQ(vr_unpin_pg(b.fd, SEEK_B_PG, SEEK_B_N), 0);
+	/* The work has taken both by now. */
+	th_sleep_ms(50);
+	for (t0 = th_now_ms(); th_now_ms() - t0 < bound; th_sleep_ms(10)) {
+		ASSERT_OK(th_write_str(DROP, "2"));
+		left = th_resident(b.p + SEEK_B_PG * PG, SEEK_B_N * PG);
+		if (left == 0) {
+			took = th_now_ms() - t0;
+			break;
+		}
+	}
+	s.stop = 1;
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(pthread_join(t[i], NULL), 0);
+	TH_LOG("A's unpin took %llu ms (lock-free: no wait for the lock); "
+	       "%lu seeks of A", (unsigned long long)unpin_a, s.seeks);
+	if (left)
+		EXPECT_FAIL("B's run still had %ld of %d pages resident after "
+			    "%u ms of drop_caches while %u sharers kept A's "
+			    "lock busy with A's run deferred", left, SEEK_B_N,
+			    bound, n);
+	else
+		TH_LOG("B's run purged after %llu ms of drop_caches",
+		       (unsigned long long)took);
+	EXPECT_EQ(vr_pin_pg(b.fd, SEEK_B_PG, SEEK_B_N), VRANGE_WAS_PURGED);
+	EXPECT_PATTERN(b.p, SEEK_B_PG * PG, SEED, 0);
+	EXPECT_GE(vr_pin_pg(a.fd, 0, 1), 0);
+	vr_area_free(&a);
+	vr_area_free(&b);
 }
 
 int main(int argc, char **argv)
