@@ -44,6 +44,15 @@
  * What bounds a DEFERRED run's stay out of reclaim's view:
  *  - An area whose word turns DEFERRED goes on vrange_defer_areas (with a
  *    reference), and a delayed work files it VRANGE_DEFER_DELAY_MS later.
+ *    The work takes the list and files the run of every area whose lock
+ *    it gets at once (mutex_trylock()).  The areas whose lock is held go
+ *    back on the list, where the count below sees them, and only then
+ *    does the work wait for each in turn, off the list while it waits for
+ *    it.  An area kept busy by ops that take no word (lseek() walks the
+ *    backing file's pages under the lock) would otherwise keep every
+ *    area taken with it out of reclaim's view for as long.  While the
+ *    work waits, the runs listed since are filed by the count, or by the
+ *    work's next run once the wait is over.
  *  - The shrinker's count files the listed areas' runs first
  *    (vrange_defer_reclaim()), with no sleeping lock and no allocation:
  *    drop_caches and memory.reclaim see them.  An area whose lock is
@@ -51,7 +60,9 @@
  *    never says SHRINK_EMPTY, which would have a memcg's reclaim skip it
  *    until a list_lru_add() for that memcg.
  *  - PURGE_ALL_CACHES and the sysfs counters wait for the work
- *    (vrange_defer_flush_all()), GET_STATS and fdinfo file the area's
+ *    (vrange_defer_flush_all()): every run listed when they call it is
+ *    filed when it returns, a busy area's once the work got its lock (an
+ *    uninterruptible wait).  GET_STATS and fdinfo file the area's
  *    (vrange_defer_flush()), and a status counts the run.
  *
  * Locking and ordering: the word changes by atomic operations only; its
@@ -62,11 +73,14 @@
  * vrange_defer_areas and each area's @defer_link; it is taken with no
  * lock of the module held, or (vrange_defer_reclaim()) outside the
  * @area->lock it trylocks.  VRANGE_DEFER_LISTED is set by whoever lists
- * the area; the work clears it after it unlinks the area (a barrier
- * between: the next lister writes the link) and before it looks at the
- * word, and the unpin tests it after its compare-and-swap (both full
- * barriers), so either the work finds the DEFERRED word or the unpin
- * lists the area again.
+ * the area: an unpin, or the work putting back an area whose lock was
+ * held (test_and_set_bit(): if an unpin listed it again first, that
+ * listing keeps its reference and the work drops its own).  Only the work
+ * takes areas off the list; it clears the bit after it unlinks the area
+ * (a barrier between: the next lister writes the link) and before it
+ * looks at the word, and the unpin tests it after its compare-and-swap
+ * (both full barriers), so either the work finds the DEFERRED word or the
+ * unpin lists the area again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -330,34 +344,83 @@ int vrange_defer_flush(struct vrange_area *area)
 	return 0;
 }
 
+/*
+ * @area was just taken off a list of listed areas: its bit is cleared
+ * before its word is looked at (see the top of the file).
+ */
+static void vrange_defer_unlisted(struct vrange_area *area)
+{
+	/*
+	 * The link's stores before the bit: once it is clear, an unpin may
+	 * list the area again and write the link.
+	 */
+	smp_mb__before_atomic();
+	clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
+	/* Pairs with the unpin's compare-and-swap, then test_bit(). */
+	smp_mb__after_atomic();
+}
+
 static void vrange_defer_workfn(struct work_struct *work)
 {
 	struct vrange_area *area, *next;
+	unsigned int nr_busy = 0;
 	LIST_HEAD(todo);
+	LIST_HEAD(busy);
 
 	spin_lock(&vrange_defer_lock);
 	list_splice_init(&vrange_defer_areas, &todo);
 	spin_unlock(&vrange_defer_lock);
 
+	/*
+	 * Every area whose lock is free first.  An area whose run was filed
+	 * already (by an op under its lock, which takes the word first) is
+	 * not locked at all; one whose lock is held is listed again, on
+	 * @busy, with the list's reference, unless an unpin after the bit
+	 * was cleared listed it again (with its own reference).
+	 */
 	list_for_each_entry_safe(area, next, &todo, defer_link) {
 		list_del_init(&area->defer_link);
-		/*
-		 * The link's stores before the bit: once it is clear, an
-		 * unpin may list the area again and write the link.
-		 */
-		smp_mb__before_atomic();
-		/* Before the word is taken: see the top of the file. */
-		clear_bit(VRANGE_DEFER_LISTED, &area->defer_flags);
-		/* Pairs with the unpin's compare-and-swap, then test_bit(). */
-		smp_mb__after_atomic();
-		/*
-		 * An area whose run was filed already (by an op under its
-		 * lock, which takes the word first) is not waited for: a
-		 * whole-area op on a million ranges holds the lock for
-		 * seconds, and the areas after it on @todo are out of
-		 * reclaim's sight until the work reaches them.  An unpin
-		 * after the bit was cleared lists the area again.
-		 */
+		vrange_defer_unlisted(area);
+		if (vrange_defer_pending(area)) {
+			if (!mutex_trylock(&area->lock)) {
+				if (test_and_set_bit(VRANGE_DEFER_LISTED,
+						     &area->defer_flags)) {
+					vrange_area_put(area);
+				} else {
+					list_add_tail(&area->defer_link, &busy);
+					nr_busy++;
+				}
+				continue;
+			}
+			vrange_defer_settle(area);
+			mutex_unlock(&area->lock);
+		}
+		vrange_area_put(area);
+		cond_resched();
+	}
+	if (!nr_busy)
+		return;
+
+	/*
+	 * Then the busy ones, back at the head of the list (they were listed
+	 * before any area listed since), where the shrinker's count files
+	 * them when it finds them free.  Each is taken off the list only to
+	 * be waited for; only the work takes areas off the list, so they
+	 * are the list's first @nr_busy.
+	 */
+	spin_lock(&vrange_defer_lock);
+	list_splice(&busy, &vrange_defer_areas);
+	spin_unlock(&vrange_defer_lock);
+	while (nr_busy--) {
+		spin_lock(&vrange_defer_lock);
+		area = list_first_entry_or_null(&vrange_defer_areas,
+						struct vrange_area, defer_link);
+		if (area)
+			list_del_init(&area->defer_link);
+		spin_unlock(&vrange_defer_lock);
+		if (WARN_ON_ONCE(!area))
+			return;
+		vrange_defer_unlisted(area);
 		if (vrange_defer_pending(area)) {
 			mutex_lock(&area->lock);
 			vrange_defer_settle(area);
