@@ -40,10 +40,11 @@
  *  - Every loop under area->lock over ranges or batch entries may sleep
  *    (cond_resched()); its length is the caller's: O(ranges) for a pin,
  *    unpin or status of many ranges and for the release, and for
- *    VRANGE_BATCH bounded by VRANGE_BATCH_WORK_MAX (batch.c).  So the
- *    range ioctls and GET_STATS wait for it killably: a task stuck behind
- *    another's whole-area pin of a million ranges can still be killed, and
- *    is not a hung task.
+ *    VRANGE_BATCH bounded by VRANGE_BATCH_WORK_MAX (batch.c).  So every
+ *    call from user space (ioctls, mmap, fdinfo) waits for it killably: a
+ *    task stuck behind another's whole-area pin of a million ranges can
+ *    still be killed, and is not a hung task.  Only the release, which
+ *    cannot fail, and defer.c's work wait plainly.
  *
  *  Order: mmap_lock -> area->lock -> area->state_lock -> list_lru lock;
  *	   list_lru lock -> area->lock (trylock) -> area->state_lock;
@@ -268,7 +269,8 @@ void vrange_area_release(struct vrange_area *area)
  * @uname: NUL-terminated name, at most VRANGE_NAME_LEN bytes with the NUL;
  *	   an ashmem area takes a longer one cut to VRANGE_NAME_LEN - 1 bytes
  *
- * Return: 0, -EFAULT, -ENAMETOOLONG, or -EINVAL once mapped.
+ * Return: 0, -EFAULT, -ENAMETOOLONG, -EINVAL once mapped, or -EINTR if
+ * killed while waiting for the area.
  */
 int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
 {
@@ -289,7 +291,8 @@ int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
 	if (!len && !area->ashmem)
 		strscpy(name, VRANGE_NAME_DEF, sizeof(name));
 
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	if (area->file)
 		ret = -EINVAL;
 	else
@@ -304,14 +307,15 @@ int vrange_area_set_name(struct vrange_area *area, const char __user *uname)
  * @area: the area
  * @uname: user buffer of VRANGE_NAME_LEN bytes
  *
- * Return: 0 or -EFAULT.
+ * Return: 0, -EFAULT, or -EINTR if killed while waiting for the area.
  */
 int vrange_area_get_name(struct vrange_area *area, char __user *uname)
 {
 	char name[VRANGE_NAME_LEN];
 	size_t len;
 
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	len = strscpy(name, vrange_area_name(area), sizeof(name));
 	mutex_unlock(&area->lock);
 	/* The string and its NUL only: no stack bytes past it. */
@@ -339,7 +343,8 @@ const char *vrange_area_name(const struct vrange_area *area)
  * @size: bytes; 0 only for an ashmem area, which then cannot be mapped
  *
  * Return: 0, -EINVAL for 0, once mapped or once cut into slots (whatever
- * the size, as ashmem), -EFBIG beyond shmem's limit.
+ * the size, as ashmem), -EFBIG beyond shmem's limit, -EINTR if killed
+ * while waiting for the area.
  */
 int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 {
@@ -347,7 +352,8 @@ int vrange_area_set_size(struct vrange_area *area, unsigned long size)
 
 	if (!size && !area->ashmem)
 		return -EINVAL;
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	/* The slots were cut to the size. */
 	if (area->file || area->slots)
 		ret = -EINVAL;
@@ -375,13 +381,15 @@ size_t vrange_area_get_size(struct vrange_area *area)
  * @area: the area
  * @prot: the new mask
  *
- * Return: 0, or -EINVAL if @prot has a bit the current mask lacks.
+ * Return: 0, -EINVAL if @prot has a bit the current mask lacks, or -EINTR
+ * if killed while waiting for the area.
  */
 int vrange_area_set_prot_mask(struct vrange_area *area, unsigned long prot)
 {
 	int ret = 0;
 
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	if ((area->prot_mask & prot) != prot) {
 		ret = -EINVAL;
 	} else {
@@ -423,7 +431,8 @@ unsigned long vrange_area_get_prot_mask(struct vrange_area *area)
  * @area: the area
  * @mode: VRANGE_MODE_ZERO or VRANGE_MODE_SIGBUS
  *
- * Return: 0, or -EINVAL for another mode or once mapped.
+ * Return: 0, -EINVAL for another mode or once mapped, or -EINTR if killed
+ * while waiting for the area.
  */
 int vrange_area_set_mode(struct vrange_area *area, unsigned long mode)
 {
@@ -431,7 +440,8 @@ int vrange_area_set_mode(struct vrange_area *area, unsigned long mode)
 
 	if (mode != VRANGE_MODE_ZERO && mode != VRANGE_MODE_SIGBUS)
 		return -EINVAL;
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	if (area->file)
 		ret = -EINVAL;
 	else
@@ -565,7 +575,8 @@ static unsigned long vrange_may_flags(unsigned long flags)
  * Called under mmap_lock.
  *
  * Return: 0, -EINVAL if unsized or beyond the size, -EPERM for protections
- * outside the mask, or shmem's errors.
+ * outside the mask, -EINTR if killed while waiting for the area, or
+ * shmem's errors.
  */
 int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 {
@@ -573,7 +584,8 @@ int vrange_area_mmap(struct vrange_area *area, struct vm_area_struct *vma)
 	struct file *file;
 	int ret;
 
-	mutex_lock(&area->lock);
+	if (mutex_lock_killable(&area->lock))
+		return -EINTR;
 	ret = -EINVAL;
 	if (!area->size)
 		goto out;

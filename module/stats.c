@@ -171,7 +171,9 @@ void vrange_show_fdinfo(struct seq_file *m, struct file *file)
 
 	/* Counted once filed; a failure (a kill) shows the rest. */
 	vrange_defer_flush(area);
-	mutex_lock(&area->lock);
+	/* Killed while waiting: the reader is gone, nothing is shown. */
+	if (mutex_lock_killable(&area->lock))
+		return;
 	vrange_stats_fill(area, &st);
 	strscpy(name, vrange_area_name(area), sizeof(name));
 	mode = area->mode;

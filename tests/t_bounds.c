@@ -246,7 +246,6 @@ static void probe_end(struct probe *p, const char *what)
  */
 static void as_nobody(void (*fn)(void))
 {
-	int st;
 	pid_t pid;
 
 	if (th_set_knob(WATCHDOG_PATH, WATCHDOG_THRESH))
@@ -259,14 +258,8 @@ static void as_nobody(void (*fn)(void))
 		fn();
 		th_child_done();
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	th_wait_ok(pid);
 	EXPECT_OK(th_restore_knobs());
-	/* The child has been reaped: report its status as th_wait_ok would. */
-	ASSERT_TRUE(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 77)
-		SKIP("helper skipped");
-	ASSERT_EQ(WEXITSTATUS(st), 0);
 }
 
 static void batches(void)
@@ -387,6 +380,129 @@ TEST_TIMEOUT(close_with_a_million_ranges, 400)
 #endif
 }
 
+/* ===================== waiting for the lock ===================== */
+
+/* The calls that wait for area->lock, each made by a child killed then. */
+static const char *const waiter_name[] = {
+	"SET_NAME", "GET_NAME", "SET_SIZE", "SET_PROT_MASK", "SET_MODE",
+	"mmap", "fdinfo",
+};
+
+#define NWAITERS	(sizeof(waiter_name) / sizeof(waiter_name[0]))
+
+static void waiter_call(int fd, unsigned int w)
+{
+	char buf[VRANGE_NAME_LEN], path[64];
+	int f;
+
+	switch (w) {
+	case 0:
+		ioctl(fd, VRANGE_SET_NAME, "t_bounds");
+		break;
+	case 1:
+		ioctl(fd, VRANGE_GET_NAME, buf);
+		break;
+	case 2:
+		ioctl(fd, VRANGE_SET_SIZE, PG);
+		break;
+	case 3:
+		ioctl(fd, VRANGE_SET_PROT_MASK, PROT_READ | PROT_WRITE);
+		break;
+	case 4:
+		ioctl(fd, VRANGE_SET_MODE, VRANGE_MODE_ZERO);
+		break;
+	case 5:
+		mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+		break;
+	default:
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = open(path, O_RDONLY);
+		if (f >= 0 && read(f, buf, sizeof(buf)) < 0)
+			TH_LOG("%s: %s", path, th_errname(errno));
+		break;
+	}
+}
+
+/* The holder's side, in memory shared with the test. */
+struct holder {
+	volatile int started;
+	volatile uint64_t end_us;
+	pid_t pid;
+};
+
+static void killable(void)
+{
+	struct holder *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t gone_us[NWAITERS], killed_us;
+	struct vrange_range64 st;
+	pid_t pid[NWAITERS];
+	int fd = build(), status;
+	unsigned int w;
+
+	ASSERT_MAP_OK(h);
+	memset(h, 0, sizeof(*h));
+	/* Another process frees every range: the lock is held for seconds. */
+	h->pid = th_fork();
+	if (h->pid == 0) {
+		run_on_cpu(1);
+		h->started = 1;
+		ASSERT_EQ(vr_range64(fd, VRANGE_PIN64, 0, 0, &st), 0);
+		h->end_us = now_us();
+		th_child_done();
+	}
+	run_on_cpu(0);
+	while (!h->started)
+		sched_yield();
+	th_sleep_ms(100);
+	for (w = 0; w < NWAITERS; w++) {
+		pid[w] = th_fork();
+		if (pid[w] == 0) {
+			waiter_call(fd, w);
+			th_child_done();
+		}
+	}
+	th_sleep_ms(300);
+	for (w = 0; w < NWAITERS; w++)
+		ASSERT_OK(kill(pid[w], SIGKILL));
+	killed_us = now_us();
+	for (w = 0; w < NWAITERS; w++) {
+		while (waitpid(pid[w], &status, 0) < 0 && errno == EINTR)
+			;
+		gone_us[w] = now_us();
+		EXPECT_TRUE(WIFSIGNALED(status));
+	}
+	th_wait_ok(h->pid);
+	if (h->end_us < killed_us + 1000000)
+		SKIP("the whole-area PIN64 ended %lld ms after the kills: too soon to tell",
+		     (long long)(h->end_us - killed_us) / 1000);
+	for (w = 0; w < NWAITERS; w++) {
+		TH_LOG("%s: gone %llu ms after SIGKILL, the PIN64 %lld ms later",
+		       waiter_name[w],
+		       (unsigned long long)(gone_us[w] - killed_us) / 1000,
+		       ((long long)h->end_us - (long long)gone_us[w]) / 1000);
+		/* Gone while the lock was still held. */
+		EXPECT_LT(gone_us[w], h->end_us);
+	}
+	munmap(h, sizeof(*h));
+	close(fd);
+}
+
+/*
+ * Every call that waits for an area's lock waits killably: a task behind
+ * another's whole-area PIN64 of a million ranges can be killed, and is
+ * gone before the pin ends.  SET_NAME, GET_NAME, SET_SIZE, SET_PROT_MASK,
+ * SET_MODE, mmap and fdinfo waited uninterruptibly, to the end.
+ */
+TEST_TIMEOUT(every_wait_for_the_lock_is_killable, 400)
+{
+#if SIZE_MAX > 0xffffffffu
+	as_nobody(killable);
+#else
+	SKIP("a 32-bit caller cannot size an area past 4 GiB");
+#endif
+}
+
 /* ===================== slot areas ===================== */
 
 /* The most slots an area may have, of 64 KiB: a 16 GiB area. */
@@ -477,6 +593,26 @@ static void owner_run(struct slot_owner *o)
 	th_child_done();
 }
 
+/* Log where task @pid is in the kernel. */
+static void log_stack(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	f = open(path, O_RDONLY);
+	n = f < 0 ? -1 : read(f, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		TH_LOG("%s: %s", path, th_errname(errno));
+	} else {
+		buf[n] = '\0';
+		TH_LOG("%s:\n%s", path, buf);
+	}
+	if (f >= 0)
+		close(f);
+}
+
 /*
  * An unprivileged process unpins every slot of a slot area of
  * VRANGE_SLOTS_MAX slots, each word older than the one before; root's
@@ -501,10 +637,20 @@ TEST_TIMEOUT(purge_all_of_forged_slot_ages, 400)
 	o->pid = th_fork();
 	if (o->pid == 0)
 		owner_run(o);
+	t0 = th_now_ms();
 	while (!o->ready) {
-		if (waitpid(o->pid, &st, WNOHANG) != 0) {
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-				SKIP("the area's owner skipped");
+		siginfo_t si = { 0 };
+
+		if (th_now_ms() - t0 > limit_ms()) {
+			log_stack(o->pid);
+			FAIL("the area's owner not ready after %llu ms",
+			     (unsigned long long)(th_now_ms() - t0));
+		}
+
+		/* Ended: reaped by th_wait_ok(), which reports a skip. */
+		if (!waitid(P_PID, o->pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == o->pid) {
+			th_wait_ok(o->pid);
 			FAIL("the area's owner ended before its area was ready");
 		}
 		th_sleep_ms(10);
