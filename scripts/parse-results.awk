@@ -221,6 +221,9 @@ BEGIN {
 	# it is on are not reports (any other kmemleak line is: it warns, or
 	# it stopped).
 	bad_re = bad_re "|page dumped because"
+	# A module's use of an API the kernel says is going away (7.x:
+	# "workqueue: work func F enqueued on deprecated workqueue").
+	bad_re = bad_re "|deprecated workqueue"
 	# Nor is lockdep's own boot notice, nor a mark of the rig's (its
 	# labels name kmemleak).
 	ok_re = "kmemleak: (Kernel memory leak detector initialized|" \

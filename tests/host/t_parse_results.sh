@@ -95,6 +95,8 @@ EOF
 printf '[    1.000000] vrange: loaded\n' | judge clean_log "$CLEAN"
 printf '[    1.000000] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x1/0x2\n' |
 	judge warning_is_a_report "$REPORT"
+printf '[   12.000000] workqueue: work func vrange_defer_workfn [vrange] enqueued on deprecated workqueue. Use system_{percpu|dfl}_wq instead.\n' |
+	judge deprecated_workqueue_is_a_report "$REPORT"
 oom_kill | judge oom_report_is_not_a_report "$CLEAN"
 { oom_kill; alloc_failure t_model 1021 GFP_HIGHUSER_MOVABLE; } |
 	judge oom_victims_fault_failure_is_not_a_report "$CLEAN"
