@@ -337,6 +337,17 @@ static inline void compat_account_reclaimed_pages(unsigned long pages)
 }
 
 /*
+ * The system's unbound workqueue: system_dfl_wq where the kernel has it;
+ * there system_unbound_wq is deprecated, and a work queued on it logs a
+ * warning (7.x).
+ */
+#ifdef HAVE_SYSTEM_DFL_WQ
+#define compat_unbound_wq	system_dfl_wq
+#else
+#define compat_unbound_wq	system_unbound_wq
+#endif
+
+/*
  * Slots (slots.c) need a u64 compare-and-swap that user space and the
  * kernel can both do on the same memory, and a data cache through which
  * the kernel's mapping of a state page and a process's see the same

@@ -162,7 +162,7 @@ static void vrange_defer_list(struct vrange_area *area)
 	spin_lock(&vrange_defer_lock);
 	list_add_tail(&area->defer_link, &vrange_defer_areas);
 	spin_unlock(&vrange_defer_lock);
-	queue_delayed_work(system_unbound_wq, &vrange_defer_work,
+	queue_delayed_work(compat_unbound_wq, &vrange_defer_work,
 			   msecs_to_jiffies(VRANGE_DEFER_DELAY_MS));
 }
 
@@ -472,7 +472,7 @@ void vrange_defer_reclaim(void)
 	}
 	spin_unlock(&vrange_defer_lock);
 	if (kick)
-		mod_delayed_work(system_unbound_wq, &vrange_defer_work, 0);
+		mod_delayed_work(compat_unbound_wq, &vrange_defer_work, 0);
 }
 
 /**
