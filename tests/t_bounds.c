@@ -172,11 +172,15 @@ static struct probe *probe_new(void)
 static void probe_status(struct probe *p, int fd)
 {
 	struct vrange_range64 r;
+	pid_t pid;
 
 	p->limit_ms = limit_ms();
-	p->pid = th_fork();
-	if (p->pid)
+	/* Not through @p: the child would write its 0 there too. */
+	pid = th_fork();
+	if (pid) {
+		p->pid = pid;
 		return;
+	}
 	run_on_cpu(1);
 	while (!p->stop) {
 		uint64_t t = now_us(), d;
@@ -197,12 +201,15 @@ static void probe_status(struct probe *p, int fd)
 static void probe_cpu(struct probe *p, int cpu, int fd)
 {
 	uint64_t last;
+	pid_t pid;
 
 	p->limit_ms = cpu_limit_ms();
 	run_on_cpu(cpu);
-	p->pid = th_fork();
-	if (p->pid)
+	pid = th_fork();
+	if (pid) {
+		p->pid = pid;
 		return;
+	}
 	if (fd >= 0)
 		close(fd);
 	last = now_us();
@@ -427,7 +434,6 @@ static void waiter_call(int fd, unsigned int w)
 struct holder {
 	volatile int started;
 	volatile uint64_t end_us;
-	pid_t pid;
 };
 
 static void killable(void)
@@ -436,15 +442,15 @@ static void killable(void)
 				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t gone_us[NWAITERS], killed_us;
 	struct vrange_range64 st;
-	pid_t pid[NWAITERS];
+	pid_t pid[NWAITERS], holder;
 	int fd = build(), status;
 	unsigned int w;
 
 	ASSERT_MAP_OK(h);
 	memset(h, 0, sizeof(*h));
 	/* Another process frees every range: the lock is held for seconds. */
-	h->pid = th_fork();
-	if (h->pid == 0) {
+	holder = th_fork();
+	if (holder == 0) {
 		run_on_cpu(1);
 		h->started = 1;
 		ASSERT_EQ(vr_range64(fd, VRANGE_PIN64, 0, 0, &st), 0);
@@ -472,7 +478,7 @@ static void killable(void)
 		gone_us[w] = now_us();
 		EXPECT_TRUE(WIFSIGNALED(status));
 	}
-	th_wait_ok(h->pid);
+	th_wait_ok(holder);
 	if (h->end_us < killed_us + 1000000)
 		SKIP("the whole-area PIN64 ended %lld ms after the kills: too soon to tell",
 		     (long long)(h->end_us - killed_us) / 1000);
@@ -514,7 +520,6 @@ struct slot_owner {
 	volatile int ready;
 	volatile int done;
 	volatile uint64_t purged;
-	pid_t pid;
 };
 
 /*
@@ -629,28 +634,29 @@ TEST_TIMEOUT(purge_all_of_forged_slot_ages, 400)
 				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct probe *q;
 	uint64_t t0, ms;
-	pid_t purger;
+	pid_t purger, owner;
 	int st;
 
 	ASSERT_MAP_OK(o);
 	memset(o, 0, sizeof(*o));
-	o->pid = th_fork();
-	if (o->pid == 0)
+	/* Not in @o: the child would write its 0 there too. */
+	owner = th_fork();
+	if (owner == 0)
 		owner_run(o);
 	t0 = th_now_ms();
 	while (!o->ready) {
 		siginfo_t si = { 0 };
 
 		if (th_now_ms() - t0 > limit_ms()) {
-			log_stack(o->pid);
+			log_stack(owner);
 			FAIL("the area's owner not ready after %llu ms",
 			     (unsigned long long)(th_now_ms() - t0));
 		}
 
 		/* Ended: reaped by th_wait_ok(), which reports a skip. */
-		if (!waitid(P_PID, o->pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
-		    si.si_pid == o->pid) {
-			th_wait_ok(o->pid);
+		if (!waitid(P_PID, owner, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == owner) {
+			th_wait_ok(owner);
 			FAIL("the area's owner ended before its area was ready");
 		}
 		th_sleep_ms(10);
@@ -684,7 +690,7 @@ TEST_TIMEOUT(purge_all_of_forged_slot_ages, 400)
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(WEXITSTATUS(st), 0);
 	o->done = 1;
-	th_wait_ok(o->pid);
+	th_wait_ok(owner);
 	EXPECT_EQ(o->purged, NSLOTS);
 	probe_end(q, "a loop on the purger's CPU");
 	munmap(o, sizeof(*o));
